@@ -1,0 +1,43 @@
+# Two entry points (see README): `make demo` runs the main job, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-dev git python3.11 apache2-utils
+
+.PHONY: demo test test-deps venv dev-venv lint bench clean
+
+demo: venv
+	$(BIN)/wfexec submit examples/hello-world.yaml --watch
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+dev-venv: $(VENV)/.dev-installed
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+test-deps: dev-venv
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	bash scripts/ensure-dockerd.sh
+
+test: test-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -n 2 -p no:cacheprovider -ra $(PYTEST_ARGS)
+
+lint: dev-venv
+	$(BIN)/ruff check src tests bench
+
+bench: dev-venv
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info

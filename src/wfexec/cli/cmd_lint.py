@@ -1,0 +1,62 @@
+"""`wfexec lint FILE...`: check workflows before running them, the way `argo lint --offline` does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from wfexec.spec.issue import LintIssue
+from wfexec.spec.lint import load_and_lint
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lint", help="validate Workflow / WorkflowTemplate / CronWorkflow files",
+        description="Check files or directories of Argo workflows: unknown fields, types, template "
+                    "references, DAG dependencies and {{…}} variables. Exits 1 if anything is wrong.")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="YAML/JSON file, or a directory to search")
+    parser.add_argument("--strict", action="store_true",
+                        help="apply every keyword of Argo's JSON schema (const, enum, …), not just fields and types")
+    parser.add_argument("--templates", action="append", default=[], metavar="PATH",
+                        help="file or directory of WorkflowTemplates that templateRef may name (repeatable); "
+                             "with it, a reference to an unknown WorkflowTemplate is an error")
+    parser.add_argument("-o", "--output", choices=("pretty", "simple"), default="pretty",
+                        help="pretty: coloured, with a summary; simple: plain lines")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    _docs, issues = load_and_lint(args.files, strict=args.strict, templates_paths=args.templates)
+    if args.output == "simple":
+        for issue in issues:
+            print(issue)
+        print(summary(issues))
+    else:
+        console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
+        for issue in issues:
+            console.print(_pretty(issue))
+        console.print(Text(summary(issues), style="bold red" if issues else "bold green"))
+    return 1 if issues else 0
+
+
+def summary(issues: list[LintIssue]) -> str:
+    """Argo's closing line."""
+    if not issues:
+        return "✔ no linting errors found!"
+    files = len({i.file for i in issues})
+    errors = "error" if len(issues) == 1 else "errors"
+    return f"✖ found {len(issues)} linting {errors} in {files} file{'' if files == 1 else 's'}"
+
+
+def _pretty(issue: LintIssue) -> Text:
+    # Text, not markup: field paths such as steps[0][1] would otherwise read as style tags.
+    where = f"{issue.file}:{issue.line}" if issue.line else issue.file
+    text = Text.assemble((where, "bold"), ": ")
+    if issue.path:
+        text.append(issue.path, style="cyan")
+        text.append(": ")
+    text.append(issue.message)
+    return text

@@ -1,0 +1,68 @@
+"""The `wfexec` command line: argo-like verbs, one module per verb group.
+
+Each `wfexec.cli.cmd_*` module exposes `register(subparsers)`, which adds its verbs and sets
+`func(args) -> int` on each parser. Errors derived from WfexecError print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from wfexec import __version__
+from wfexec.errors import WfexecError
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wfexec",
+        description="Run Argo Workflows and KFP components on one machine, through Argo's executors.",
+    )
+    parser.add_argument("--version", action="version", version=f"wfexec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import wfexec.cli as cli_pkg
+
+    for info in sorted(pkgutil.iter_modules(cli_pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"wfexec.cli.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["emissary"]:
+        # The wrapper must start fast and import nothing but the stdlib.
+        from wfexec.emissary.main import main as emissary_main
+
+        return emissary_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except WfexecError as exc:
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`wfexec logs … | head`): not an error worth a traceback.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Run one container's command the way Argo's emissary does, reporting only through files.
+
+One emissary per container: it waits for containerSet dependencies, starts the child in its
+own process group (inside a bubblewrap sandbox on the host runtime), forwards every signal it
+gets to that group, tees stdout and stdout+stderr to `ctr/<name>/`, obeys `ctr/<name>/signal`,
+reaps all children, saves the main container's outputs, and writes `ctr/<name>/exitcode` last.
+
+Stdlib only, and cheap to run in a process forked from a warm parent (the host fork server).
+"""
+
+from __future__ import annotations
+
+import _signal  # the C module: no enum wrapping, ~60 handlers per emissary
+import errno
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+from typing import Any
+
+from wfexec.emissary.layout import EMISSARY_FAILED, ctr_dir, ctr_file, read_int, write_atomic, write_small
+from wfexec.emissary.outputs import PathMap, save_outputs, to_host
+
+SIGNAL_FILE_POLL = 0.2  # seconds between looks at ctr/<name>/signal
+SANDBOX_RETRIES = 6  # bwrap set-up failures retried, 10 ms doubling (~0.6 s in all)
+DRAIN_AFTER_EXIT = 1.0  # seconds to read what is left in the pipes once the child is gone
+NOT_FORWARDED = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG}
+_RESET_IN_CHILD = [s for s in (signal.SIGPIPE, getattr(signal, "SIGXFSZ", None)) if s is not None]
+_FORWARDED = [int(s) for s in signal.valid_signals() if s not in NOT_FORWARDED]
+TERMINATING = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
+
+
+class Spec:
+    """What to run and where to report. Plain attributes, JSON-friendly (sent to the fork server)."""
+
+    def __init__(self, argv: list[str], argo_dir: str, name: str = "main", *,
+                 env: dict[str, str] | None = None, cwd: str | None = None,
+                 dependencies: list[str] | None = None, template: dict[str, Any] | None = None,
+                 path_map: PathMap = (), sandbox: list[str] | None = None,
+                 max_output_bytes: int | None = None, passthrough: bool = True,
+                 notify_fd: int | None = None, notify_key: str = "", subreaper: bool = False,
+                 save_outputs: bool | None = None, mkdirs: list[str] | None = None) -> None:
+        self.argv = list(argv)
+        self.argo_dir = argo_dir
+        self.name = name
+        self.env = env
+        self.cwd = cwd
+        self.dependencies = dependencies
+        self.template = template
+        self.path_map = [tuple(p) for p in path_map]
+        self.sandbox = sandbox  # bwrap and its options, the command follows; None: run directly
+        self.max_output_bytes = max_output_bytes
+        self.passthrough = passthrough
+        self.notify_fd = notify_fd
+        self.notify_key = notify_key
+        self.subreaper = subreaper
+        self.save_outputs = (name == "main") if save_outputs is None else save_outputs
+        self.mkdirs = list(mkdirs or [])  # host directories to create before the child starts
+
+
+def run(spec: Spec) -> int:
+    """Run the container to the end; return (and record) its exit code."""
+    ctr = ctr_dir(spec.argo_dir, spec.name)
+    code = EMISSARY_FAILED
+    try:
+        os.makedirs(ctr, exist_ok=True)
+        write_small(ctr_file(spec.argo_dir, spec.name, "pid"), str(os.getpid()))
+        code = _Emissary(spec).run()
+    finally:
+        try:
+            write_atomic(ctr_file(spec.argo_dir, spec.name, "exitcode"), str(code))
+        finally:
+            _notify(spec)
+    return code
+
+
+def _notify(spec: Spec) -> None:
+    if spec.notify_fd is None:
+        return
+    try:  # one short write (< PIPE_BUF) is atomic, whatever the other emissaries do
+        os.write(spec.notify_fd, f"{spec.notify_key}\n".encode())
+    except OSError:
+        pass  # the engine is gone; it re-attaches from the exitcode file
+
+
+class _Emissary:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.pending: list[int] = []
+        self.pgid: int | None = None
+        self.out_fd = self.comb_fd = -1
+        self.written = {"stdout": 0, "combined": 0}
+        self.cut = {"stdout": False, "combined": False}
+        self.started = False
+        self.err_head = b""  # the first bytes of the child's stderr: tells bwrap's own failures apart
+
+    # -- set-up --------------------------------------------------------------------------
+    def run(self) -> int:
+        s = self.spec
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+        self.out_fd = os.open(ctr_file(s.argo_dir, s.name, "stdout"), flags, 0o666)
+        self.comb_fd = os.open(ctr_file(s.argo_dir, s.name, "combined"), flags, 0o666)
+        self.wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, _noop)
+        for sig in _FORWARDED:
+            try:
+                _signal.signal(sig, self._on_signal)
+            except (OSError, ValueError, RuntimeError):
+                pass
+        if s.subreaper:
+            _become_subreaper()
+        try:
+            template = s.template if s.template is not None else self._read_template()
+        except (OSError, ValueError) as exc:
+            return self._fail(f"failed to read template: {exc}")
+        deps = s.dependencies if s.dependencies is not None else _dependencies(template, s.name)
+        code = self._wait_for_dependencies(deps)
+        if code is not None:
+            return code
+        if not self._lookup(s.argv[0] if s.argv else ""):
+            name = s.argv[0] if s.argv else ""
+            return self._fail(f'failed to find name in PATH: exec: "{name}": executable file not found in $PATH')
+        try:
+            for d in s.mkdirs:
+                os.makedirs(d, exist_ok=True)
+        except OSError as exc:
+            return self._fail(f"failed to create {exc.filename}: {exc.strerror}")
+        code = self._run_child()
+        delay = 0.01
+        for _ in range(SANDBOX_RETRIES):
+            # bwrap failed before the command started: typically Docker mounting or unmounting a
+            # container's overlay while bwrap bound the host root (a transient "remount" error)
+            if s.sandbox is None or code != 1 or not self.err_head.startswith(b"bwrap: "):
+                break
+            stop = next((sig for sig in self.pending if sig in TERMINATING), None)
+            if stop is not None:
+                return 128 + stop
+            self._sleep(delay)
+            delay *= 2
+            code = self._run_child()
+        if s.save_outputs and self.started:  # as Argo: whatever the exit code, once the child ran
+            save_outputs(template, s.argo_dir, s.path_map, self._say)
+        return code
+
+    def _read_template(self) -> dict[str, Any]:
+        with open(os.path.join(self.spec.argo_dir, "template")) as f:
+            data = json.load(f)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if self.pgid is not None:
+            _killpg(self.pgid, signum)
+        else:
+            self.pending.append(signum)
+
+    def _say(self, msg: str) -> None:
+        """An emissary message: to its stderr, and into the combined log the engine keeps."""
+        line = f"emissary: {msg}\n".encode()
+        if self.spec.passthrough:
+            _write_all(2, line)
+        if self.comb_fd >= 0:
+            _write_all(self.comb_fd, line)
+
+    def _fail(self, msg: str) -> int:
+        self._say(msg)
+        return EMISSARY_FAILED
+
+    # -- before the child ------------------------------------------------------------------
+    def _signal_file(self) -> int | None:
+        path = ctr_file(self.spec.argo_dir, self.spec.name, "signal")
+        sig = read_int(path)
+        if sig is None:
+            return None
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return sig
+
+    def _wait_for_dependencies(self, deps: list[str]) -> int | None:
+        """Also where a stop that came before the child started is honoured (None: go on)."""
+        sig = self._signal_file()
+        if sig is not None:
+            self.pending.append(sig)
+        for sig in self.pending:
+            if sig in TERMINATING or sig == signal.SIGKILL:
+                return 128 + sig
+        delay = 0.002
+        for dep in deps:
+            path = ctr_file(self.spec.argo_dir, dep, "exitcode")
+            while True:
+                sig = self._signal_file()
+                if sig is not None:
+                    self.pending.append(sig)
+                for sig in self.pending:
+                    if sig in TERMINATING or sig == signal.SIGKILL:
+                        return 128 + sig
+                code = read_int(path)
+                if code is not None:
+                    if code != 0:
+                        return self._fail(f"dependency {dep!r} exited with non-zero code: {code}")
+                    break
+                self._sleep(delay)
+                delay = min(delay * 2, 0.05)
+        return None
+
+    def _sleep(self, seconds: float) -> None:
+        try:
+            select.select([self.wake_r], [], [], seconds)
+        except InterruptedError:
+            pass
+        _drain(self.wake_r)
+
+    def _lookup(self, cmd: str) -> bool:
+        if not cmd:
+            return False
+        s = self.spec
+        env = s.env if s.env is not None else os.environ
+        if "/" in cmd:
+            path = cmd if cmd.startswith("/") else os.path.join(s.cwd or os.getcwd(), cmd)
+            candidates = [path]
+        else:
+            dirs = env.get("PATH", os.defpath).split(":")
+            candidates = [os.path.join(d or ".", cmd) for d in dirs]
+        for c in candidates:
+            host = to_host(c, s.path_map) if s.sandbox is not None else c
+            if os.path.isfile(host) and os.access(host, os.X_OK):
+                return True
+        return False
+
+    # -- the child ---------------------------------------------------------------------------
+    def _run_child(self) -> int:
+        s = self.spec
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        info_r = info_w = -1
+        self.err_head = b""
+        argv = s.argv
+        pass_fds: tuple[int, ...] = ()
+        if s.sandbox is not None:
+            info_r, info_w = os.pipe2(os.O_CLOEXEC)
+            argv = [*s.sandbox, "--info-fd", str(info_w), *s.argv]
+            pass_fds = (info_w,)
+        try:
+            pid = self._spawn(argv, out_w, err_w, pass_fds)
+        except OSError as exc:
+            for fd in (out_r, out_w, err_r, err_w, info_r, info_w):
+                if fd >= 0:
+                    os.close(fd)
+            return self._fail(f"failed to start command: {exc}")
+        self.started = True
+        for fd in (out_w, err_w, info_w):
+            if fd >= 0:
+                os.close(fd)
+        if s.sandbox is None:
+            self._set_pgid(pid)
+        code = os.waitstatus_to_exitcode(self._pump(pid, out_r, err_r, info_r))
+        return 128 - code if code < 0 else code
+
+    def _spawn(self, argv: list[str], out_w: int, err_w: int, pass_fds: tuple[int, ...]) -> int:
+        """Start the child in a new process group. Sandboxed (bwrap, an absolute path, cwd set by
+        bwrap) it is a posix_spawn, i.e. a vfork: no copy of this process's page tables."""
+        s = self.spec
+        if s.sandbox is not None and os.path.isabs(argv[0]):
+            for fd in pass_fds:
+                os.set_inheritable(fd, True)
+            env = s.env if s.env is not None else dict(os.environ)
+            return os.posix_spawn(argv[0], argv, env, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
+                setpgroup=0, setsigdef=_RESET_IN_CHILD)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, env=s.env,
+                                cwd=s.cwd, process_group=0, pass_fds=pass_fds, close_fds=True)
+        proc.returncode = 0  # reaped by us (waitpid(-1)), not by Popen
+        return proc.pid
+
+    def _set_pgid(self, pgid: int) -> None:
+        self.pgid = pgid
+        try:  # lets the engine SIGKILL the group itself (it cannot make us forward a SIGKILL)
+            write_small(ctr_file(self.spec.argo_dir, self.spec.name, "childpgid"), str(pgid))
+        except OSError:
+            pass
+        pending, self.pending = self.pending, []
+        for sig in pending:
+            _killpg(pgid, sig)
+
+    def _pump(self, pid: int, out_r: int, err_r: int, info_r: int) -> int:
+        poller = select.poll()
+        sinks = {out_r: ("stdout", "combined"), err_r: ("combined",)}
+        passthrough = {out_r: 1, err_r: 2}
+        for fd in (out_r, err_r, self.wake_r):
+            poller.register(fd, select.POLLIN)
+        info = b""
+        if info_r >= 0:
+            poller.register(info_r, select.POLLIN)
+        open_fds = {out_r, err_r}
+        status: int | None = None
+        drain_until = 0.0
+        next_signal_look = time.monotonic() + SIGNAL_FILE_POLL
+        while status is None or open_fds:
+            now = time.monotonic()
+            if status is not None:
+                if now >= drain_until:
+                    break
+                timeout = drain_until - now
+            else:
+                timeout = max(0.0, next_signal_look - now)
+            try:
+                events = poller.poll(timeout * 1000)
+            except InterruptedError:
+                events = []
+            for fd, _ev in events:
+                if fd == self.wake_r:
+                    _drain(fd)
+                    continue
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""
+                if fd == info_r:
+                    if data:
+                        info += data
+                        pgid = _child_pid(info)
+                        if pgid is not None and self.pgid is None:
+                            self._set_pgid(pgid)
+                    else:
+                        poller.unregister(fd)
+                        os.close(fd)
+                        info_r = -1
+                    continue
+                if not data:
+                    poller.unregister(fd)
+                    os.close(fd)
+                    open_fds.discard(fd)
+                    continue
+                if fd == err_r and len(self.err_head) < 7:
+                    self.err_head += data[:7]
+                if self.spec.passthrough:
+                    _write_all(passthrough[fd], data)
+                for sink in sinks[fd]:
+                    self._tee(sink, data)
+            if status is None:
+                status = self._reap(pid)
+                if status is not None:
+                    if self.pgid is not None:  # like a container ending: nothing of it outlives it
+                        _killpg(self.pgid, signal.SIGKILL)
+                    drain_until = time.monotonic() + DRAIN_AFTER_EXIT
+                    if info_r >= 0:
+                        poller.unregister(info_r)
+                        os.close(info_r)
+                        info_r = -1
+                elif time.monotonic() >= next_signal_look:
+                    next_signal_look = time.monotonic() + SIGNAL_FILE_POLL
+                    sig = self._signal_file()
+                    if sig is not None:
+                        self._on_signal(sig, None)
+        for fd in open_fds:
+            os.close(fd)
+        self._reap_rest()
+        return status
+
+    def _tee(self, sink: str, data: bytes) -> None:
+        if self.cut[sink]:
+            return
+        fd = self.out_fd if sink == "stdout" else self.comb_fd
+        limit = self.spec.max_output_bytes
+        if limit is not None and self.written[sink] + len(data) > limit:
+            _write_all(fd, data[: max(0, limit - self.written[sink])])
+            _write_all(fd, f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())
+            self.cut[sink] = True
+            return
+        self.written[sink] += len(data)
+        _write_all(fd, data)
+
+    def _reap(self, child: int) -> int | None:
+        """Reap every exited child (orphans too, when we are PID 1 or a subreaper)."""
+        found = None
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return found
+            if pid == 0:
+                return found
+            if pid == child:
+                found = status
+
+    def _reap_rest(self) -> None:
+        """Orphans we adopted: they were SIGKILLed with the group; collect them, briefly."""
+        if not (self.spec.subreaper or os.getpid() == 1):
+            return
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                time.sleep(0.001)
+
+
+def _dependencies(template: dict[str, Any], name: str) -> list[str]:
+    env = os.environ.get("ARGO_DEPENDENCIES")
+    if env is not None:
+        return [d for d in (x.strip() for x in env.split(",")) if d]
+    for c in ((template.get("containerSet") or {}).get("containers") or []):
+        if isinstance(c, dict) and c.get("name") == name:
+            return [str(d) for d in c.get("dependencies") or []]
+    return []
+
+
+def _child_pid(info: bytes) -> int | None:
+    try:
+        return int(json.loads(info)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except InterruptedError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EPIPE, errno.EBADF):
+                return
+            raise
+        view = view[n:]
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except OSError:
+        pass
+
+
+def _noop(_signum: int, _frame: Any) -> None:
+    """SIGCHLD only needs to wake the poll (through the wakeup fd)."""
+
+
+def _become_subreaper() -> None:
+    """Orphaned grandchildren come to us rather than to init, so we can reap them."""
+    global _prctl
+    try:
+        if _prctl is None:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        _prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
+_prctl: Any = None  # libc's prctl, looked up once (in the fork server, before it forks)
+
+
+def warm_up() -> None:
+    """Called by the fork server: resolve now what every emissary would otherwise resolve."""
+    global _prctl
+    try:
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        pass

@@ -1,0 +1,195 @@
+"""Submitting and driving runs: used by the CLI, `run-component` and the tests."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import secrets
+import string
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfexec.engine import nodes as N
+from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.errors import SpecError, WfexecError
+from wfexec.home import wfexec_home
+
+RUNNABLE_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+
+
+@dataclass
+class SubmitOptions:
+    parameters: dict[str, str] = field(default_factory=dict)
+    entrypoint: str | None = None
+    runtime: str = "host"
+    executor: str = "emissary"
+    config: str | None = None
+    parallelism: int | None = None
+    name: str | None = None
+    generate_name: str | None = None
+    workflow_templates: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    grace: float = 10.0
+    max_output_bytes: int | None = None
+    executor_source: str = ""
+    image_map: dict[str, str] = field(default_factory=dict)
+
+
+def _suffix(n: int = 5) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def workflow_from_document(doc: dict[str, Any], file: str, templates: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Workflow to run from a Workflow, WorkflowTemplate or CronWorkflow document."""
+    kind = doc.get("kind")
+    if kind not in RUNNABLE_KINDS:
+        raise SpecError(f"kind {kind!r} cannot be submitted: expected one of {', '.join(RUNNABLE_KINDS)}",
+                        file=file, field="kind")
+    wf = copy.deepcopy(doc)
+    if kind == "CronWorkflow":
+        spec = (doc.get("spec") or {}).get("workflowSpec") or {}
+        meta = (doc.get("spec") or {}).get("workflowMetadata") or {}
+        wf = {"apiVersion": doc.get("apiVersion"), "kind": "Workflow",
+              "metadata": {**meta, "generateName": (doc.get("metadata") or {}).get("name", "cron") + "-"},
+              "spec": copy.deepcopy(spec)}
+    elif kind in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
+        name = (doc.get("metadata") or {}).get("name") or (doc.get("metadata") or {}).get("generateName", "wf-")
+        wf = {"apiVersion": doc.get("apiVersion"), "kind": "Workflow",
+              "metadata": {"generateName": name.rstrip("-") + "-",
+                           "labels": (doc.get("metadata") or {}).get("labels") or {}},
+              "spec": copy.deepcopy(doc.get("spec") or {})}
+    wf["kind"] = "Workflow"
+    spec = wf.setdefault("spec", {})
+    ref = spec.get("workflowTemplateRef")
+    if ref:
+        by_name = {(t.get("metadata") or {}).get("name"): t for t in templates}
+        tmpl = by_name.get(ref.get("name"))
+        if tmpl is None:
+            raise SpecError(f"WorkflowTemplate {ref.get('name')!r} not found: load it with --templates PATH",
+                            file=file, field="spec.workflowTemplateRef.name")
+        base = copy.deepcopy(tmpl.get("spec") or {})
+        merged_args = _merge_arguments(base.get("arguments") or {}, spec.get("arguments") or {})
+        base.update({k: v for k, v in spec.items() if k not in ("workflowTemplateRef", "arguments")})
+        base["arguments"] = merged_args
+        wf["spec"] = base
+    return wf
+
+
+def _merge_arguments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    params = {p["name"]: p for p in base.get("parameters") or []}
+    for p in over.get("parameters") or []:
+        params[p["name"]] = {**params.get(p["name"], {}), **p}
+    arts = {a["name"]: a for a in base.get("artifacts") or []}
+    for a in over.get("artifacts") or []:
+        arts[a["name"]] = {**arts.get(a["name"], {}), **a}
+    out: dict[str, Any] = {}
+    if params:
+        out["parameters"] = list(params.values())
+    if arts:
+        out["artifacts"] = list(arts.values())
+    return out
+
+
+def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str = "") -> RunRecord:
+    wf = copy.deepcopy(wf)
+    meta = wf.setdefault("metadata", {})
+    spec = wf.setdefault("spec", {})
+    declared = {p["name"] for p in (spec.get("arguments") or {}).get("parameters") or []}
+    for name in opts.parameters:
+        if name not in declared:
+            raise SpecError(f"parameter {name!r} is not declared in spec.arguments.parameters"
+                            + (f" (declared: {', '.join(sorted(declared))})" if declared else ""),
+                            file=file or None, field="spec.arguments.parameters")
+    name = opts.name or meta.get("name")
+    if not name:
+        prefix = opts.generate_name or meta.get("generateName") or "workflow-"
+        name = f"{prefix}{_suffix()}"
+    meta["name"] = name
+    meta.pop("generateName", None)
+    meta.setdefault("namespace", "default")
+    meta["uid"] = str(uuid.uuid4())
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta["creationTimestamp"] = created
+    if opts.labels:
+        meta.setdefault("labels", {}).update(opts.labels)
+    options = {
+        "parameters": opts.parameters, "entrypoint": opts.entrypoint, "runtime": opts.runtime,
+        "executor": opts.executor, "config": opts.config, "parallelism": opts.parallelism,
+        "workflowTemplates": opts.workflow_templates, "grace": opts.grace, "file": file,
+        "max_output_bytes": opts.max_output_bytes, "executor_source": opts.executor_source,
+    }
+    rec = RunRecord(name=name, uid=meta["uid"], namespace=meta["namespace"], phase=N.PENDING, message=None,
+                    created_at=created, started_at=None, finished_at=None, manifest=wf, options=options,
+                    status={}, engine_pid=None, control=None)
+    store.create_run(rec)
+    return rec
+
+
+def run_foreground(store: Store, name: str) -> str:
+    """Drive the run in this process until it ends; returns the final phase."""
+    from wfexec.engine.controller import Controller
+
+    if not store.claim_engine(name, os.getpid()):
+        raise WfexecError(f"run {name!r} is already being driven by another wfexec process")
+    return Controller(store, name).run()
+
+
+def start_background(name: str) -> int:
+    """Drive the run in a detached engine process that outlives this command."""
+    log = wfexec_home() / "runs" / name / "engine.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wfexec.engine.daemon", name], stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy(),
+        )
+    return proc.pid
+
+
+def needs_resume(rec: RunRecord) -> bool:
+    """A run whose engine died (kill -9, reboot) before it ended."""
+    return rec.phase in (N.PENDING, N.RUNNING) and not (rec.engine_pid and pid_alive(rec.engine_pid))
+
+
+def heal(store: Store, rec: RunRecord) -> bool:
+    """Continue runs whose engine died: any command that reads the store calls this."""
+    if needs_resume(rec) and rec.started_at:
+        start_background(rec.name)
+        return True
+    return False
+
+
+def run_dir(name: str) -> Path:
+    return wfexec_home() / "runs" / name
+
+
+@dataclass
+class RunResult:
+    name: str
+    phase: str
+    message: str | None
+    nodes: dict[str, dict[str, Any]]
+
+
+def run_workflow(workflow: dict[str, Any], *, runtime: str = "host", executor: str = "emissary",
+                 config_path: str | None = None, parameters: dict[str, str] | None = None,
+                 wait: bool = True) -> RunResult:
+    """Create a run from a Workflow dict and drive it here (wait) or in the background."""
+    from wfexec.runtimes.backends import make_backend
+
+    make_backend(runtime, executor, config_path).close()
+    store = Store()
+    rec = create_run(store, workflow, SubmitOptions(parameters=dict(parameters or {}), runtime=runtime,
+                                                    executor=executor, config=config_path))
+    if wait:
+        run_foreground(store, rec.name)
+    else:
+        start_background(rec.name)
+    rec = store.get_run(rec.name)
+    return RunResult(rec.name, rec.phase, rec.message, store.get_nodes(rec.name))

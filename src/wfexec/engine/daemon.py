@@ -1,0 +1,23 @@
+"""`python -m wfexec.engine.daemon RUN`: the detached engine behind `submit` without --wait."""
+
+from __future__ import annotations
+
+import sys
+
+from wfexec.engine.api import run_foreground
+from wfexec.engine.store import Store
+from wfexec.errors import WfexecError
+
+
+def main(argv: list[str]) -> int:
+    store = Store()
+    try:
+        run_foreground(store, argv[0])
+    except WfexecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,164 @@
+"""The `{{…}}` variables Argo offers, built from the workflow and from finished nodes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wfexec.errors import SpecError
+
+
+def workflow_scope(wf: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    meta = wf.get("metadata") or {}
+    spec = wf.get("spec") or {}
+    scope: dict[str, Any] = {
+        "workflow.name": meta.get("name", ""),
+        "workflow.namespace": meta.get("namespace", "default"),
+        "workflow.uid": meta.get("uid", ""),
+        "workflow.serviceAccountName": spec.get("serviceAccountName", "default"),
+        "workflow.creationTimestamp": meta.get("creationTimestamp", ""),
+        "workflow.priority": str(spec.get("priority", 0)),
+        "workflow.mainEntrypoint": spec.get("entrypoint", ""),
+        "workflow.status": "Running",
+        "workflow.parameters": json.dumps([{"name": k, "value": v} for k, v in parameters.items()]),
+        "workflow.parameters.json": json.dumps([{"name": k, "value": v} for k, v in parameters.items()]),
+    }
+    ts = meta.get("creationTimestamp", "")
+    if len(ts) >= 19:
+        for key, val in (("Y", ts[0:4]), ("m", ts[5:7]), ("d", ts[8:10]), ("H", ts[11:13]),
+                         ("M", ts[14:16]), ("S", ts[17:19])):
+            scope[f"workflow.creationTimestamp.{key}"] = val
+        scope["workflow.creationTimestamp.RFC3339"] = ts
+    for k, v in parameters.items():
+        scope[f"workflow.parameters.{k}"] = v
+    for k, v in (meta.get("labels") or {}).items():
+        scope[f"workflow.labels.{k}"] = str(v)
+    for k, v in (meta.get("annotations") or {}).items():
+        scope[f"workflow.annotations.{k}"] = str(v)
+    scope["workflow.labels.json"] = json.dumps(meta.get("labels") or {})
+    scope["workflow.annotations.json"] = json.dumps(meta.get("annotations") or {})
+    return scope
+
+
+def node_output_scope(prefix: str, node: dict[str, Any]) -> dict[str, Any]:
+    """`steps.X.*` / `tasks.X.*` entries for one finished node."""
+    out: dict[str, Any] = {
+        f"{prefix}.id": node["id"],
+        f"{prefix}.status": node.get("phase", ""),
+        f"{prefix}.startedAt": node.get("startedAt", ""),
+        f"{prefix}.finishedAt": node.get("finishedAt", ""),
+    }
+    if node.get("hostIP") or node.get("podIP"):
+        out[f"{prefix}.ip"] = node.get("podIP") or node.get("hostIP")
+    outputs = node.get("outputs") or {}
+    if "result" in outputs:
+        out[f"{prefix}.outputs.result"] = outputs["result"]
+    if "exitCode" in outputs:
+        out[f"{prefix}.exitCode"] = outputs["exitCode"]
+        out[f"{prefix}.outputs.exitCode"] = outputs["exitCode"]
+    for p in outputs.get("parameters") or []:
+        if "value" in p:
+            out[f"{prefix}.outputs.parameters.{p['name']}"] = p["value"]
+    for a in outputs.get("artifacts") or []:
+        out[f"{prefix}.outputs.artifacts.{a['name']}"] = a
+    return out
+
+
+def aggregate_scope(prefix: str, children: list[dict[str, Any]]) -> dict[str, Any]:
+    """Outputs of an expanded loop step: JSON lists, as Argo aggregates them."""
+    results = []
+    params: list[dict[str, str]] = []
+    has_result = False
+    for child in children:
+        outputs = child.get("outputs") or {}
+        if "result" in outputs:
+            has_result = True
+            results.append(outputs["result"])
+        ps = {p["name"]: p["value"] for p in outputs.get("parameters") or [] if "value" in p}
+        if ps:
+            params.append(ps)
+    out: dict[str, Any] = {f"{prefix}.status": _aggregate_phase(children)}
+    if has_result:
+        out[f"{prefix}.outputs.result"] = json.dumps([_maybe_json(r) for r in results], separators=(",", ":"))
+    if params:
+        out[f"{prefix}.outputs.parameters"] = json.dumps(params, separators=(",", ":"))
+        for name in {n for p in params for n in p}:
+            out[f"{prefix}.outputs.parameters.{name}"] = json.dumps(
+                [_maybe_json(p[name]) for p in params if name in p], separators=(",", ":"))
+    return out
+
+
+def _maybe_json(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        return text
+    return value if isinstance(value, dict | list) else text
+
+
+def _aggregate_phase(children: list[dict[str, Any]]) -> str:
+    phases = {c.get("phase") for c in children}
+    for p in ("Error", "Failed", "Running", "Pending"):
+        if p in phases:
+            return p
+    return "Succeeded"
+
+
+def render_item(item: Any) -> str:
+    """How Argo prints an item in a node name: `name(0:hello)`, maps as `a:1,b:2`."""
+    if isinstance(item, dict):
+        return ",".join(f"{k}:{render_value(v)}" for k, v in sorted(item.items()))
+    return render_value(item)
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def item_scope(item: Any) -> dict[str, Any]:
+    scope: dict[str, Any] = {"item": render_value(item) if not isinstance(item, dict | list) else item}
+    if isinstance(item, dict):
+        scope["item"] = json.dumps(item, separators=(",", ":"))
+        for k, v in item.items():
+            scope[f"item.{k}"] = render_value(v)
+            if isinstance(v, dict):
+                for k2, v2 in v.items():
+                    scope[f"item.{k}.{k2}"] = render_value(v2)
+    elif isinstance(item, list):
+        scope["item"] = json.dumps(item, separators=(",", ":"))
+    return scope
+
+
+def sequence_items(seq: dict[str, Any], where: str) -> list[str]:
+    """withSequence: count, start, end, format (printf-style)."""
+    try:
+        start = int(str(seq.get("start", 0)))
+        if "count" in seq and seq.get("count") not in (None, ""):
+            count = int(str(seq["count"]))
+            end = start + count - 1
+            values = list(range(start, end + 1))
+        else:
+            end = int(str(seq.get("end", 0)))
+            step = 1 if end >= start else -1
+            values = list(range(start, end + step, step))
+    except ValueError as exc:
+        raise SpecError(f"withSequence needs integers: {exc}", field=f"{where}.withSequence") from None
+    fmt = seq.get("format")
+    if fmt:
+        return [_printf(fmt, v) for v in values]
+    return [str(v) for v in values]
+
+
+def _printf(fmt: str, value: int) -> str:
+    try:
+        return fmt % value
+    except (TypeError, ValueError):
+        return fmt.replace("%d", str(value))

@@ -1,0 +1,215 @@
+"""The run store: SQLite under $WFEXEC_HOME, one row per run and one per node.
+
+Every node transition is committed when it happens (WAL, short transactions, retry on
+busy), so a killed engine loses no finished step and two wfexec processes can share it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wfexec.errors import StoreError
+from wfexec.home import wfexec_home
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY,
+    uid TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    message TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    manifest TEXT NOT NULL,
+    options TEXT NOT NULL,
+    status TEXT NOT NULL,
+    engine_pid INTEGER,
+    engine_host_start REAL,
+    control TEXT
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    run TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run, id)
+);
+CREATE INDEX IF NOT EXISTS nodes_run_seq ON nodes (run, seq);
+"""
+
+
+@dataclass
+class RunRecord:
+    name: str
+    uid: str
+    namespace: str
+    phase: str
+    message: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    manifest: dict[str, Any]
+    options: dict[str, Any]
+    status: dict[str, Any]  # workflow-level status fields other than nodes
+    engine_pid: int | None
+    control: str | None  # "stop" / "terminate" requested by another process
+
+
+class Store:
+    """One connection per thread; writes are short and retried while the database is busy."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path else wfexec_home() / "runs.db"
+        self._local = threading.local()
+        self._conn().executescript(SCHEMA)
+
+    # -- connection handling -------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        for attempt in range(50):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise StoreError(f"run store {self.path}: {exc}") from None
+                time.sleep(min(0.01 * (attempt + 1), 0.2))
+        else:
+            raise StoreError(f"run store {self.path} stayed locked; another wfexec holds it")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- runs ----------------------------------------------------------------------------
+    def create_run(self, rec: RunRecord) -> None:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM runs WHERE name=?", (rec.name,)).fetchone():
+                raise StoreError(f"a run named {rec.name!r} already exists")
+            db.execute(
+                "INSERT INTO runs (name, uid, namespace, phase, message, created_at, started_at, finished_at,"
+                " manifest, options, status, engine_pid, control) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.name, rec.uid, rec.namespace, rec.phase, rec.message, rec.created_at, rec.started_at,
+                 rec.finished_at, json.dumps(rec.manifest), json.dumps(rec.options), json.dumps(rec.status),
+                 rec.engine_pid, rec.control),
+            )
+
+    def update_run(self, name: str, **fields: Any) -> None:
+        cols, vals = [], []
+        for key, value in fields.items():
+            if key in ("manifest", "options", "status"):
+                value = json.dumps(value)
+            cols.append(f"{key}=?")
+            vals.append(value)
+        with self._tx() as db:
+            db.execute(f"UPDATE runs SET {', '.join(cols)} WHERE name=?", (*vals, name))
+
+    def claim_engine(self, name: str, pid: int) -> bool:
+        """Record `pid` as the run's engine unless a live engine already holds it."""
+        with self._tx() as db:
+            row = db.execute("SELECT engine_pid FROM runs WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise StoreError(f"no run named {name!r}")
+            other = row[0]
+            if other and other != pid and pid_alive(other):
+                return False
+            db.execute("UPDATE runs SET engine_pid=? WHERE name=?", (pid, name))
+            return True
+
+    def get_run(self, name: str) -> RunRecord:
+        row = self._conn().execute(
+            "SELECT name, uid, namespace, phase, message, created_at, started_at, finished_at, manifest,"
+            " options, status, engine_pid, control FROM runs WHERE name=?", (name,)
+        ).fetchone()
+        if row is None:
+            matches = [r[0] for r in self._conn().execute(
+                "SELECT name FROM runs WHERE name LIKE ? ORDER BY created_at DESC", (f"{name}%",))]
+            if len(matches) == 1:
+                return self.get_run(matches[0])
+            if name == "@latest":
+                latest = self._conn().execute("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+                if latest:
+                    return self.get_run(latest[0])
+            raise StoreError(f"no run named {name!r}" + (f" (did you mean {', '.join(matches[:5])}?)" if matches else ""))
+        return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], json.loads(row[8]),
+                         json.loads(row[9]), json.loads(row[10]), row[11], row[12])
+
+    def list_runs(self) -> list[RunRecord]:
+        names = [r[0] for r in self._conn().execute("SELECT name FROM runs ORDER BY created_at DESC")]
+        return [self.get_run(n) for n in names]
+
+    def delete_run(self, name: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM nodes WHERE run=?", (name,))
+            db.execute("DELETE FROM runs WHERE name=?", (name,))
+
+    def set_control(self, name: str, control: str | None) -> None:
+        self.update_run(name, control=control)
+
+    def get_control(self, name: str) -> str | None:
+        row = self._conn().execute("SELECT control FROM runs WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    # -- nodes ---------------------------------------------------------------------------
+    def put_nodes(self, run: str, nodes: list[dict[str, Any]]) -> None:
+        if not nodes:
+            return
+        with self._tx() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (run,)).fetchone()[0]
+            db.executemany(
+                "INSERT INTO nodes (run, id, seq, data) VALUES (?,?,?,?)"
+                " ON CONFLICT(run, id) DO UPDATE SET data=excluded.data, seq=excluded.seq",
+                [(run, n["id"], seq + i + 1, json.dumps(n)) for i, n in enumerate(nodes)],
+            )
+
+    def get_nodes(self, run: str) -> dict[str, dict[str, Any]]:
+        rows = self._conn().execute("SELECT id, data FROM nodes WHERE run=? ORDER BY rowid", (run,))
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def delete_nodes(self, run: str, ids: list[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(run, i) for i in ids])
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -1,0 +1,186 @@
+"""Argo's docker executor: watch and control a pod's containers through the Docker Engine API.
+
+It needs no `command` (Docker runs the image's own ENTRYPOINT/CMD) but it needs the daemon
+that runs the containers, over a root-equivalent socket. Outputs are read from the stopped
+container with `get_archive`, as Argo's docker executor did with `docker cp`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterable
+from typing import IO, Any
+
+import docker
+import docker.errors
+
+from wfexec.errors import ExecutorError, RuntimeUnavailable
+from wfexec.executors.base import Executor
+
+_STREAM_ERRORS = (docker.errors.DockerException, OSError)
+
+
+class DockerExecutor(Executor):
+    """Executor over the Docker API for the containers of one pod (container name -> id)."""
+
+    name = "docker"
+
+    def __init__(self, client: docker.DockerClient, containers: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.ids: dict[str, str] = dict(containers or {})
+        self._codes: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _id(self, container: str) -> str:
+        try:
+            return self.ids[container]
+        except KeyError:
+            raise ExecutorError(f"the docker executor has no container named {container!r} in this pod") from None
+
+    def _fail(self, container: str, what: str, exc: BaseException) -> RuntimeUnavailable:
+        """A Docker failure as one plain sentence (never a bare 'No such container')."""
+        explanation = str(getattr(exc, "explanation", "") or exc)
+        if isinstance(exc, docker.errors.NotFound) or "marked for removal" in explanation:
+            return RuntimeUnavailable(f"container {container!r}: {what}: the container was removed (by something "
+                                      "other than wfexec) before its outputs were read")
+        return RuntimeUnavailable(f"container {container!r}: {what}: {explanation}")
+
+    def _archive(self, container: str, path: str) -> bytes | None:
+        """The tar Docker makes of `path` (entries rooted at its basename); None when missing."""
+        try:
+            stream, _ = self.client.api.get_archive(self._id(container), path)
+            return b"".join(stream)
+        except docker.errors.NotFound:
+            return None
+        except _STREAM_ERRORS as exc:
+            raise self._fail(container, f"reading {path}", exc) from None
+
+    def get_file_contents(self, container: str, path: str) -> str:
+        value = self.file_contents_or_none(container, path)
+        if value is None:
+            raise ExecutorError(f"container {container!r}: {path} does not exist")
+        return value
+
+    def file_contents_or_none(self, container: str, path: str) -> str | None:
+        """The file's text, or None when the path is missing or not a regular file."""
+        data = self._archive(container, path)
+        if data is None:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar:
+                if member.isfile():
+                    fh = tar.extractfile(member)
+                    return fh.read().decode("utf-8", errors="replace") if fh else None
+                if member.issym() or member.islnk():
+                    return None
+        return None
+
+    def copy_file(self, container: str, src: str, dest: str, compression: int = 6) -> None:
+        if not self.copy_file_if_exists(container, src, dest, compression):
+            raise ExecutorError(f"container {container!r}: {src} does not exist")
+
+    def copy_file_if_exists(self, container: str, src: str, dest: str, compression: int = 6,
+                            archive: dict[str, Any] | None = None) -> bool:
+        """Write `src` to `dest` (.tgz rooted at basename(src) unless `archive` says otherwise)."""
+        data = self._archive(container, src)
+        if data is None:
+            return False
+        os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
+        strategy = next(iter(archive), "tar") if archive else "tar"
+        if strategy == "tar":
+            level = int(((archive or {}).get("tar") or {}).get("compressionLevel", compression))
+            comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # gzip framing
+            with open(dest, "wb") as out:
+                out.write(comp.compress(data))
+                out.write(comp.flush())
+            return True
+        from wfexec.artifacts.pack import pack_path  # none/zip: the same packer the emissary uses
+
+        with tempfile.TemporaryDirectory(prefix="wfexec-art-") as tmp:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(tmp, filter="data")
+            pack_path(os.path.join(tmp, os.path.basename(src.rstrip("/")) or "artifact"), dest, archive)
+        return True
+
+    def get_output_stream(self, container: str, combined: bool) -> IO[bytes]:
+        try:
+            data = self.client.api.logs(self._id(container), stdout=True, stderr=combined, stream=False)
+        except _STREAM_ERRORS as exc:
+            raise self._fail(container, "reading its logs", exc) from None
+        return io.BytesIO(data)
+
+    def wait(self, containers: Iterable[str], timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for name in containers:
+            if name in self._codes:
+                continue
+            left = None if deadline is None else max(0.05, deadline - time.monotonic())
+            try:
+                status = self.client.api.wait(self._id(name), timeout=left)
+            except docker.errors.NotFound as exc:
+                raise self._fail(name, "waiting for it", exc) from None
+            except _STREAM_ERRORS:
+                if deadline is not None and time.monotonic() >= deadline - 0.05:
+                    return False
+                raise
+            with self._lock:
+                self._codes[name] = int(status.get("StatusCode", -1))
+        return True
+
+    def kill(self, containers: Iterable[str], grace: float) -> None:
+        names = list(containers)
+        self.signal(names, "SIGTERM")
+        if not self.wait(names, timeout=max(0.0, grace)):
+            self.signal(names, "SIGKILL")
+
+    def signal(self, containers: Iterable[str], sig: str) -> None:
+        """Send `sig` to each container's PID 1; containers already stopped are skipped."""
+        for name in containers:
+            if name in self._codes:
+                continue
+            try:
+                self.client.api.kill(self._id(name), signal=sig)
+            except docker.errors.APIError as exc:
+                if isinstance(exc, docker.errors.NotFound) or exc.status_code == 409:  # gone, or not running
+                    continue
+                raise self._fail(name, f"sending {sig}", exc) from None
+            except _STREAM_ERRORS as exc:
+                raise self._fail(name, f"sending {sig}", exc) from None
+
+    def exit_code_cached(self, container: str) -> int | None:
+        """The exit code wait() saw, without asking the daemon."""
+        return self._codes.get(container)
+
+    def exit_code(self, container: str) -> int | None:
+        if container in self._codes:
+            return self._codes[container]
+        try:
+            state = self.client.api.inspect_container(self._id(container))["State"]
+        except _STREAM_ERRORS as exc:
+            raise self._fail(container, "reading its state", exc) from None
+        if state.get("Running") or state.get("Status") in ("created", "restarting"):
+            return None
+        return int(state.get("ExitCode", -1))
+
+
+def save_logs(executor: Executor, container: str, stdout_path: str, combined_path: str,
+              limit: int | None = None) -> None:
+    """Write a container's stdout and combined logs where the emissary would have put them,
+    cut past `limit` bytes with the same notice the emissary writes."""
+    os.makedirs(os.path.dirname(stdout_path), exist_ok=True)
+    for path, combined in ((stdout_path, False), (combined_path, True)):
+        with executor.get_output_stream(container, combined) as src, open(path, "wb") as dst:
+            if limit is None:
+                shutil.copyfileobj(src, dst)
+                continue
+            data = src.read(limit + 1)
+            dst.write(data[:limit])
+            if len(data) > limit:
+                dst.write(f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())

@@ -1,0 +1,46 @@
+"""Pair a runtime with an executor, as Argo pairs kubelet with `containerRuntimeExecutor`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wfexec.errors import ExecutorError, WfexecError
+from wfexec.pod import Backend
+
+RUNTIMES = ("host", "docker")
+EXECUTORS = ("emissary", "docker")
+
+
+def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
+    """Build the backend and check it up front, so a bad pair fails before the run starts."""
+    if config is None or isinstance(config, str):
+        config = _load_config(config)
+    if runtime not in RUNTIMES:
+        raise WfexecError(f"unknown runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
+    if executor not in EXECUTORS:
+        raise WfexecError(f"unknown executor {executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if runtime == "host":
+        if executor == "docker":
+            raise ExecutorError(
+                "the docker executor cannot run on the host runtime: it needs the Docker daemon that runs "
+                "the step's containers (and a root-equivalent docker socket). Use --executor emissary, "
+                "or --runtime docker."
+            )
+        from wfexec.runtimes.host import HostBackend
+
+        backend: Backend = HostBackend(config)
+    else:
+        from wfexec.runtimes.docker import DockerBackend
+
+        backend = DockerBackend(config, executor=executor)
+    backend.check()
+    return backend
+
+
+def _load_config(path: str | None) -> Any:
+    """The executor config from --config, $WFEXEC_CONFIG or $WFEXEC_HOME/config.yaml."""
+    try:
+        from wfexec.config import load_config
+    except ImportError:  # the config module is optional for the host runtime
+        return None
+    return load_config(path)

@@ -1,0 +1,305 @@
+"""One host-runtime pod: which container runs when, and what the pod came to.
+
+Init containers run one after the other; then sidecars and the main container(s) start
+together (containerSet ordering is left to each emissary, which waits on the exitcode files
+of its dependencies); once every main container has ended the sidecars are stopped with
+grace. Every step is driven by "container X ended" events (from the completion pipe, or from
+polling exitcode files after a re-attach), so no thread is held per pod.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from wfexec.emissary.layout import artifact_copy, ctr_file, parameter_copy, read_int
+from wfexec.errors import WfexecError
+from wfexec.pod import ContainerPlan, OnDone, PodPlan, PodResult
+
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of outputs.result
+ESCALATE_EVERY = 0.5  # seconds between SIGKILL retries once the grace is over
+
+
+class HostPod:
+    """The PodHandle of the host runtime."""
+
+    def __init__(self, key: str, pod: PodPlan, on_done: OnDone, launch: Callable[[HostPod, ContainerPlan], None],
+                 call_later: Callable[[float, Callable[[], None]], None]) -> None:
+        self.key = key
+        self.pod = pod
+        self._on_done = on_done
+        self._launch_fn = launch
+        self._later = call_later
+        self._lock = threading.RLock()
+        self.inits = [c for c in pod.containers if c.role == "init"]
+        self.mains = [c for c in pod.containers if c.role == "main"]
+        self.sidecars = [c for c in pod.containers if c.role == "sidecar"]
+        self.launched: set[str] = set()
+        self.codes: dict[str, int | None] = {}
+        self.failure: str | None = None
+        self.stopping = False  # kill() or deadline: launch nothing more
+        self.deadline_hit = False
+        self.finished = False
+        self._reported = False
+        self.sidecars_stopping = False
+        self.error: str | None = None
+
+    # -- driving ------------------------------------------------------------------------------
+    def begin(self) -> None:
+        with self._lock:
+            if self.pod.deadline_seconds is not None:
+                self._later(self.pod.deadline_seconds, self._deadline)
+            self._advance()
+        self.report_if_finished()
+
+    def resume(self) -> None:
+        """After a re-attach: account for what already ended, then go on from there."""
+        with self._lock:
+            if self.pod.deadline_seconds is not None:
+                self._later(self.pod.deadline_seconds, self._deadline)  # counted afresh: start time is lost
+            for c in self.pod.containers:
+                if os.path.isdir(self._ctr(c.name)):
+                    self.launched.add(c.name)
+                code = read_int(ctr_file(str(self.pod.argo_dir), c.name, "exitcode"))
+                if code is not None:
+                    self.codes[c.name] = code
+            self._advance()
+        self.report_if_finished()
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return [n for n in self.launched if n not in self.codes]
+
+    def container_done(self, name: str) -> None:
+        with self._lock:
+            if name in self.codes or self.finished:
+                return
+            self.codes[name] = read_int(ctr_file(str(self.pod.argo_dir), name, "exitcode"))
+            self._advance()
+        self.report_if_finished()
+
+    def emissary_gone(self, name: str) -> None:
+        """The emissary died without an exitcode file (SIGKILLed itself): record it as failed."""
+        with self._lock:
+            if name in self.codes or self.finished:
+                return
+            self.codes[name] = None
+            self._advance()
+        self.report_if_finished()
+
+    def _advance(self) -> None:
+        if self.finished:
+            return
+        for c in self.inits:
+            if c.name not in self.launched:
+                if not self.stopping:
+                    self._launch(c)
+                return self._maybe_finish()
+            if c.name not in self.codes:
+                return
+            if self.codes[c.name] != 0:
+                self.failure = self.failure or f"init container {c.name}: {self._error_text(c.name)}"
+                return self._maybe_finish()
+        if not self.stopping:
+            for c in self.sidecars + self.mains:
+                if c.name not in self.launched:
+                    self._launch(c)
+        if all(c.name in self.codes for c in self.mains if c.name in self.launched):
+            live = [c.name for c in self.sidecars if c.name in self.launched and c.name not in self.codes]
+            if live and not self.sidecars_stopping:
+                self.sidecars_stopping = True
+                self.terminate(self.pod.kill_grace_seconds, live)
+        self._maybe_finish()
+
+    def _launch(self, c: ContainerPlan) -> None:
+        self.launched.add(c.name)
+        try:
+            self._launch_fn(self, c)
+        except WfexecError as exc:
+            self.error = str(exc)
+            self.codes[c.name] = None
+            self.stopping = True
+            self.terminate(0.0, self.running())
+
+    def _maybe_finish(self) -> None:
+        if not self.finished and all(n in self.codes for n in self.launched):
+            self.finished = True
+
+    def report_if_finished(self) -> None:
+        """Call without the lock held: the one caller that sees the pod finished reports it."""
+        with self._lock:
+            if not self.finished or self._reported:
+                return
+            self._reported = True
+        self._finish()
+
+    # -- stopping -------------------------------------------------------------------------------
+    def _deadline(self) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self.deadline_hit = True
+            self.stopping = True
+            self.terminate(self.pod.kill_grace_seconds, self.running())
+            self._maybe_finish()
+        self.report_if_finished()
+
+    def kill(self, grace: float) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self.stopping = True
+            self.terminate(grace, self.running())
+            self._maybe_finish()
+        self.report_if_finished()
+
+    def terminate(self, grace: float, names: list[str]) -> None:
+        """SIGTERM (through each emissary, which forwards it), SIGKILL the groups after `grace`."""
+        for name in names:
+            self._signal_emissary(name, signal.SIGTERM)
+        if names:
+            self._later(grace, lambda: self._escalate(names))
+
+    def _escalate(self, names: list[str]) -> None:
+        with self._lock:
+            live = [n for n in names if n not in self.codes]
+        if not live:
+            return
+        for name in live:
+            if read_int(ctr_file(str(self.pod.argo_dir), name, "exitcode")) is not None:
+                continue
+            pgid = read_int(ctr_file(str(self.pod.argo_dir), name, "childpgid"))
+            if pgid is not None and pgid > 1:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            else:
+                self._signal_emissary(name, signal.SIGTERM)
+        self._later(ESCALATE_EVERY, lambda: self._escalate(live))
+
+    def _signal_emissary(self, name: str, sig: int) -> None:
+        argo = str(self.pod.argo_dir)
+        pid = read_int(ctr_file(argo, name, "pid"))
+        if pid is None or read_int(ctr_file(argo, name, "exitcode")) is not None:
+            try:  # not started yet: the emissary looks at the signal file before it runs the child
+                os.makedirs(self._ctr(name), exist_ok=True)
+                with open(ctr_file(argo, name, "signal"), "w") as f:
+                    f.write(str(int(sig)))
+            except OSError:
+                pass
+            return
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    # -- the result ----------------------------------------------------------------------------
+    def _ctr(self, name: str) -> str:
+        return os.path.join(str(self.pod.argo_dir), "ctr", name)
+
+    def _finish(self) -> None:
+        self._wait_emissaries_gone()
+        try:
+            result = self.result()
+        except Exception as exc:  # noqa: BLE001 - on_done must be called exactly once
+            result = PodResult(phase="Error", message=f"host runtime: cannot collect the pod's outputs: {exc}")
+        self._on_done(result)
+
+    def _wait_emissaries_gone(self) -> None:
+        """An emissary writes exitcode, notifies, then exits: let it go before reporting."""
+        end = time.monotonic() + 2.0
+        for name in self.launched:
+            pid = read_int(ctr_file(str(self.pod.argo_dir), name, "pid"))
+            while pid and time.monotonic() < end and _alive(pid):
+                time.sleep(0.0005)
+
+    def result(self) -> PodResult:
+        pod = self.pod
+        argo = str(pod.argo_dir)
+        main = pod.main_container
+        codes = {c.name: self.codes.get(c.name) for c in pod.containers if c.name in self.launched}
+        logs = {n: Path(ctr_file(argo, n, "combined")) for n in codes}
+        code = codes.get(main)
+        params: dict[str, str | None] = {}
+        for p in pod.output_parameters:
+            try:
+                with open(parameter_copy(argo, p.path), encoding="utf-8", errors="replace") as f:
+                    params[p.name] = f.read()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                params[p.name] = None
+        artifacts = {}
+        for a in pod.output_artifacts:
+            path = artifact_copy(argo, a.path)
+            artifacts[a.name] = Path(path) if os.path.lexists(path) else None
+        if self.error:
+            phase, message = "Error", self.error
+        elif self.deadline_hit:
+            phase, message = "Failed", DEADLINE_MESSAGE
+        elif self.failure:
+            phase, message = "Failed", self.failure
+        else:
+            failed = next((c.name for c in self.mains if codes.get(c.name) != 0), None)
+            if failed is None:
+                phase, message = "Succeeded", ""
+            else:
+                text = self._error_text(failed)
+                phase, message = "Failed", text if failed == main else f"{failed}: {text}"
+        return PodResult(phase=phase, message=message, exit_code=code, result=self._read_result(main),
+                         parameters=params, artifacts=artifacts, logs=logs, container_exit_codes=codes,
+                         ip="127.0.0.1")
+
+    def _error_text(self, name: str) -> str:
+        code = self.codes.get(name)
+        if code is None:
+            return f"Error (exit code unknown): the emissary of container {name!r} ended without an exit code"
+        text = f"Error (exit code {code})"
+        if code == 64:  # the emissary's own failure: say why
+            why = _last_emissary_line(ctr_file(str(self.pod.argo_dir), name, "combined"))
+            if why:
+                text += f": {why}"
+        return text
+
+    def _read_result(self, main: str) -> str | None:
+        try:
+            with open(ctr_file(str(self.pod.argo_dir), main, "stdout"), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        text = data.decode("utf-8", errors="replace")
+        if text.endswith("\n"):
+            text = text[:-1]
+        return text[-RESULT_LIMIT:]
+
+    def state(self) -> dict[str, Any]:
+        return {"key": self.key, "launched": sorted(self.launched), "codes": self.codes}
+
+    def __repr__(self) -> str:
+        return f"HostPod({json.dumps(self.state())})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _last_emissary_line(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            tail = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [ln[len("emissary: "):] for ln in tail.splitlines() if ln.startswith("emissary: ")]
+    return lines[-1] if lines else None

@@ -1,0 +1,93 @@
+"""`argo lint --offline`, locally: schema checks plus Argo's own validation rules.
+
+The engine calls `lint_documents` before every run, so it must stay cheap: the schema
+validator is built once per process and the semantic checks are one pass over plain data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+from wfexec.errors import SpecError
+from wfexec.spec.checks import SpecChecker
+from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document
+from wfexec.spec.issue import LintIssue
+from wfexec.spec.loader import MissingKindError, load_file, spec_files
+from wfexec.spec.refs import TemplateIndex
+from wfexec.spec.schema import known_kinds, validate
+
+__all__ = ["LintIssue", "lint_documents", "load_and_lint"]
+
+
+def lint_documents(docs: list[Document], *, strict: bool = False,
+                   templates: list[Document] | None = None) -> list[LintIssue]:
+    """Problems in `docs`, in file and line order.
+
+    `templateRef`s resolve against `templates` and the WorkflowTemplates among `docs`; a
+    reference to one not found is an error only when `templates` was given. `strict` adds
+    every schema keyword (const, enum, …) to the default unknown-field/type/required checks.
+    """
+    index = TemplateIndex.build([*(templates or []), *docs], complete=templates is not None)
+    issues: list[LintIssue] = []
+    for doc in docs:
+        issues.extend(lint_document(doc, index, strict=strict))
+    return sorted(issues, key=lambda i: (i.file, i.line or 0))
+
+
+def lint_document(doc: Document, index: TemplateIndex, *, strict: bool = False) -> list[LintIssue]:
+    """Problems in one document; kinds outside argoproj.io are not ours and pass."""
+    if doc.kind not in WORKFLOW_KINDS:
+        return _other_kind(doc, strict)
+    issues = validate(doc, strict=strict)
+    issues.extend(SpecChecker(doc, index).run())
+    return issues
+
+
+def _other_kind(doc: Document, strict: bool) -> list[LintIssue]:
+    api = doc.data.get("apiVersion")
+    if not (isinstance(api, str) and api.startswith("argoproj.io/")):
+        return []
+    if doc.kind in known_kinds():
+        return validate(doc, strict=strict)
+    close = difflib.get_close_matches(doc.kind, WORKFLOW_KINDS, n=1, cutoff=0.6)
+    hint = f' (did you mean "{close[0]}"?)' if close else f" (expected one of {', '.join(WORKFLOW_KINDS)})"
+    return [LintIssue(doc.file, doc.line_of(("kind",)), "kind", f'unknown kind "{doc.kind}"{hint}')]
+
+
+def load_and_lint(paths: Iterable[str | Path], strict: bool = False,
+                  templates_paths: Iterable[str | Path] = ()) -> tuple[list[Document], list[LintIssue]]:
+    """Load files/directories and lint them; a file that does not load becomes one issue.
+
+    Raises SpecError only when a path does not exist at all.
+    """
+    paths, templates_paths = list(paths), list(templates_paths)
+    docs, issues = _load_all(paths)
+    templates: list[Document] | None = None
+    if templates_paths:
+        loaded, template_issues = _load_all(templates_paths)
+        templates = [d for d in loaded if d.kind in TEMPLATE_KINDS]
+        issues.extend(template_issues)
+    issues.extend(lint_documents(docs, strict=strict, templates=templates))
+    return docs, issues
+
+
+def _load_all(paths: list[str | Path]) -> tuple[list[Document], list[LintIssue]]:
+    """Named files must be workflows; files found by walking a directory may be anything else."""
+    found = [(f, Path(p).is_dir()) for p in paths for f in spec_files(p)]
+    docs: list[Document] = []
+    issues: list[LintIssue] = []
+    for f, walked in found:
+        try:
+            docs.extend(load_file(f))
+        except MissingKindError as exc:
+            if not walked:
+                issues.append(_issue(exc, f))
+        except SpecError as exc:
+            issues.append(_issue(exc, f))
+    return docs, issues
+
+
+def _issue(exc: SpecError, file: Path) -> LintIssue:
+    return LintIssue(exc.file or str(file), exc.line, exc.field or "", exc.detail)

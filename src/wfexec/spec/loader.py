@@ -1,0 +1,272 @@
+"""Read Workflow / WorkflowTemplate / CronWorkflow documents from YAML or JSON, keeping line numbers.
+
+ruamel's round-trip loader records where every key and item was written; we convert its
+objects to plain Python at once (so no ruamel type leaks into the engine) and keep the
+positions in a side table on the Document.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from wfexec.errors import SpecError
+from wfexec.spec.document import Document, FieldPath
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+#: Deeper nesting than this is no workflow; refusing it keeps every walker far from Python's stack limit.
+MAX_DEPTH = 100
+#: Aliases can multiply a small file into a huge tree ("billion laughs"); stop well before memory does.
+MAX_NODES = 250_000
+
+
+class MissingKindError(SpecError):
+    """A mapping without `kind`: not a Kubernetes object at all (directory walks skip these)."""
+
+
+def load_file(path: str | Path) -> list[Document]:
+    """All non-empty documents of one YAML or JSON file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", file=str(path)) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a file (use find_documents)", file=str(path)) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    return load_bytes(raw, str(path))
+
+
+def load_bytes(raw: bytes, file: str) -> list[Document]:
+    """Decode (UTF-8, or UTF-16 with a byte-order mark) and load."""
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = raw.decode("utf-16")
+        elif raw.startswith(b"\xef\xbb\xbf"):
+            text = raw[3:].decode("utf-8")
+        else:
+            text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=file, line=line) from None
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str) -> list[Document]:
+    """All non-empty documents of a YAML/JSON stream; `file` is only used in messages."""
+    raws = _parse_stream(text, file)
+    docs: list[Document] = []
+    for index, node in enumerate(raws):
+        if node is None:
+            continue
+        lines: dict[FieldPath, int] = {}
+        data = _Converter(file, lines).convert(node, ())
+        if data is None or data == "":
+            continue
+        docs.append(_as_document(data, file, index, lines))
+    return docs
+
+
+def find_documents(path: str | Path) -> list[Document]:
+    """Every document of a file, or of every *.yaml/*.yml/*.json below a directory (sorted)."""
+    docs: list[Document] = []
+    for spec_file in spec_files(path):
+        docs.extend(load_file(spec_file))
+    return docs
+
+
+def spec_files(path: str | Path) -> list[Path]:
+    """The file itself, or the spec files below a directory in a stable order."""
+    p = Path(path)
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+    if not p.exists():
+        raise SpecError("no such file or directory", file=str(path))
+    return [p]
+
+
+class _LastKeyWins(RoundTripConstructor):
+    """A repeated mapping key keeps its last value, as Kubernetes' YAML decoding (and so Argo) does."""
+
+    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
+        return True
+
+
+def _parse_stream(text: str, file: str) -> list[Any]:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _LastKeyWins
+    try:
+        return list(yaml.load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        fallback = _json_fallback(text, file)
+        if fallback is not None:
+            return fallback
+        raise SpecError(f"YAML syntax error: {problem}", file=file,
+                        line=mark.line + 1 if mark else None) from None
+    except YAMLError as exc:
+        fallback = _json_fallback(text, file)
+        if fallback is not None:
+            return fallback
+        line = getattr(exc, "line", None)
+        position = getattr(exc, "position", None)
+        if not isinstance(line, int) and isinstance(position, int):
+            line = text.count("\n", 0, position)
+        raise SpecError(f"YAML syntax error: {_one_line(exc)}", file=file,
+                        line=line + 1 if isinstance(line, int) else None) from None
+    except RecursionError:
+        raise SpecError("nesting too deep to be a workflow", file=file) from None
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError) as exc:
+        # ruamel occasionally fails outside its own error types on hostile input; say so plainly.
+        raise SpecError(f"cannot parse as YAML: {_one_line(exc)}", file=file) from None
+
+
+def _json_fallback(text: str, file: str) -> list[Any] | None:
+    """JSON that YAML rejects (e.g. tab indentation): accept it, without line numbers."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return [json.loads(text)]
+    except (ValueError, RecursionError):
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _Converter:
+    """Turns ruamel nodes into plain Python, recording each field's 1-based line."""
+
+    def __init__(self, file: str, lines: dict[FieldPath, int]) -> None:
+        self.file, self.lines, self.nodes = file, lines, 0
+        self.active: set[int] = set()
+
+    def convert(self, node: Any, path: FieldPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise SpecError(f"document expands to more than {MAX_NODES} values (alias bomb?)",
+                            file=self.file, line=self.lines.get(path))
+        if len(path) > MAX_DEPTH:
+            raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=self.file,
+                            line=self._nearest_line(path))
+        if isinstance(node, dict):
+            if isinstance(node, CommentedMap) and not path:
+                self.lines[path] = node.lc.line + 1
+            return self._guard(node, path, self._mapping)
+        if isinstance(node, list):
+            if isinstance(node, CommentedSeq) and not path:
+                self.lines[path] = node.lc.line + 1
+            return self._guard(node, path, self._sequence)
+        return _scalar(node, self.file, self._nearest_line(path))
+
+    def _guard(self, node: Any, path: FieldPath, fn: Any) -> Any:
+        if id(node) in self.active:
+            raise SpecError("recursive alias: a node contains itself", file=self.file,
+                            line=self._nearest_line(path))
+        self.active.add(id(node))
+        try:
+            return fn(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: dict[Any, Any], path: FieldPath) -> dict[str, Any]:
+        positions = node.lc.data if isinstance(node, CommentedMap) else {}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            skey = _key(key, self.file, self._nearest_line(path))
+            child = (*path, skey)
+            pos = positions.get(key)
+            if pos:
+                self.lines[child] = pos[0] + 1
+            out[skey] = self.convert(value, child)
+        return out
+
+    def _sequence(self, node: list[Any], path: FieldPath) -> list[Any]:
+        positions = node.lc.data if isinstance(node, CommentedSeq) else {}
+        out: list[Any] = []
+        for i, value in enumerate(node):
+            child = (*path, i)
+            pos = positions.get(i) if isinstance(positions, dict) else None
+            if pos:
+                self.lines[child] = pos[0] + 1
+            out.append(self.convert(value, child))
+        return out
+
+    def _nearest_line(self, path: FieldPath) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def _key(key: Any, file: str, line: int | None) -> str:
+    """Mapping keys become strings, as Kubernetes' YAML-to-JSON step does for scalars."""
+    if isinstance(key, str):
+        return str(key)
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int | float):
+        return str(key)
+    if isinstance(key, TaggedScalar):
+        return str(key.value)
+    if isinstance(key, datetime.date):
+        return key.isoformat()
+    raise SpecError("a mapping key must be a plain value, not a list or mapping", file=file, line=line)
+
+
+def _scalar(node: Any, file: str, line: int | None) -> Any:
+    if node is None or isinstance(node, bool):
+        return node
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, int):
+        # ruamel's ScalarBoolean subclasses int; keep it a bool.
+        return bool(node) if type(node).__name__ == "ScalarBoolean" else int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, datetime.datetime | datetime.date):
+        return node.isoformat()
+    if isinstance(node, TaggedScalar):
+        return str(node.value) if node.value is not None else None
+    if isinstance(node, bytes):
+        return base64.b64encode(node).decode("ascii")
+    if isinstance(node, AbstractSet):
+        return {_key(k, file, line): None for k in node}
+    raise SpecError(f"unsupported YAML value of type {type(node).__name__}", file=file, line=line)
+
+
+def _as_document(data: Any, file: str, index: int, lines: dict[FieldPath, int]) -> Document:
+    where = f"document {index + 1}"
+    line = lines.get(())
+    if not isinstance(data, dict):
+        raise SpecError(f"{where} is a {_kind_of(data)}, expected a mapping with apiVersion, kind and spec",
+                        file=file, line=line)
+    kind = data.get("kind")
+    if kind is None:
+        raise MissingKindError(f"{where} has no kind (expected Workflow, WorkflowTemplate, "
+                        "ClusterWorkflowTemplate or CronWorkflow)", file=file, line=line, field="kind")
+    if not isinstance(kind, str) or not kind:
+        raise SpecError(f"{where}: kind must be a non-empty string, got {_kind_of(kind)}",
+                        file=file, line=lines.get(("kind",), line), field="kind")
+    return Document(data=data, file=file, index=index, kind=kind, lines=lines)
+
+
+def _kind_of(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "integer", float: "number",
+            bool: "boolean", type(None): "null"}.get(type(value), type(value).__name__)
+

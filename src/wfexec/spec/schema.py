@@ -1,0 +1,181 @@
+"""Check documents against Argo's published JSON schema, "closed" so unknown fields are caught.
+
+Argo's schema lets any object carry extra keys, so a misspelt `contianer:` passes it; the
+controller, which decodes strictly, then ignores or rejects it. We close every object that
+lists its properties, and mend the places where the schema is narrower than what Argo's Go
+types accept (int-or-string, quantities, parameter values), so that the corpus of real
+workflows validates.
+
+Two validators are built once per process: the default one checks only unknown fields,
+types and required fields (what a strict Go decode would catch), treating `null` as "unset"
+the way Go does; the strict one applies every keyword of the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from wfexec.spec.document import Document, FieldPath, format_path
+from wfexec.spec.issue import LintIssue
+
+SCHEMA_FILE = "argo-workflows-v4.1-jsonschema.json"
+DEF_PREFIX = "io.argoproj.workflow.v1alpha1."
+INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+#: Fields whose Go type is AnyString: YAML numbers and booleans are read as their text.
+ANY_STRING_FIELDS = (("Parameter", "default"), ("Parameter", "value"), ("ValueFrom", "default"))
+#: Keywords the default mode keeps; the rest (const, enum, minimum, …) only apply with strict.
+STRUCTURAL_KEYWORDS = ("$ref", "properties", "additionalProperties", "items", "type", "required")
+
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+               float: "a number", type(None): "null"}
+
+
+def validate(doc: Document, *, strict: bool = False) -> list[LintIssue]:
+    """Schema problems of one document; empty for kinds the schema does not describe."""
+    validator = _validator(doc.kind, strict)
+    if validator is None:
+        return []
+    issues: list[LintIssue] = []
+    for error in validator.iter_errors(doc.data):
+        issues.extend(_issues(doc, error))
+    issues.sort(key=lambda i: (i.line or 0, i.path))
+    return issues
+
+
+def known_kinds() -> tuple[str, ...]:
+    """The top-level kinds the schema describes."""
+    return tuple(ref["$ref"].rsplit(".", 1)[1] for ref in closed_schema()["oneOf"])
+
+
+@cache
+def closed_schema() -> dict[str, Any]:
+    """The packaged schema, closed and mended (see module docstring); built once."""
+    text = resources.files("wfexec").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
+    schema = json.loads(text)
+    defs = schema["definitions"]
+    defs[INT_OR_STRING] = {**defs[INT_OR_STRING], "type": ["integer", "string"]}
+    defs[QUANTITY] = {**defs[QUANTITY], "type": ["string", "number"]}
+    for definition, prop in ANY_STRING_FIELDS:
+        defs[DEF_PREFIX + definition]["properties"][prop]["type"] = ["string", "number", "boolean"]
+    defs[DEF_PREFIX + "Parameter"]["properties"]["enum"]["items"]["type"] = ["string", "number", "boolean"]
+    for sub in defs.values():
+        _close(sub)
+    return schema
+
+
+def _close(schema: Any) -> None:
+    if not isinstance(schema, dict):
+        return
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        for sub in props.values():
+            _close(sub)
+        schema.setdefault("additionalProperties", False)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        _close(extra)
+    items = schema.get("items")
+    for sub in items if isinstance(items, list) else [items]:
+        _close(sub)
+
+
+@cache
+def _validator(kind: str, strict: bool) -> jsonschema.protocols.Validator | None:
+    root = closed_schema()
+    if f"{DEF_PREFIX}{kind}" not in root["definitions"] or kind not in known_kinds():
+        return None
+    schema = {k: v for k, v in root.items() if k != "oneOf"}
+    schema["$ref"] = f"#/definitions/{DEF_PREFIX}{kind}"
+    return (_strict_class() if strict else _lenient_class())(schema)
+
+
+@cache
+def _strict_class() -> type:
+    return jsonschema.validators.validator_for(closed_schema())
+
+
+@cache
+def _lenient_class() -> type:
+    base = _strict_class()
+    type_check = base.VALIDATORS["type"]
+
+    def go_type(validator: Any, types: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if instance is not None:  # Go decodes null into any field as "unset"
+            yield from type_check(validator, types, instance, schema)
+
+    dropped = {k: _ignore for k in base.VALIDATORS if k not in STRUCTURAL_KEYWORDS}
+    return jsonschema.validators.extend(base, validators={**dropped, "type": go_type})
+
+
+def _ignore(*_args: Any) -> Iterator[ValidationError]:
+    return iter(())
+
+
+def _issues(doc: Document, error: ValidationError) -> Iterator[LintIssue]:
+    path: FieldPath = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted((error.schema.get("properties") or {}).keys())
+        for key in error.instance:
+            if key in known:
+                continue
+            child = (*path, key)
+            yield LintIssue(doc.file, doc.line_of(child), format_path(child), _unknown_field(key, known))
+        return
+    line = doc.line_of(path)
+    where = format_path(path)
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
+        message = f"expected {_article(expected)}, got {got} {_short(error.instance)}".rstrip()
+    elif error.validator == "required":
+        missing = [r for r in error.validator_value if isinstance(error.instance, dict) and r not in error.instance]
+        message = "missing required field " + ", ".join(f'"{m}"' for m in missing)
+    elif error.validator == "const":
+        message = f"expected {json.dumps(error.validator_value)}, got {_shown(error.instance)}"
+    elif error.validator == "enum":
+        choices = ", ".join(json.dumps(v) for v in error.validator_value)
+        message = f"expected one of {choices}, got {_shown(error.instance)}"
+    else:
+        message = " ".join(error.message.split())
+    yield LintIssue(doc.file, line, where, message)
+
+
+def _unknown_field(key: str, known: list[str]) -> str:
+    message = f'unknown field "{key}"'
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[key.lower()]] if key.lower() in lowered else []
+    if close:
+        return f'{message} (did you mean "{close[0]}"?)'
+    if len(known) <= 12:
+        return f"{message} (expected one of: {', '.join(known)})"
+    return message
+
+
+def _article(type_name: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+             "number": "a number", "boolean": "a boolean"}
+    return " or ".join(names.get(t, t) for t in type_name.split(" or "))
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, dict | list) else _TYPE_NAMES[type(value)]
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict | list) or value is None:
+        return ""
+    text = json.dumps(value)
+    return f"({text[:40]}…)" if len(text) > 40 else f"({text})"

@@ -1,0 +1,110 @@
+"""The control-flow issue's 70 corpus workflows: each ends in the phase Argo gives it.
+
+Argo's own end-to-end test submits every example and expects Succeeded, except those labelled
+`workflows.argoproj.io/no-test: expected-failure`, which are meant to end Failed. Key outputs are
+checked for the workflows whose outputs are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.conftest import CORPUS
+from tests.support.runs import Finished, run_file
+
+EX = CORPUS / "argo-examples"
+
+SEVENTY = """
+arguments-parameters coinflip-recursive coinflip colored-logs conditional-parameters conditionals-complex
+container-set-template/outputs-result-workflow continue-on-fail custom-metrics dag-coinflip
+dag-conditional-parameters dag-continue-on-fail dag-custom-metrics dag-diamond-steps dag-diamond
+dag-disable-failFast dag-enhanced-depends dag-multiroot dag-nested dag-targets dag-task-level-timeout
+exit-code-output-variable exit-handler-dag-level exit-handler-step-level exit-handler-with-param exit-handlers
+expression-destructure-json-complex expression-destructure-json expression-reusing-verbose-snippets gc-ttl
+global-parameters hello-world loops-arbitrary-sequential-steps loops-dag loops-param-result loops-sequence loops
+output-parameter parallelism-limit parallelism-nested-dag parallelism-nested-workflow parallelism-nested
+parallelism-template-limit parameter-aggregation-dag parameter-aggregation-script parameter-aggregation
+pod-gc-strategy-with-label-selector pod-gc-strategy pod-metadata-wf-field pod-metadata
+pod-resources-template-override pod-resources recursive-for-loop resubmit retry-backoff retry-conditional
+retry-container-to-completion retry-container retry-on-error retry-script retry-with-steps scripts-bash
+scripts-python status-reference step-level-timeout steps template-defaults template-on-exit
+title-and-description-with-markdown withsequence-nested-result
+""".split()
+
+
+def expected_phase(path: Path) -> str:
+    text = path.read_text()
+    return "Failed" if 'no-test: "expected-failure"' in text else "Succeeded"
+
+
+def _log(run: Finished, display: str) -> str:
+    return run.log(run.by_display(display)).strip()
+
+
+def check_parameter_aggregation(run: Finished) -> None:
+    assert json.loads(_log(run, "print-nums").replace("'", '"')) == [1, 2, 3, 4]
+    halves = sorted(run.log(n).strip() for n in run.pods() if n["displayName"].startswith("print("))
+    assert halves == ["1", "2"]
+
+
+def check_expression_destructure_json(run: Finished) -> None:
+    assert run.pods()[0]["outputs"]["result"] == "123"
+
+
+def check_loops_sequence(run: Finished) -> None:
+    assert len(run.pods()) >= 5
+
+
+def check_exit_handler_with_param(run: Finished) -> None:
+    hook = next(n for n in run.pods() if n["displayName"].endswith(".onExit"))
+    assert hook["outputs"]["result"] == "hello world"
+
+
+def check_dag_enhanced_depends(run: Finished) -> None:
+    phases = {n["displayName"]: n["phase"] for n in run.nodes.values()}
+    assert phases["A"] == "Succeeded"
+
+
+def check_exit_handlers(run: Finished) -> None:
+    names = {n["displayName"] for n in run.nodes.values()}
+    assert any("onExit" in n for n in names)
+    celebrate_or_cry = [n for n in run.pods() if n.get("templateName") in ("celebrate", "cry")]
+    assert [n["templateName"] for n in celebrate_or_cry if n["phase"] == "Succeeded"] == ["cry"]
+
+
+def check_continue_on_fail(run: Finished) -> None:
+    assert any(n["phase"] == "Failed" for n in run.pods())
+
+
+def check_retry_backoff(run: Finished) -> None:
+    retry = next(n for n in run.nodes.values() if n["type"] == "Retry")
+    assert len(retry["children"]) == 11  # limit 10: the first try and ten retries
+
+
+CHECKS: dict[str, Callable[[Finished], None]] = {
+    "parameter-aggregation": check_parameter_aggregation,
+    "expression-destructure-json": check_expression_destructure_json,
+    "loops-sequence": check_loops_sequence,
+    "exit-handler-with-param": check_exit_handler_with_param,
+    "dag-enhanced-depends": check_dag_enhanced_depends,
+    "exit-handlers": check_exit_handlers,
+    "continue-on-fail": check_continue_on_fail,
+}
+
+@pytest.mark.parametrize("name", SEVENTY)
+def test_corpus_workflow_ends_in_argos_phase(name: str) -> None:
+    path = EX / f"{name}.yaml"
+    run = run_file(path)
+    want = expected_phase(path)
+    assert run.phase == want, f"{name}: {run.phase} ({run.message}); nodes: " + ", ".join(
+        f"{n['displayName']}={n['phase']}:{n.get('message', '')}" for n in run.nodes.values())
+    if name in CHECKS:
+        CHECKS[name](run)
+
+
+def test_the_list_has_seventy() -> None:
+    assert len(SEVENTY) == 70 and len(set(SEVENTY)) == 70
+    assert all((EX / f"{n}.yaml").exists() for n in SEVENTY)
