@@ -35,7 +35,39 @@ title-and-description-with-markdown withsequence-nested-result
 """.split()
 
 
-def expected_phase(path: Path) -> str:
+# Labelled expected-failure, yet Argo's controller gives them another phase: a step group whose
+# failed child has `continueOn: {failed: true}` succeeds (workflow/controller/steps.go), and
+# some outcomes are drawn at random (decided from the run, below).
+ARGO_PHASE_OVERRIDES = {
+    "continue-on-fail": "Succeeded",
+    # Not labelled expected-failure, but a step fails by design and nothing tolerates it:
+    "loops-arbitrary-sequential-steps": "Failed",  # item 3 exits 1; failFast stops the rest
+    "pod-gc-strategy": "Failed",  # its `fail` step exits 1
+    "pod-gc-strategy-with-label-selector": "Failed",
+    "retry-conditional": "Failed",  # the script exits 1 or 2, never 0
+    "step-level-timeout": "Failed",  # a pod past its deadline is Failed; sleep1 continues on error only
+}
+# Outcomes drawn at random: Argo's phase follows the draw. Failed exactly when a node outside a
+# retry, or a retry node itself, failed.
+RANDOM = {"custom-metrics", "resubmit", "retry-on-error", "retry-backoff", "retry-script", "retry-with-steps",
+          "retry-container", "retry-container-to-completion", "template-defaults"}
+
+
+def _phase_from_draw(run: Finished) -> str:
+    retry_children = {c for n in run.nodes.values() if n["type"] == "Retry" for c in n.get("children") or []}
+    for n in run.nodes.values():
+        if n["phase"] in ("Failed", "Error") and (
+                n["type"] == "Retry" or (n["type"] == "Pod" and n["id"] not in retry_children)):
+            return "Failed"
+    return "Succeeded"
+
+
+def expected_phase(path: Path, run: Finished) -> str:
+    name = str(path.relative_to(EX))[: -len(".yaml")]
+    if name in ARGO_PHASE_OVERRIDES:
+        return ARGO_PHASE_OVERRIDES[name]
+    if name in RANDOM:
+        return _phase_from_draw(run)
     text = path.read_text()
     return "Failed" if 'no-test: "expected-failure"' in text else "Succeeded"
 
@@ -45,7 +77,7 @@ def _log(run: Finished, display: str) -> str:
 
 
 def check_parameter_aggregation(run: Finished) -> None:
-    assert json.loads(_log(run, "print-nums").replace("'", '"')) == [1, 2, 3, 4]
+    assert json.loads(_log(run, "print-nums")) == ["1", "2", "3", "4"]  # Argo aggregates values as text
     halves = sorted(run.log(n).strip() for n in run.pods() if n["displayName"].startswith("print("))
     assert halves == ["1", "2"]
 
@@ -76,7 +108,7 @@ def check_exit_handlers(run: Finished) -> None:
 
 
 def check_continue_on_fail(run: Finished) -> None:
-    assert any(n["phase"] == "Failed" for n in run.pods())
+    assert run.by_display("C")["phase"] == "Failed" and run.by_display("D")["phase"] == "Succeeded"
 
 
 def check_retry_backoff(run: Finished) -> None:
@@ -98,7 +130,7 @@ CHECKS: dict[str, Callable[[Finished], None]] = {
 def test_corpus_workflow_ends_in_argos_phase(name: str) -> None:
     path = EX / f"{name}.yaml"
     run = run_file(path)
-    want = expected_phase(path)
+    want = expected_phase(path, run)
     assert run.phase == want, f"{name}: {run.phase} ({run.message}); nodes: " + ", ".join(
         f"{n['displayName']}={n['phase']}:{n.get('message', '')}" for n in run.nodes.values())
     if name in CHECKS:

@@ -409,3 +409,14 @@ def test_executor_config_object_maps_images_and_supplies_commands(images, tmp_pa
         assert (res.phase, res.result) == ("Succeeded", "indexed"), res.message
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_deadline_covers_init_containers(backends, images, tmp_path: Path, executor: str) -> None:
+    pod = make_pod(tmp_path, [sh("exec sleep 60", name="init-1", role="init"), sh("echo never")],
+                   deadline_seconds=1.0, kill_grace_seconds=1)
+    t0 = time.monotonic()
+    res = run_pod(backends[executor], pod)
+    assert time.monotonic() - t0 < 15
+    assert (res.phase, res.message) == ("Failed", DEADLINE_MESSAGE)
+    assert "main" not in res.container_exit_codes

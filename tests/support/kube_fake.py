@@ -16,6 +16,10 @@ Routes (add more with `FakeCluster.route`):
   GET  /apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows[/{name}]  (each GET of one replays the
        next fixture status update, `workflow_status_replay`)
   GET  /api/v1/namespaces/{ns}/pods/{pod}/log   (text from `pod_logs`)
+
+Recorded workflows (kube_fixtures/workflows/*.json, `load_workflow_replay`) hold the status
+updates an Argo controller wrote for one Workflow, in order, and its pods' logs;
+`FakeCluster.replay_workflow(name)` serves them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 FIXTURES = Path(__file__).resolve().parent / "kube_fixtures"
+WORKFLOW_FIXTURES = FIXTURES / "workflows"
 CLUSTERS = ("docker-nodes", "containerd-nodes", "restricted-namespace", "gke-autopilot")
 TOKEN = "fake-bearer-token"
 
@@ -42,6 +47,11 @@ Handler = Callable[["FakeCluster", dict[str, str], Any, dict[str, str]], tuple[i
 def load_fixture(name: str) -> dict[str, Any]:
     """One fixture cluster: {version, nodes, namespaces, configmaps, deployments, …}."""
     return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def load_workflow_replay(name: str) -> dict[str, Any]:
+    """One recorded workflow: {description, workflow (its name), namespace, replay, pod_logs}."""
+    return json.loads((WORKFLOW_FIXTURES / f"{name}.json").read_text())
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -90,6 +100,7 @@ class Request:
     path: str
     content_type: str | None
     body: Any
+    query: str = ""
 
 
 @dataclass
@@ -128,9 +139,16 @@ class FakeCluster:
         path.write_text(json.dumps(cfg, indent=2))
         return path
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+    def replay_workflow(self, name: str) -> dict[str, Any]:
+        """Serve a recorded workflow: each GET of a Workflow replays its next status update."""
+        recorded = load_workflow_replay(name)
+        self.state["workflow_status_replay"] = copy.deepcopy(recorded["replay"])
+        self.state.setdefault("pod_logs", {}).update(recorded["pod_logs"])
+        return recorded
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: Any, query: str = "") -> tuple[int, Any]:
         with self.lock:
-            self.requests.append(Request(method, path, headers.get("content-type"), body))
+            self.requests.append(Request(method, path, headers.get("content-type"), body, query))
             if headers.get("authorization") != f"Bearer {TOKEN}":
                 return 401, _status(401, "Unauthorized", "Unauthorized")
             for route_method, pattern, fn in self.routes:
@@ -247,7 +265,8 @@ class _HTTPHandler(BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode(errors="replace")
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, payload = self.cluster.handle(self.command, urlsplit(self.path).path, headers, body)
+        url = urlsplit(self.path)
+        status, payload = self.cluster.handle(self.command, url.path, headers, body, url.query)
         text = payload if isinstance(payload, str) else json.dumps(payload)
         data = text.encode()
         self.send_response(status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from wfexec.cli.common import dump, parse_kv
 
@@ -27,10 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="workflow name prefix (default: the component's name)")
     p.add_argument("--output-dirs", choices=("sh", "annotate"), default="sh",
                    help="create output directories with an sh wrapper (default) or leave it to the runtime")
-    p.add_argument("--runtime", choices=("host", "docker"), default="host", help="where steps run (default host)")
-    p.add_argument("--executor", choices=("emissary", "docker"), default="emissary", help="executor (default emissary)")
+    p.add_argument("--runtime", choices=("host", "docker"), help="where steps run (default: config, else host)")
+    p.add_argument("--executor", choices=("emissary", "docker"),
+                   help="executor (default: the config's containerRuntimeExecutor, else emissary)")
     p.add_argument("--config", help="executor config (workflow-controller-configmap shape)")
-    p.add_argument("-o", "--output", choices=("json", "yaml"), default="json", help="output format (default json)")
+    p.add_argument("-o", "--output", choices=("text", "json", "yaml"), default="text",
+                   help="output format (default text: a table of outputs)")
     p.set_defaults(func=run_cmd)
 
 
@@ -59,20 +62,65 @@ def compile_cmd(args: argparse.Namespace) -> int:
 
 
 def run_cmd(args: argparse.Namespace) -> int:
+    from wfexec.cli.common import load_executor_config
     from wfexec.engine.api import run_workflow
     from wfexec.kfp.compile import compile_component
     from wfexec.kfp.loader import load_component
     from wfexec.kfp.outputs import component_outputs
 
     arguments = parse_kv(args.argument, "-a")
-    workflow = compile_component(load_component(args.spec), arguments, name=args.name, output_dirs=args.output_dirs)
-    result = run_workflow(workflow, runtime=args.runtime, executor=args.executor, config_path=args.config, wait=True)
+    workflow = compile_component(load_component(args.spec), arguments, name=args.name, output_dirs=args.output_dirs,
+                                 value_outputs=True)
+    cfg = load_executor_config(args.config)
+    executor = args.executor or (cfg.executor if cfg is not None else "emissary")
+    runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
+    result = run_workflow(workflow, runtime=runtime, executor=executor, config_path=args.config, wait=True)
     status = {**workflow, "metadata": {**workflow["metadata"], "name": result.name},
               "status": {"phase": result.phase, "message": result.message, "nodes": result.nodes}}
-    dump({"name": result.name, "phase": result.phase, "message": result.message,
-          "outputs": component_outputs(status)}, args.output)
+    report = {"name": result.name, "phase": result.phase, "message": result.message,
+              "outputs": component_outputs(status)}
+    failed = _failed_steps(result.nodes)
+    if failed:
+        report["failedSteps"] = failed
+    if args.output == "text":
+        _print_report(report)
+    else:
+        dump(report, args.output)
     sys.stdout.flush()
     return 0 if result.phase == "Succeeded" else 1
 
 
+def _print_report(report: dict[str, Any]) -> None:
+    """Name, phase and one line per output: its value (if it has one) and where its file is stored."""
+    lines = [f"Name:     {report['name']}", f"Phase:    {report['phase']}"]
+    if report.get("message"):
+        lines.append(f"Message:  {report['message']}")
+    for step in report.get("failedSteps") or []:
+        lines.append(f"Failed:   step {step['displayName']!r} ({step['phase']}): {step.get('message', '')}")
+    if report["phase"] != "Succeeded":
+        lines.append(f"Logs:     wfexec logs {report['name']}")
+    outputs = report["outputs"]
+    if outputs:
+        lines.append("")
+        width = max(len("OUTPUT"), *(len(n) for n in outputs))
+        lines.append(f"{'OUTPUT'.ljust(width)}  VALUE / ARTIFACT")
+        for name, out in outputs.items():
+            rows = ([("value:   ", _one_line(out["value"]))] if "value" in out else []) + \
+                   ([("artifact:", out["location"])] if "location" in out else [])
+            for i, (kind, text) in enumerate(rows):
+                lines.append(f"{(name if i == 0 else '').ljust(width)}  {kind} {text}")
+    elif report["phase"] == "Succeeded":
+        lines.append("(the component has no outputs)")
+    sys.stdout.write("\n".join(lines) + "\n")
 
+
+def _failed_steps(nodes: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """The steps that failed (pods, or tasks that could not start), so the user sees why at once."""
+    return [{"displayName": n.get("displayName", ""), "phase": n["phase"], "message": n.get("message", "")}
+            for n in nodes.values()
+            if n.get("phase") in ("Failed", "Error") and n.get("type") in ("Pod", "Skipped", "Retry")]
+
+
+def _one_line(value: str, limit: int = 200) -> str:
+    text = value.replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit] + f"… ({len(value)} characters)"

@@ -81,12 +81,13 @@ def _kube_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kube", action="store_true", help="read from Argo Workflows in a Kubernetes cluster")
     p.add_argument("--context", help="kubeconfig context (with --kube)")
     p.add_argument("-n", "--namespace", help="namespace (with --kube)")
+    p.add_argument("--kubeconfig", help="kubeconfig file (with --kube; default: $KUBECONFIG, else ~/.kube/config)")
 
 
 def _kube(args: argparse.Namespace, verb: str) -> int | None:
     if not getattr(args, "kube", False):
         return None
-    from wfexec.cluster import workflows as kw  # type: ignore[attr-defined]
+    from wfexec.cluster import workflows as kw
 
     return int(getattr(kw, f"cli_{verb}")(args))
 
@@ -148,7 +149,10 @@ def _print_artifacts(nodes: dict[str, dict[str, Any]]) -> None:
     rows = []
     for n in nodes.values():
         for a in (n.get("outputs") or {}).get("artifacts") or []:
-            where = a.get("s3", {}).get("key") if "s3" in a else a.get("path") or a.get("key", "")
+            block = a.get("s3") or a.get("local") or {}
+            where = (f"s3://{block.get('bucket', '')}/{block.get('key', '')}" if "s3" in a
+                     else str(Path(block["root"]) / block["key"]) if block.get("root") and block.get("key")
+                     else block.get("key") or a.get("path", ""))
             rows.append((n.get("displayName", ""), a.get("name", ""), str(where)))
     if rows:
         table = Table(box=None, header_style="bold", pad_edge=False, title=None)

@@ -39,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kube", action="store_true", help="submit to Argo Workflows in a Kubernetes cluster")
     p.add_argument("--context", help="kubeconfig context (with --kube)")
     p.add_argument("-n", "--namespace", help="namespace (with --kube)")
+    p.add_argument("--kubeconfig", help="kubeconfig file (with --kube; default: $KUBECONFIG, else ~/.kube/config)")
+    from wfexec.cli.cmd_export import add_export_flags
+
+    add_export_flags(p)  # with --kube the file is exported first: -a, --no-daemon, --no-registry
     add_output_flag(p)
     p.set_defaults(func=run)
 
@@ -68,7 +72,7 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
 
 def run(args: argparse.Namespace) -> int:
     if args.kube:
-        from wfexec.cluster.submit import submit_kube  # type: ignore[import-not-found]
+        from wfexec.cluster.submit import submit_kube
 
         return submit_kube(args)
     wf, wft = _load(args.file, args.templates)

@@ -112,6 +112,8 @@ class Controller:
                 self.gscope[f"workflow.parameters.{name}"] = params[name]
         for k, v in self.global_outputs.items():
             self.gscope[f"workflow.outputs.parameters.{k}"] = v
+        for k, art in self.global_artifacts.items():
+            self.gscope[f"workflow.outputs.artifacts.{k}"] = art
         watcher = asyncio.create_task(self._watch_control())
         flusher = asyncio.create_task(self._flusher())
         deadline_task = None
@@ -360,6 +362,7 @@ class Controller:
         for a in arts:
             if a.get("path"):
                 scope[f"inputs.artifacts.{a['name']}.path"] = a["path"]
+        scope.update(self.artifacts.input_scope(arts))
         for k, v in base.items():
             if k.startswith(("workflow.outputs.", "workflow.status", "workflow.failures")):
                 scope[k] = v
@@ -390,7 +393,7 @@ class Controller:
         tscope = self.template_scope(params, arts, scope)
         if extra:
             tscope.update(extra)
-        if tmpl.get("retryStrategy"):
+        if tmpl.get("retryStrategy") is not None:  # `retryStrategy: {}` retries until it succeeds
             return await self.run_retry(name, display, tmpl, params, arts, tscope, parent, boundary)
         return await self.run_body(name, display, tmpl, kinds, params, arts, tscope, parent, boundary)
 
@@ -450,7 +453,7 @@ class Controller:
     # ------------------------------------------------------------------------------------
     async def run_retry(self, name: str, display: str, tmpl: dict[str, Any], params: list[dict[str, Any]],
                         arts: list[dict[str, Any]], scope: Scope, parent: Node | None, boundary: str | None) -> Node:
-        strategy = tmpl["retryStrategy"] or {}
+        strategy = tmpl.get("retryStrategy") or {}
         rnode = self.child_node(name=name, display=display, node_type=N.RETRY, template_name=tmpl.get("name"),
                                 parent=parent, boundary=boundary)
         if params:
@@ -526,6 +529,8 @@ class Controller:
                 scope[f"outputs.artifacts.{a['name']}.path"] = a["path"]
         where = f"templates[{tname}]"
         body = {k: v for k, v in tmpl.items() if k not in UNRESOLVED_FIELDS}
+        if arts:  # the inputs as bound (arguments merged in), so staging sees `from`, `raw`, …
+            body["inputs"] = {**(body.get("inputs") or {}), "artifacts": arts}
         resolved = substitute_obj(body, scope, where=where, strict=True)
         if self.shutdown and not self.shutdown_exempt:
             return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
@@ -666,7 +671,7 @@ class Controller:
                         phase, message = N.ERROR, (f"failed to get output parameter {p['name']!r}: "
                                                    f"open {vf['path']}: no such file or directory")
                 if value is not None:
-                    entry["value"] = value
+                    entry["value"] = value[:-1] if value.endswith("\n") else value  # Argo trims one newline
                 entry["valueFrom"] = {k: v for k, v in vf.items()}
             elif "default" in vf:
                 entry["value"] = _as_text(vf["default"])
@@ -745,7 +750,7 @@ class Controller:
         self.save(node)
         local = dict(scope)
         tname = tmpl.get("name", "")
-        slots = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        slots = Guard(tmpl)
         failed: Node | None = None
         for i, group in enumerate(tmpl.get("steps") or []):
             if isinstance(group, dict):
@@ -784,7 +789,7 @@ class Controller:
                                 node.get("message", "") if node["phase"] == N.ERROR else "")
 
     async def run_step(self, step: dict[str, Any], gnode: Node, scope: Scope, boundary: str, tname: str,
-                       slots: asyncio.Semaphore | None) -> tuple[list[Node], bool]:
+                       slots: Guard) -> tuple[list[Node], bool]:
         sname = step.get("name", "")
         base = f"{gnode['name']}.{sname}"
         where = f"templates[{tname}].steps.{sname}"
@@ -803,7 +808,7 @@ class Controller:
         return list(children), True
 
     async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node,
-                      boundary: str, where: str, item: Any, slots: asyncio.Semaphore | None) -> Node:
+                      boundary: str, where: str, item: Any, slots: Guard) -> Node:
         """One step or task (after loop expansion): `when`, arguments, then the template."""
         nid = N.node_id(self.name, name)
         if N.is_fulfilled(self.nodes.get(nid)):
@@ -824,9 +829,13 @@ class Controller:
         ref: Any = step.get("template")
         if "templateRef" in step or "inline" in step:
             ref = step
-        async with _maybe(slots):
+        async with _maybe(slots.sem):
+            if slots.fail_fast and slots.failed and not N.is_fulfilled(self.nodes.get(nid)):
+                return {"id": "", "name": name, "displayName": display, "phase": N.OMITTED, "notRun": True}
             child = await self.execute(name=name, display=display, ref=ref, args=args, scope=scope, parent=parent,
                                        boundary=boundary)
+        if child["phase"] in (N.FAILED, N.ERROR) and not _continues(step, child):
+            slots.failed = True
         await self.run_hooks(step, child, name, display, scope, parent, boundary, where)
         return child
 
@@ -967,7 +976,7 @@ class Controller:
         results: dict[str, tuple[Node, list[Node]]] = {}
         events = {n: asyncio.Event() for n in selected}
         state = {"failed": False}
-        slots = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        slots = Guard(tmpl)
         dependents = {d for tn in selected for d in deps[tn]}
         leaves = [tn for tn in sorted(selected) if tn not in dependents]
         if target:
@@ -1092,6 +1101,16 @@ class _maybe:
     async def __aexit__(self, *exc: object) -> None:
         if self.sem is not None:
             self.sem.release()
+
+
+class Guard:
+    """A steps or DAG template's limits on its children: `parallelism`, and `failFast` (no new
+    child starts once one has failed)."""
+
+    def __init__(self, tmpl: dict[str, Any]) -> None:
+        self.sem = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        self.fail_fast = bool(tmpl.get("failFast"))
+        self.failed = False
 
 
 def default_parallelism() -> int:

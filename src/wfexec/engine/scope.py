@@ -65,35 +65,52 @@ def node_output_scope(prefix: str, node: dict[str, Any]) -> dict[str, Any]:
 
 
 def aggregate_scope(prefix: str, children: list[dict[str, Any]]) -> dict[str, Any]:
-    """Outputs of an expanded loop step: JSON lists, as Argo aggregates them."""
-    results = []
+    """Outputs of an expanded loop step as JSON lists, the way Argo aggregates them: children in
+    loop order, only those that succeeded; results parsed as JSON where they are JSON; a named
+    parameter's values as objects only when every value is a JSON object or list."""
+    ordered = sorted(children, key=_loop_index)
+    results: list[Any] = []
     params: list[dict[str, str]] = []
-    has_result = False
-    for child in children:
+    by_name: dict[str, list[str]] = {}
+    for child in ordered:
         outputs = child.get("outputs") or {}
-        if "result" in outputs:
-            has_result = True
-            results.append(outputs["result"])
+        if child.get("phase") != "Succeeded" or not outputs:
+            continue
         ps = {p["name"]: p["value"] for p in outputs.get("parameters") or [] if "value" in p}
         if ps:
             params.append(ps)
-    out: dict[str, Any] = {f"{prefix}.status": _aggregate_phase(children)}
-    if has_result:
-        out[f"{prefix}.outputs.result"] = json.dumps([_maybe_json(r) for r in results], separators=(",", ":"))
-    if params:
-        out[f"{prefix}.outputs.parameters"] = json.dumps(params, separators=(",", ":"))
-        for name in {n for p in params for n in p}:
-            out[f"{prefix}.outputs.parameters.{name}"] = json.dumps(
-                [_maybe_json(p[name]) for p in params if name in p], separators=(",", ":"))
+            for name, value in ps.items():
+                by_name.setdefault(name, []).append(value)
+        if "result" in outputs:
+            try:
+                results.append(json.loads(outputs["result"]))
+            except (ValueError, TypeError):
+                results.append(outputs["result"])
+    compact = {"separators": (",", ":")}
+    out: dict[str, Any] = {f"{prefix}.status": _aggregate_phase(children),
+                           f"{prefix}.outputs.result": json.dumps(results, **compact),
+                           f"{prefix}.outputs.parameters": json.dumps(params, **compact)}
+    for name, values in by_name.items():
+        parsed = [_json_container(v) for v in values]
+        both = parsed if all(p is not None for p in parsed) else values
+        out[f"{prefix}.outputs.parameters.{name}"] = json.dumps(both, **compact)
     return out
 
 
-def _maybe_json(text: str) -> Any:
+def _loop_index(node: dict[str, Any]) -> int:
+    tail = node.get("name", "").rsplit("(", 1)[-1]
+    try:
+        return int(tail.split(":", 1)[0])
+    except ValueError:
+        return 0
+
+
+def _json_container(text: str) -> Any:
     try:
         value = json.loads(text)
     except (ValueError, TypeError):
-        return text
-    return value if isinstance(value, dict | list) else text
+        return None
+    return value if isinstance(value, dict | list) else None
 
 
 def _aggregate_phase(children: list[dict[str, Any]]) -> str:

@@ -102,10 +102,15 @@ class DockerExecutor(Executor):
                 out.write(comp.flush())
             return True
         from wfexec.artifacts.pack import pack_path  # none/zip: the same packer the emissary uses
+        from wfexec.artifacts.unpack import safe_extract  # a container's archive is untrusted input
 
         with tempfile.TemporaryDirectory(prefix="wfexec-art-") as tmp:
-            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                tar.extractall(tmp, filter="data")
+            raw = os.path.join(tmp, "archive.tar")
+            with open(raw, "wb") as fh:
+                fh.write(data)
+            os.makedirs(os.path.join(tmp, "x"))
+            safe_extract(raw, os.path.join(tmp, "x"), artifact=os.path.basename(src.rstrip("/")) or src)
+            tmp = os.path.join(tmp, "x")
             pack_path(os.path.join(tmp, os.path.basename(src.rstrip("/")) or "artifact"), dest, archive)
         return True
 

@@ -34,6 +34,9 @@ from wfexec.kfp.serialize import SerializeError, serialize
 from wfexec.kfp.spec import ComponentSpec
 
 OUTPUT_DIRS_ANNOTATION = "wfexec.io/output-dirs"
+#: KFP type names (lower case) of outputs that hold a value rather than a file.
+VALUE_TYPES = frozenset({"string", "str", "integer", "int", "float", "bool", "boolean", "jsonobject", "jsonarray",
+                         "dict", "list", "json"})
 #: Maps component output names to the Argo names of the entrypoint's outputs (read by component_outputs).
 OUTPUTS_ANNOTATION = "wfexec.io/kfp-outputs"
 
@@ -45,8 +48,14 @@ def port_name(op: str, output: str) -> str:
 
 def compile_component(spec: ComponentSpec, arguments: Mapping[str, Any] | None = None, *,
                       name: str | None = None,
-                      output_dirs: Literal["sh", "annotate"] = "sh") -> dict[str, Any]:
-    """An Argo Workflow (a dict) that runs `spec` with `arguments` (input name → value)."""
+                      output_dirs: Literal["sh", "annotate"] = "sh",
+                      value_outputs: bool = False) -> dict[str, Any]:
+    """An Argo Workflow (a dict) that runs `spec` with `arguments` (input name → value).
+
+    `value_outputs` (for `run-component`): the component's own outputs of a value type (String,
+    Integer, Float, Boolean, JSON…) are also read as output parameters, so their values can be
+    printed; KFP's compiler did not do this, so `compile-component` leaves it off.
+    """
     base = k8s_name(name or spec.name or "") or "component"
     reserved = {base} if spec.graph is not None else set()
     plan = flatten(spec, dict(arguments or {}), reserved)
@@ -55,15 +64,19 @@ def compile_component(spec: ComponentSpec, arguments: Mapping[str, Any] | None =
                         field="implementation.graph.tasks")
     resolved = {op.name: _resolve_op(op) for op in plan.ops}
     by_value = _consumed_by_value(plan, resolved)
+    shown = _shown_values(spec, plan, resolved) if value_outputs else {}
+    by_value |= set(shown.values())
     templates = [_template(op, resolved, by_value, output_dirs) for op in plan.ops]
     if spec.graph is not None:
         entry = base
-        dag, exported = _dag(entry, plan, resolved)
+        dag, exported = _dag(entry, plan, resolved, shown)
         templates.insert(0, dag)
     else:
         entry = plan.ops[0].name
         exported = {o.name: {"artifact": port_name(entry, o.name)} for o in spec.outputs
                     if o.name in resolved[entry].output_paths}
+        for out_name in shown:
+            exported[out_name]["parameter"] = port_name(entry, out_name)
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
@@ -89,6 +102,31 @@ def _resolve_op(op: Op) -> Resolved:
         if op.where and exc.field:
             exc = SpecError(exc.detail, file=exc.file, line=exc.line, field=f"{op.where}{exc.field}")
         raise exc from None
+
+
+def is_value_type(type_: Any) -> bool:
+    """Whether an output of this KFP type is a small value worth printing (not a file such as a model)."""
+    return isinstance(type_, str) and type_.lower() in VALUE_TYPES
+
+
+def _shown_values(spec: ComponentSpec, plan: Plan, resolved: dict[str, Resolved]) -> dict[str, Ref]:
+    """The component's outputs of a value type, each with the op output that holds it."""
+    shown: dict[str, Ref] = {}
+    if spec.graph is None:
+        op = plan.ops[0]
+        for o in spec.outputs:
+            if is_value_type(o.type) and o.name in resolved[op.name].output_paths:
+                shown[o.name] = Ref(op.name, o.name)
+        return shown
+    ops = {op.name: op for op in plan.ops}
+    for out_name, binding in plan.outputs.items():
+        if not isinstance(binding, Ref) or binding.output not in resolved[binding.op].output_paths:
+            continue
+        declared = spec.output(out_name)
+        produced = ops[binding.op].spec.output(binding.output)
+        if is_value_type(declared.type if declared else None) or is_value_type(produced.type if produced else None):
+            shown[out_name] = binding
+    return shown
 
 
 def _consumed_by_value(plan: Plan, resolved: dict[str, Resolved]) -> set[Ref]:
@@ -163,7 +201,8 @@ def _raw(op: Op, input_name: str, binding: Const) -> str:
         raise SpecError(f"input {input_name!r}: {exc}", file=op.spec.file, field=f"arguments.{input_name}") from None
 
 
-def _dag(entry: str, plan: Plan, resolved: dict[str, Resolved]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _dag(entry: str, plan: Plan, resolved: dict[str, Resolved],
+         shown: Mapping[str, Ref]) -> tuple[dict[str, Any], dict[str, Any]]:
     tasks = []
     for op in plan.ops:
         r = resolved[op.name]
@@ -201,6 +240,10 @@ def _dag(entry: str, plan: Plan, resolved: dict[str, Resolved]) -> tuple[dict[st
             if binding.output in resolved[binding.op].output_paths:
                 out_artifacts.append({"name": name, "from": f"{{{{tasks.{binding.op}.outputs.artifacts.{source}}}}}"})
                 exported[out_name] = {"artifact": name}
+            if out_name in shown:
+                ref = f"{{{{tasks.{binding.op}.outputs.parameters.{source}}}}}"
+                out_params.append({"name": name, "valueFrom": {"parameter": ref}})
+                exported[out_name]["parameter"] = name
         else:
             try:
                 value = serialize(binding.value, None)

@@ -67,8 +67,11 @@ def _list(value: Any) -> list[str] | None:
 
 def lookup_image_config(image: str, *, config: ExecutorConfig | None = None,
                         registry_options: RegistryOptions | None = None,
-                        use_daemon: bool = True) -> ImageConfig:
-    """ENTRYPOINT/CMD of `image`; MigrateError naming the image and every place that was tried."""
+                        use_daemon: bool = True, use_registry: bool = True) -> ImageConfig:
+    """ENTRYPOINT/CMD of `image`; MigrateError naming the image and every place that was tried.
+
+    `use_registry=False` keeps the lookup off the network (export --no-registry).
+    """
     config = config or ExecutorConfig()
     options = registry_options or RegistryOptions(insecure_registries=list(config.insecure_registries))
     entrypoint, cmd = config.image_command(image)
@@ -80,6 +83,8 @@ def lookup_image_config(image: str, *, config: ExecutorConfig | None = None,
         found = _from_daemon(local, attempts)
         if found is not None:
             return found
+    if not use_registry:
+        raise MigrateError(f"image {image!r}: {'; '.join(attempts.notes)}; registry not asked")
     return _from_registry(image, options, attempts)
 
 

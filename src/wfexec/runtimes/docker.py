@@ -147,7 +147,7 @@ class DockerBackend:
     def _run(self, handle: DockerPodHandle, requests: list[ContainerRequest], on_done: OnDone) -> None:
         t0 = time.monotonic()
         try:
-            failed = self._run_inits(handle, [r for r in requests if r.plan.role == "init"])
+            failed = self._run_inits(handle, [r for r in requests if r.plan.role == "init"], t0)
             if failed is not None:
                 result = failed
             else:
@@ -196,18 +196,24 @@ class DockerBackend:
                               f"{exc.explanation or exc}") from None
         return cid
 
-    def _run_inits(self, handle: DockerPodHandle, inits: list[ContainerRequest]) -> PodResult | None:
-        ex = handle.executor
+    def _run_inits(self, handle: DockerPodHandle, inits: list[ContainerRequest], t0: float) -> PodResult | None:
+        """Init containers one after another (inside the pod's deadline); a PodResult if one fails."""
+        ex, pod = handle.executor, handle.pod
         for req in inits:
             if self._create_start(handle, req, None, None) is None:
                 break
-            ex.wait([req.plan.name])
+            left = None if pod.deadline_seconds is None else pod.deadline_seconds - (time.monotonic() - t0)
+            timed_out = not ex.wait([req.plan.name], timeout=left)
+            if timed_out:
+                ex.kill([req.plan.name], pod.kill_grace_seconds)
+                ex.wait([req.plan.name])
             code = self._exit_code(ex, req.plan.name)
-            if code != 0:
+            if timed_out or code != 0:
                 codes = {r.plan.name: self._exit_code(ex, r.plan.name) for r in inits if r.plan.name in ex.ids}
                 logs = self._save_logs(handle, list(codes))
-                return PodResult(phase="Failed", exit_code=None, logs=logs, container_exit_codes=codes,
-                                 message=f"init container {req.plan.name}: {self._message(handle, req.plan.name, code)}")
+                text = DEADLINE_MESSAGE if timed_out else \
+                    f"init container {req.plan.name}: {self._message(handle, req.plan.name, code)}"
+                return PodResult(phase="Failed", exit_code=None, logs=logs, container_exit_codes=codes, message=text)
         return None
 
     def _start_pod(self, handle: DockerPodHandle, reqs: list[ContainerRequest]) -> None:

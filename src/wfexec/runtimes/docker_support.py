@@ -111,7 +111,7 @@ def _as_entry(value: Any) -> tuple[list[str] | None, list[str] | None] | None:
     if value is None:
         return None
     if isinstance(value, tuple) and len(value) == 2:
-        return value
+        return value if (value[0] or value[1]) else None  # (None, None): not in `images:`
     get = value.get if isinstance(value, dict) else (lambda k: getattr(value, k, None))
     entrypoint = get("entrypoint") or get("Entrypoint") or get("command")
     cmd = get("cmd") or get("Cmd") or get("args")

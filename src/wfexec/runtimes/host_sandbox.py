@@ -115,7 +115,14 @@ def bwrap_sandbox(bwrap: str, pod: PodPlan, c: ContainerPlan) -> Sandbox:
         else:
             shadows.add(anc)
     argv = [bwrap, "--die-with-parent", "--new-session"]
-    if new_top:
+    # Outputs directly under / (a script writing `result.txt` in cwd /, path /result.txt):
+    # the root is then a per-pod host directory, so what the step creates there is kept.
+    top_outputs = any(os.path.dirname(_norm(p)) == "/" for p in _output_paths(pod))
+    host_root = str(sandbox_root(pod) / ".fs" / ".root") if top_outputs else None
+    if host_root:
+        mkdirs.append(host_root)
+        argv += ["--bind", host_root, "/"]
+    if new_top or host_root:
         argv += _bind_back("/")
     else:
         argv += ["--ro-bind", "/", "/"]
@@ -127,8 +134,22 @@ def bwrap_sandbox(bwrap: str, pod: PodPlan, c: ContainerPlan) -> Sandbox:
     argv += ["--chdir", _norm(c.working_dir) if c.working_dir else "/"]
     path_map = {m.dest: m.src for m, _ in resolved}
     path_map.update({dest: m.src for m, dest in resolved})
+    if host_root:  # host entries bound back map to themselves; anything else new under / is kept
+        path_map.update({f"/{n}": f"/{n}" for n in _top_entries() if f"/{n}" not in path_map})
+        path_map["/"] = host_root
     return Sandbox(argv, sorted(path_map.items(), key=lambda kv: -len(kv[0])), env=container_env(pod, c),
                    mkdirs=mkdirs)
+
+
+def _output_paths(pod: PodPlan) -> list[str]:
+    return [p.path for p in pod.output_parameters] + [a.path for a in pod.output_artifacts]
+
+
+def _top_entries() -> list[str]:
+    try:
+        return [n for n in os.listdir("/") if n not in NOT_BOUND_BACK]
+    except OSError:
+        return []
 
 
 def _run_kept() -> tuple[str, ...]:

@@ -1,0 +1,92 @@
+"""Shared pieces of the resilience tests: run the real `wfexec` CLI, read the run store, count processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from wfexec.engine.store import Store, pid_alive
+
+WFEXEC = [sys.executable, "-m", "wfexec.cli.main"]
+DATA = Path(__file__).resolve().parent / "data"
+DONE = ("Succeeded", "Failed", "Error")
+
+
+def wfexec(*args: str, home: Path, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, WFEXEC_HOME=str(home), COLUMNS="200")
+    proc = subprocess.run([*WFEXEC, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"wfexec {' '.join(args)}: {proc.stderr}{proc.stdout}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def store_at(home: Path) -> Store:
+    return Store(home / "runs.db")
+
+
+def engine_pid(home: Path, run: str, timeout: float = 30) -> int:
+    """The pid of the live engine driving `run` (waits for one to claim it)."""
+    store = store_at(home)
+    try:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            rec = store.get_run(run)
+            if rec.phase in DONE:
+                return 0
+            if rec.engine_pid and pid_alive(rec.engine_pid):
+                return rec.engine_pid
+            time.sleep(0.02)
+        raise AssertionError(f"no engine claimed run {run} within {timeout}s")
+    finally:
+        store.close()
+
+
+def wait_done(home: Path, run: str, timeout: float = 180) -> dict[str, Any]:
+    """Wait for the run to end (healing it through `wfexec get`); return `get -o json`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        wf = json.loads(wfexec("get", run, "-o", "json", home=home, check=True).stdout)
+        if wf["status"]["phase"] in DONE:
+            return wf
+        time.sleep(0.3)
+    raise AssertionError(f"run {run} did not end within {timeout}s")
+
+
+def sigkill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def processes_under(home: Path, marker: str | None = None) -> dict[int, str]:
+    """Live processes whose command line or environment names this $WFEXEC_HOME (engines, fork
+    servers, emissaries, bwrap) or `marker` (put in a step's env: the step's own children)."""
+    marks = [str(home)] + ([marker] if marker else [])
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = f.read().decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            continue
+        if any(m in cmd or m in env for m in marks):
+            found[int(entry)] = cmd
+    return found

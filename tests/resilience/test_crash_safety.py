@@ -1,0 +1,76 @@
+"""Nothing lost: an engine killed with SIGKILL at random points, healed each time, runs every step once.
+
+The run is driven by a background engine (`wfexec submit` without --wait). A fixed-seed random
+schedule kills it several times; each time the next `wfexec get` (heal) or `wfexec resume`
+starts a new engine, which returns finished steps at once and re-attaches to the pods that
+were running (their emissaries outlive the engine). Every step appends a line to a shared
+volume, so a step run twice (or never) shows in the log.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+from tests.resilience.helpers import DATA, engine_pid, processes_under, sigkill, wait_done, wfexec
+
+SEED = int(__import__("os").environ.get("CRASH_SEED", "20261124"))
+KILLS = int(__import__("os").environ.get("CRASH_KILLS", "6"))
+STEPS = 30
+
+
+def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path) -> None:
+    rng = random.Random(SEED)
+    name = wfexec("submit", str(DATA / "crash-30.yaml"), "-o", "name", home=wfexec_home, check=True).stdout.strip()
+    engines = set()
+    for k in range(KILLS):
+        pid = engine_pid(wfexec_home, name)
+        if not pid:
+            break  # the run ended before all kills were spent
+        engines.add(pid)
+        # wait a random while: kills land before, during and after pods, and in the store's writes
+        import time
+
+        time.sleep(rng.uniform(0.02, float(__import__("os").environ.get("CRASH_MAXWAIT", "1.2"))))
+        sigkill(pid)
+        if k % 2:
+            res = wfexec("resume", name, home=wfexec_home)
+            if res.returncode != 0:  # the kill came as the run ended
+                assert "has already ended (Succeeded)" in res.stderr, res.stderr
+                break
+        else:
+            wfexec("get", name, home=wfexec_home, check=True)  # heal: restarts the lost engine
+    assert len(engines) >= 3, f"only {len(engines)} engine(s) were killed; the run ended too soon"
+    wf = wait_done(wfexec_home, name)
+    status = wf["status"]
+    assert status["phase"] == "Succeeded", status.get("message")
+    pods = [n for n in status["nodes"].values() if n["type"] == "Pod"]
+    assert len(pods) == STEPS
+    assert all(p["phase"] == "Succeeded" for p in pods), [(p["displayName"], p.get("message")) for p in pods]
+
+    # each step ran exactly once
+    log = (wfexec_home / "runs" / name / "volumes" / "shared" / "log.txt").read_text().splitlines()
+    counts = Counter(log)
+    assert sorted(counts) == sorted(f"step {i}" for i in range(STEPS)), f"missing: {sorted(set(f'step {i}' for i in range(STEPS)) - set(counts))}"
+    assert [line for line, c in counts.items() if c != 1] == [], f"steps run more than once: {counts}"
+
+    # every output made it into the status, once per step
+    for p in pods:
+        i = int(re.fullmatch(r"s(\d+)", p["displayName"]).group(1))  # type: ignore[union-attr]
+        params = {o["name"]: o.get("value") for o in (p.get("outputs") or {}).get("parameters") or []}
+        assert params.get("n") == str(i), p
+    # every output artifact exists once in the repository
+    art_files = [f for f in (wfexec_home / "artifacts").rglob("*") if f.is_file()] \
+        if (wfexec_home / "artifacts").exists() else []
+    keys = []
+    for p in pods:
+        for a in (p.get("outputs") or {}).get("artifacts") or []:
+            keys.append(a.get("key") or (a.get("s3") or {}).get("key") or a.get("path"))
+    if keys:  # output artifacts are saved by the engine
+        assert len(keys) == STEPS and len(set(keys)) == STEPS
+        assert len(art_files) == STEPS, art_files
+
+    # nothing is left running once the run has ended
+    assert processes_under(wfexec_home) == {}
