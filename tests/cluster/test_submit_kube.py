@@ -13,7 +13,7 @@ from wfexec.cli.main import main
 
 EX = CORPUS / "argo-examples"
 DATA = Path(__file__).parent / "data"
-IMAGES = "argoproj/argosay:v2:\n  cmd: [/argosay]\n"
+IMAGES = "argoproj/argosay:v2:\n  entrypoint: [/argosay]\n"
 
 
 def posts(cluster) -> list:  # noqa: ANN001 - FakeCluster
@@ -93,6 +93,7 @@ def test_emissary_commands_come_from_the_clusters_images_index(kube, capsys: pyt
     sent = posts(cluster)[0].body
     containers = [t["container"] for t in sent["spec"]["templates"] if "container" in t]
     assert containers and all(c["command"] == ["/argosay"] for c in containers)
+    assert [c["args"] for c in containers] == [["echo", "hello", "/mnt/file"], ["cat", "/tmp/file"]]
     assert "from image argoproj/argosay:v2 (config)" in capsys.readouterr().err
 
 

@@ -242,14 +242,44 @@ def test_reading_an_output_the_producer_never_writes_is_refused() -> None:
 
 def test_component_outputs_reads_the_root_node(data_dir: Path) -> None:
     wf = compile_component(load_component(data_dir / "pipeline.yaml"))
-    artifact = {"name": "final", "path": "/tmp/outputs/result/data", "s3": {"key": "k"}}
+    artifact = {"name": "final", "path": "/tmp/outputs/result/data", "s3": {"key": "k", "bucket": "b"}}
     run = {**wf, "metadata": {**wf["metadata"], "name": "three-steps-abcde"},
            "status": {"nodes": {
                "three-steps-abcde": {"templateName": "three-steps", "outputs": {"artifacts": [artifact]}},
                "three-steps-abcde-1": {"templateName": "consume", "boundaryID": "three-steps-abcde",
                                        "outputs": {"artifacts": [{"name": "consume-result"}]}}}}}
-    assert component_outputs(run) == {"final": {"artifact": artifact}}
+    assert component_outputs(run) == {"final": {"artifact": artifact, "location": "s3://b/k"}}
     assert component_outputs({**run, "status": {"nodes": {}}}) == {}
+
+
+def test_value_outputs_are_read_as_parameters_only_when_asked(data_dir: Path) -> None:
+    """`run-component` reads typed outputs as values too; `compile-component` keeps KFP's shape."""
+    plain = compile_component(load_component(data_dir / "producer.yaml"))
+    assert "parameters" not in plain["spec"]["templates"][0]["outputs"]
+    wf = compile_component(load_component(data_dir / "producer.yaml"), value_outputs=True)
+    tmpl = wf["spec"]["templates"][0]
+    assert tmpl["outputs"]["parameters"] == [{"name": "produce-text-out",
+                                              "valueFrom": {"path": "/tmp/outputs/out/data"}}]
+    exported = json.loads(wf["metadata"]["annotations"]["wfexec.io/kfp-outputs"])
+    assert exported == {"out": {"artifact": "produce-text-out", "parameter": "produce-text-out"},
+                        "blob": {"artifact": "produce-text-blob"}}
+
+
+def test_graph_value_output_comes_up_through_the_dag(tmp_path: Path, data_dir: Path) -> None:
+    graph = {"name": "G", "outputs": [{"name": "said", "type": "String"}, {"name": "file"}],
+             "implementation": {"graph": {"tasks": {"p": {"componentRef": {"path": str(data_dir / "producer.yaml")},
+                                                          "arguments": {"text": "x"}}},
+                                          "outputValues": {"said": {"taskOutput": {"taskId": "p", "outputName": "out"}},
+                                                           "file": {"taskOutput": {"taskId": "p",
+                                                                                   "outputName": "blob"}}}}}}
+    wf = compile_component(load_component_text(json.dumps(graph), str(tmp_path / "g.json")), value_outputs=True)
+    dag = wf["spec"]["templates"][0]
+    assert dag["outputs"]["parameters"] == [
+        {"name": "said", "valueFrom": {"parameter": "{{tasks.produce-text.outputs.parameters.produce-text-out}}"}}]
+    producer = wf["spec"]["templates"][1]
+    assert [p["name"] for p in producer["outputs"]["parameters"]] == ["produce-text-out"]
+    exported = json.loads(wf["metadata"]["annotations"]["wfexec.io/kfp-outputs"])
+    assert exported == {"said": {"artifact": "said", "parameter": "said"}, "file": {"artifact": "file"}}
 
 
 def test_every_loadable_corpus_spec_compiles_and_lints_clean() -> None:

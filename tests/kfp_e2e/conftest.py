@@ -73,8 +73,7 @@ def containers(template: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in CONTAINER_KEYS:
         if isinstance(template.get(key), dict):
             yield template[key]
-    for c in (template.get("containerSet") or {}).get("containers") or []:
-        yield c
+    yield from (template.get("containerSet") or {}).get("containers") or []
     for key in LIST_KEYS:
         yield from template.get(key) or []
 

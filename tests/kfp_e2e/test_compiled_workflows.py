@@ -7,6 +7,7 @@ the test puts a stand-in of the same behaviour first on the step's PATH through 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from tests.kfp_e2e.artifacts import artifact_bytes, node_artifact
 from tests.kfp_e2e.conftest import HOST, STANDINS, FakeGCS, standin_path, with_env, write_yaml
 from tests.support.runs import Finished, run_file
+from wfexec.cli.main import main
+from wfexec.home import wfexec_home
 
 Load = Callable[[str], dict[str, Any]]
 
@@ -146,3 +149,34 @@ def test_sdk_condition_false_skips_the_consumer(compiled: Load, tmp_path: Path, 
     node = done.by_display("condition-1")
     assert node["phase"] == "Skipped" and "evaluated false" in node["message"]
     assert not done.all_by_display("consume")
+
+
+def test_param_substitutions_volumeop_claim_is_a_directory(compiled: Load, tmp_path: Path,
+                                                           backend: tuple[str, str]) -> None:
+    """The VolumeOp's `resource` template creates a PVC: here, the claim's directory. The `cop`
+    container (image `image`, no command) is migrated with an `images:` index entry, as a user
+    would (`wfexec migrate`), to the stand-in standins/cop, which writes into the mounted claim."""
+    path = write_yaml(with_env(compiled("v1-compiler/param_substitutions.yaml"), {"PATH": standin_path()}),
+                      tmp_path / "param_substitutions.yaml")
+    config = tmp_path / "config.yaml"
+    config.write_text("images:\n  image:\n    entrypoint: [cop]\n")
+    assert main(["migrate", "--no-daemon", "--config", str(config), str(path)]) == 0
+    done = run_file(path, runtime=backend[0], executor=backend[1])
+    assert done.phase == "Succeeded", done.message
+    claim = f"{done.name}-data"
+    assert done.param("create-volume", "create-volume-name") == claim
+    assert done.param("create-volume", "create-volume-size") == "1Gi"
+    manifest = json.loads(done.param("create-volume", "create-volume-manifest") or "{}")
+    assert manifest["kind"] == "PersistentVolumeClaim" and manifest["status"]["phase"] == "Bound"
+    assert done.log(done.by_display("cop")).strip() == f"cop --param {claim}"
+    assert (wfexec_home() / "volumes" / f"claim-{claim}" / "cop.txt").read_text() == f"written by cop: --param {claim}\n"
+
+
+def test_other_resources_still_need_a_cluster(tmp_path: Path, backend: tuple[str, str]) -> None:
+    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "cm-"},
+          "spec": {"entrypoint": "make", "templates": [{"name": "make", "resource": {
+              "action": "create", "manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"}}]}}
+    done = run(wf, tmp_path, backend)
+    assert done.phase == "Error"
+    message = done.by_display(done.name)["message"]
+    assert "need a Kubernetes cluster" in message and "PersistentVolumeClaims" in message

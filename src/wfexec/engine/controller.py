@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.durations import parse_duration
 from wfexec.engine.host_shims import host_path
+from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.pods import plan_pod
 from wfexec.engine.scope import (
     aggregate_scope,
@@ -83,6 +85,8 @@ class Controller:
         self._daemon_futures: dict[str, asyncio.Future[PodResult]] = {}
         self.shutdown_exempt = False
         self._dirty: set[str] = set()
+        self._t0: dict[str, float] = {}  # when nodes of this engine started, to the sub-second
+        self._loaded = set(self.nodes)  # nodes an earlier engine recorded
         self._dirty_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------
@@ -419,11 +423,13 @@ class Controller:
             if len(kinds) > 1:
                 raise SpecError(f"template has more than one type: {', '.join(kinds)}",
                                 field=f"templates[{tmpl.get('name')}]")
-            if kind in ("resource", "data", "http", "plugin"):
-                raise SpecError(f"{kind} templates need a Kubernetes cluster; run this workflow with --kube",
-                                field=f"templates[{tmpl.get('name')}].{kind}")
+            if kind in ("resource", "data", "http", "plugin") and not (kind == "resource" and is_local_resource(tmpl)):
+                raise SpecError(f"{kind} templates need a Kubernetes cluster; run this workflow with --kube"
+                                + (" (here only PersistentVolumeClaims can be created, applied or deleted)"
+                                   if kind == "resource" else ""), field=f"templates[{tmpl.get('name')}].{kind}")
             coro = {
                 "steps": self.run_steps, "dag": self.run_dag, "suspend": self.run_suspend,
+                "resource": partial(run_local_resource, self),
             }.get(kind, self.run_pod)(node, tmpl, scope, arts)
             if timeout and kind in ("steps", "dag"):
                 secs = parse_duration(self._resolve(str(timeout), scope, "timeout"))
@@ -631,16 +637,30 @@ class Controller:
             await self.stop_daemons(boundary)
 
     def volumes_for(self, tmpl: dict[str, Any]) -> dict[str, Path]:
+        """Each volume is a host directory: `hostPath` as given, anything else under the run directory,
+        living as long as the run (emptyDir, volumeClaimTemplates, existing claims by name)."""
         vols: dict[str, Path] = {}
-        names = {v.get("name") for v in (self.spec.get("volumes") or [])} | {
-            (v.get("metadata") or {}).get("name") for v in (self.spec.get("volumeClaimTemplates") or [])}
-        names |= {v.get("name") for v in tmpl.get("volumes") or []}
+        declared = list(self.spec.get("volumes") or []) + list(tmpl.get("volumes") or [])
+        names = {(v.get("metadata") or {}).get("name") for v in (self.spec.get("volumeClaimTemplates") or [])}
+        for vol in declared:
+            host = (vol.get("hostPath") or {}).get("path")
+            if vol.get("name") and host:
+                vols[vol["name"]] = Path(host)
+            else:
+                claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+                names.add(f"claim-{claim}" if claim else vol.get("name"))
+                if claim:
+                    vols.setdefault(vol["name"], self._volume_dir(f"claim-{claim}", shared=True))
         for name in names:
-            if name:
-                path = self.run_dir / "volumes" / name
-                path.mkdir(parents=True, exist_ok=True)
-                vols[name] = path
+            if name and name not in vols and not name.startswith("claim-"):
+                vols[name] = self._volume_dir(name)
         return vols
+
+    def _volume_dir(self, name: str, shared: bool = False) -> Path:
+        """A run's volume; an existing claim is shared by every run (it outlives them, as a PVC does)."""
+        path = (wfexec_home() / "volumes" / name) if shared else (self.run_dir / "volumes" / name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def collect(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> Node:
         """Turn a PodResult into Argo outputs; save artifacts and logs. Runs in a worker thread."""
@@ -717,11 +737,15 @@ class Controller:
         self.save(node)
         ev = asyncio.Event()
         self._suspend_events[node["id"]] = ev
+        if node["id"] not in self._loaded:
+            self._t0.setdefault(node["id"], time.time())
         duration = (tmpl.get("suspend") or {}).get("duration")
         try:
             if duration not in (None, ""):
                 secs = parse_duration(self._resolve(str(duration), scope, "suspend.duration"))
-                started = _parse_ts(node.get("startedAt", N.now()))
+                started = self._t0.get(node["id"])
+                if started is None:  # started under an earlier engine: trust the record
+                    started = _parse_ts(node.get("startedAt", N.now()))
                 try:
                     await asyncio.wait_for(ev.wait(), max(0.0, started + secs - time.time()))
                 except TimeoutError:
