@@ -8,6 +8,7 @@ APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-de
 
 demo: venv
 	$(BIN)/wfexec submit examples/hello-world.yaml --watch
+	$(BIN)/wfexec logs @latest
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -31,7 +32,7 @@ test-deps: dev-venv
 
 test: test-deps
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -n 2 -p no:cacheprovider -ra $(PYTEST_ARGS)
+	$(BIN)/pytest -n 4 -p no:cacheprovider -ra $(PYTEST_ARGS)
 
 lint: dev-venv
 	$(BIN)/ruff check src tests bench

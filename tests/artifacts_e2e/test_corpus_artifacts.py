@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.artifacts_e2e.conftest import RUNTIMES, artifact, fetch, tgz_members
 from tests.conftest import CORPUS
 from tests.support.runs import Finished, run_file

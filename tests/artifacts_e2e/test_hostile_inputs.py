@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.artifacts_e2e.conftest import RUNTIMES, s3_config
 from tests.support.moto_server import MotoS3
 from tests.support.runs import Finished, run_file

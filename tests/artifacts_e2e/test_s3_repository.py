@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from tests.artifacts_e2e.conftest import RUNTIMES, artifact, fetch, s3_config, tgz_members, write_secret
 from tests.conftest import CORPUS
 from tests.support.moto_server import MotoS3

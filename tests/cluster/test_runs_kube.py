@@ -84,3 +84,13 @@ def test_logs_of_a_deleted_pod_says_so(finished, capsys: pytest.CaptureFixture[s
     assert captured.out == "" and "has no log: it is gone" in captured.err
     assert main(["logs", "steps-4w5ld", "nosuchstep", *flags]) == 1
     assert "no step 'nosuchstep'" in capsys.readouterr().err
+
+
+def test_pod_names_follow_the_template_ref_and_the_v1_format() -> None:
+    from wfexec.cluster.workflows import pod_name
+
+    wf = {"metadata": {"name": "wf-abc"}}
+    node = {"id": "wf-abc-42", "name": "wf-abc[0].call", "templateRef": {"name": "lib", "template": "echo"}}
+    assert pod_name(wf, node) == f"wf-abc-echo-{fnv32a('wf-abc[0].call')}"
+    wf["metadata"]["annotations"] = {"workflows.argoproj.io/pod-name-format": "v1"}
+    assert pod_name(wf, node) == "wf-abc-42"

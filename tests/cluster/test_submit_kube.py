@@ -115,3 +115,38 @@ def test_unreachable_cluster_is_one_clear_line(kube, tmp_path: Path, capsys: pyt
                  "--executor", "emissary"]) == 1
     err = capsys.readouterr().err
     assert "unreachable" in err and "Traceback" not in err
+
+
+def test_local_templates_are_inlined_before_sending(kube, capsys: pytest.CaptureFixture[str]) -> None:
+    cluster, kc = kube("gke-autopilot")
+    wft = EX / "workflow-template"
+    rc = main(["submit", str(wft / "steps.yaml"), "--kube", "--kubeconfig", str(kc), "--templates", str(wft),
+               "-l", "team=data", "--entrypoint", "hello-hello-hello"])
+    assert rc == 0, capsys.readouterr().err
+    sent = posts(cluster)[0].body
+    assert "templateRef" not in str(sent) and sent["metadata"]["labels"] == {"team": "data"}
+    assert {"print-message", "inner-steps"} <= {t["name"] for t in sent["spec"]["templates"]}
+
+
+def test_docker_cluster_gets_commands_as_written(kube, capsys: pytest.CaptureFixture[str]) -> None:
+    cluster, kc = kube("docker-nodes")  # Argo v3.2 with containerRuntimeExecutor: docker
+    assert main(["submit", str(EX / "key-only-artifact.yaml"), "--kube", "--kubeconfig", str(kc)]) == 0
+    sent = posts(cluster)[0].body
+    containers = [t["container"] for t in sent["spec"]["templates"] if "container" in t]
+    assert [c.get("command") for c in containers] == [None, None]  # Docker runs the image's ENTRYPOINT
+    assert [c["args"] for c in containers] == [["echo", "hello", "/mnt/file"], ["cat", "/tmp/file"]]
+    assert "executor docker" in capsys.readouterr().err
+
+
+def test_forbidden_namespace_is_a_clear_error(kube, capsys: pytest.CaptureFixture[str]) -> None:
+    cluster, kc = kube("gke-autopilot")
+
+    @cluster.route("POST", "/apis/argoproj.io/v1alpha1/namespaces/prod/workflows")
+    def _forbidden(c, g, body, h):  # noqa: ANN001, ANN202 - a route handler
+        return 403, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 403,
+                     "reason": "Forbidden", "message": 'workflows.argoproj.io is forbidden: User "dev" cannot '
+                                                      'create resource "workflows" in the namespace "prod"'}
+
+    assert main(["submit", str(EX / "hello-world.yaml"), "--kube", "--kubeconfig", str(kc), "-n", "prod"]) == 1
+    err = capsys.readouterr().err
+    assert "CREATE workflow in prod: HTTP 403" in err and "RBAC" in err and "Traceback" not in err

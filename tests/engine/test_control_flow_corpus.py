@@ -116,7 +116,14 @@ def check_retry_backoff(run: Finished) -> None:
     assert len(retry["children"]) == 11  # limit 10: the first try and ten retries
 
 
+def check_colored_logs(run: Finished) -> None:
+    log = run.log(run.pods()[0])
+    assert len(log.splitlines()) == 99
+    assert "\x1b[" in log  # colour escapes pass through the emissary untouched
+
+
 CHECKS: dict[str, Callable[[Finished], None]] = {
+    "colored-logs": check_colored_logs,
     "parameter-aggregation": check_parameter_aggregation,
     "expression-destructure-json": check_expression_destructure_json,
     "loops-sequence": check_loops_sequence,

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import CORPUS
 from tests.support.runs import run_file, run_workflow
 

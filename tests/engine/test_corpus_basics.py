@@ -1,5 +1,7 @@
 """The engine issue's corpus workflows, on the host runtime with the emissary executor.
 
+colored-logs (99 s of output) runs once, in test_control_flow_corpus.py, which checks its log.
+
 Each asserts the phase Argo gives the example and the outputs Argo would record.
 """
 
@@ -7,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from tests.conftest import CORPUS
 from tests.support.runs import run_file
 
@@ -69,15 +70,6 @@ def test_scripts_python_result() -> None:
     value = int(run.by_display("generate")["outputs"]["result"])
     assert 1 <= value <= 100
     assert run.log(run.by_display("print")).strip() == f"result was: {value}"
-
-
-@pytest.mark.slow
-def test_colored_logs_keeps_escape_codes() -> None:
-    run = run_file(EX / "colored-logs.yaml")
-    assert run.phase == "Succeeded", run.message
-    log = run.log(run.pods()[0])
-    assert len(log.splitlines()) == 99
-    assert "\x1b[" in log or "No Color" in log
 
 
 def test_exit_code_output_variable() -> None:

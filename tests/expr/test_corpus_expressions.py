@@ -95,7 +95,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
             ".Seconds() > 360 "): [
         ({"cronworkflow.lastScheduledTime": None}, "true"),
         ({"cronworkflow.lastScheduledTime": NOW - dt.timedelta(minutes=10)}, "true"),
-        ({"cronworkflow.lastScheduledTime": NOW - dt.timedelta(minutes=1)}, "false"),
+        ({"cronworkflow.lastScheduledTime": NOW + dt.timedelta(days=1)}, "false"),
     ],
     ("tag", " inputs.parameters[\"should-print\"] == 'true'"): [
         ({"inputs.parameters.should-print": "true"}, "true"),
@@ -156,7 +156,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("when", "{{= cronworkflow.lastScheduledTime == nil || (now() - "
              "cronworkflow.lastScheduledTime).Seconds() > 360 }}"): [
         ({"cronworkflow.lastScheduledTime": None}, True),
-        ({"cronworkflow.lastScheduledTime": NOW - dt.timedelta(seconds=30)}, False)],
+        ({"cronworkflow.lastScheduledTime": NOW + dt.timedelta(days=1)}, False)],
     ("when", "{{= inputs.parameters[\"should-print\"] == 'true'}}"): [
         ({"inputs.parameters.should-print": "true"}, True),
         ({"inputs.parameters.should-print": "false"}, False)],

@@ -136,4 +136,4 @@ def test_ten_thousand_node_dag_is_cheap() -> None:
         expr = parse_depends(f"t-{i - 1} && (t-{i // 2}.Succeeded || t-{i // 3}.Failed)")
         assert expr.decide(states) is True
         assert evaluate_when(f"{i % 3} == 0") is (i % 3 == 0)
-    assert time.perf_counter() - start < 10.0
+    assert time.perf_counter() - start < 20.0  # ~0.4 s on an idle machine

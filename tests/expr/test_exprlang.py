@@ -187,7 +187,7 @@ def test_go_number_rendering() -> None:
     assert evaluate_expr("string(0.00001)", {}) == "1e-05"
     assert evaluate_expr("string(123456789.0)", {}) == "1.23456789e+08"
     env = build_env({})
-    assert evaluate_expr("toJson([1e21, 0.0000001, 100.0])", env) == "[1e+21,1e-07,100]"
+    assert evaluate_expr("toJson([1e21, 0.0000001, 100.0])", env) == "[1e+21,1e-7,100]"
 
 
 def test_argo_functions_work_without_build_env() -> None:

@@ -99,6 +99,7 @@ def test_variables_in() -> None:
     text = "{{a.b}} {{ c }} {{=d + 1}} {{a.b}} {{item.key}}"
     assert variables_in(text) == ["a.b", "c", "item.key"]
     assert variables_in("none here") == []
+    assert variables_in("{{}} {{ }}") == []
 
 
 def test_substitution_is_cheap() -> None:
@@ -107,7 +108,7 @@ def test_substitution_is_cheap() -> None:
     for _ in range(10_000):
         substitute(plain, SCOPE)
         substitute("{{workflow.name}}-{{item.key}}", SCOPE)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 5.0  # ~0.1 s on an idle machine
 
 
 def test_large_scope_expressions_stay_fast_and_correct() -> None:
@@ -119,7 +120,7 @@ def test_large_scope_expressions_stay_fast_and_correct() -> None:
         text = f"{{{{=asInt(tasks.t{i}.outputs.result) + asInt(inputs.parameters.n)}}}}"
         assert substitute(text, scope) == str(i + 4)
     assert substitute("{{=workflow.name + '-' + sprig.upper('x')}}", scope) == "big-X"
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < 15.0  # ~1 s on an idle machine
     # dynamic access, dict values and dashed keys still resolve with the reduced environment
     scope.update({"item": {"k": "v"}, "inputs.parameters.x-y": "7", "item2.a": "b"})
     assert substitute("{{=tasks['t' + string(5)].outputs.result}}", scope) == "5"

@@ -297,5 +297,7 @@ def test_every_loadable_corpus_spec_compiles_and_lints_clean() -> None:
             refused += 1
             continue
         assert lint(wf) == [], path
+        shown = compile_component(spec, {i.name: f"<{i.name}>" for i in spec.inputs}, value_outputs=True)
+        assert lint(shown) == [], path  # as run-component compiles it
         compiled += 1
     assert (compiled, refused) == (359, 4)

@@ -116,11 +116,12 @@ def test_pipelineparams_sidecar_serves_the_main_container(compiled: Load, tmp_pa
                                                           backend: tuple[str, str]) -> None:
     """The sidecar image (hashicorp/http-echo:{{…tag}}) has no `command`, and `wfexec migrate` cannot
     look up an image named by an expression, so, as migrate tells the user, the command is set by
-    hand; `http-echo` is standins/http-echo. `sleep_ms` is passed to `sleep` in seconds, so 1."""
+    hand; `http-echo` is standins/http-echo. `sleep_ms` goes to `sleep` in seconds: 3 (not the
+    default 10) is time enough for the sidecar to listen."""
     wf = with_env(compiled("v1-compiler/pipelineparams.yaml"), {"PATH": standin_path()})
     download = next(t for t in wf["spec"]["templates"] if t["name"] == "download")
     download["sidecars"][0]["command"] = ["http-echo"]
-    done = run(wf, tmp_path, backend, parameters={"sleep_ms": "1"})
+    done = run(wf, tmp_path, backend, parameters={"sleep_ms": "3"})
     assert done.phase == "Succeeded", done.message
     assert done.param("download", "download-downloaded") == '"hello world"'
     assert done.log(done.by_display("echo")).strip() == "pipelineParams: hello world"
@@ -169,7 +170,10 @@ def test_param_substitutions_volumeop_claim_is_a_directory(compiled: Load, tmp_p
     manifest = json.loads(done.param("create-volume", "create-volume-manifest") or "{}")
     assert manifest["kind"] == "PersistentVolumeClaim" and manifest["status"]["phase"] == "Bound"
     assert done.log(done.by_display("cop")).strip() == f"cop --param {claim}"
-    assert (wfexec_home() / "volumes" / f"claim-{claim}" / "cop.txt").read_text() == f"written by cop: --param {claim}\n"
+    claim_dir = wfexec_home() / "volumes" / f"claim-{claim}"  # where steps mount claimName
+    assert (claim_dir / "cop.txt").read_text() == f"written by cop: --param {claim}\n"
+    message = done.by_display("create-volume")["message"]
+    assert message == f"persistentvolumeclaim/{claim} created (directory {claim_dir})"
 
 
 def test_other_resources_still_need_a_cluster(tmp_path: Path, backend: tuple[str, str]) -> None:

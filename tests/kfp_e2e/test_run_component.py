@@ -84,3 +84,29 @@ def test_bad_argument_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1
     assert "word_stats.component.yaml" in err and "no value for required input 'text'" in err
     assert "Traceback" not in err
+
+
+def test_graph_output_of_a_value_type_is_printed_as_a_value(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    """A graph's typed output comes up from the task through the DAG's output parameters."""
+    spec = tmp_path / "graph.yaml"
+    spec.write_text(json.dumps({
+        "name": "Said twice", "inputs": [{"name": "word", "type": "String"}],
+        "outputs": [{"name": "said", "type": "String"}, {"name": "file"}],
+        "implementation": {"graph": {
+            "tasks": {"say": {"componentRef": {"path": str(KFP_DATA / "producer.yaml")},
+                              "arguments": {"text": {"graphInput": {"inputName": "word"}}}}},
+            "outputValues": {"said": {"taskOutput": {"taskId": "say", "outputName": "out"}},
+                             "file": {"taskOutput": {"taskId": "say", "outputName": "blob"}}}}}}))
+    code, report = run_component(capsys, spec, Backend("host", "emissary", None), "-a", "word=hey")
+    assert code == 0, report
+    assert report["outputs"]["said"]["value"] == "hey"
+    assert artifact_bytes(report["outputs"]["file"]["artifact"]) == b"blob:hey"
+
+
+def test_annotate_warns_that_the_program_must_make_its_directories(capsys: pytest.CaptureFixture[str]) -> None:
+    """No runtime creates the annotated directories yet, so the user is told, and this one fails."""
+    code = main(["run-component", str(KFP_DATA / "producer.yaml"), "--output-dirs", "annotate", "-o", "json"])
+    captured = capsys.readouterr()
+    assert code == 1 and json.loads(captured.out)["phase"] == "Failed"
+    assert "output directories /tmp/outputs/blob, /tmp/outputs/out are not created" in captured.err

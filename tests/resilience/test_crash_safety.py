@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import tarfile
 from collections import Counter
 from pathlib import Path
 
@@ -21,9 +22,12 @@ KILLS = int(__import__("os").environ.get("CRASH_KILLS", "6"))
 STEPS = 30
 
 
-def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path) -> None:
+def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path, tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    name = wfexec("submit", str(DATA / "crash-30.yaml"), "-o", "name", home=wfexec_home, check=True).stdout.strip()
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name = wfexec("submit", str(DATA / "crash-30.yaml"), "-p", f"logdir={logdir}", "-o", "name",
+                  home=wfexec_home, check=True).stdout.strip()
     engines = set()
     for k in range(KILLS):
         pid = engine_pid(wfexec_home, name)
@@ -51,7 +55,7 @@ def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path) -> Non
     assert all(p["phase"] == "Succeeded" for p in pods), [(p["displayName"], p.get("message")) for p in pods]
 
     # each step ran exactly once
-    log = (wfexec_home / "runs" / name / "volumes" / "shared" / "log.txt").read_text().splitlines()
+    log = (logdir / "log.txt").read_text().splitlines()
     counts = Counter(log)
     assert sorted(counts) == sorted(f"step {i}" for i in range(STEPS)), f"missing: {sorted(set(f'step {i}' for i in range(STEPS)) - set(counts))}"
     assert [line for line, c in counts.items() if c != 1] == [], f"steps run more than once: {counts}"
@@ -61,16 +65,21 @@ def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path) -> Non
         i = int(re.fullmatch(r"s(\d+)", p["displayName"]).group(1))  # type: ignore[union-attr]
         params = {o["name"]: o.get("value") for o in (p.get("outputs") or {}).get("parameters") or []}
         assert params.get("n") == str(i), p
-    # every output artifact exists once in the repository
-    art_files = [f for f in (wfexec_home / "artifacts").rglob("*") if f.is_file()] \
-        if (wfexec_home / "artifacts").exists() else []
+    # every output artifact exists once in the repository, holding what its own step made
+    repo = wfexec_home / "artifacts"
+    stored = sorted(f.relative_to(repo) for f in repo.rglob("*") if f.is_file())
     keys = []
     for p in pods:
-        for a in (p.get("outputs") or {}).get("artifacts") or []:
-            keys.append(a.get("key") or (a.get("s3") or {}).get("key") or a.get("path"))
-    if keys:  # output artifacts are saved by the engine
-        assert len(keys) == STEPS and len(set(keys)) == STEPS
-        assert len(art_files) == STEPS, art_files
+        arts = (p.get("outputs") or {}).get("artifacts") or []
+        assert [a["name"] for a in arts] == ["art"], p
+        key = arts[0]["local"]["key"]
+        keys.append(Path(key))
+        with tarfile.open(repo / key) as tar:
+            member = tar.extractfile("art.txt")
+            assert member is not None
+            assert member.read().decode() == f"made by step {int(p['displayName'][1:])}\n"
+    assert sorted(keys) == stored, "the repository holds other files than the steps' artifacts"
+    assert len(set(keys)) == STEPS
 
     # nothing is left running once the run has ended
     assert processes_under(wfexec_home) == {}

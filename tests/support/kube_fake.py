@@ -28,6 +28,7 @@ import copy
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -208,7 +209,8 @@ def _create_workflow(c: FakeCluster, g: dict[str, str], body: Any, h: dict[str, 
     meta = wf.setdefault("metadata", {})
     if not meta.get("name"):
         meta["name"] = f"{meta.get('generateName', 'wf-')}{len(c.state.setdefault('workflows', {})) + 1:05d}"
-    meta.update(namespace=g["ns"], uid=f"uid-{meta['name']}", resourceVersion="1")
+    meta.update(namespace=g["ns"], uid=f"uid-{meta['name']}", resourceVersion="1",
+                creationTimestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     wf.setdefault("status", {})
     c.state.setdefault("workflows", {})[f"{g['ns']}/{meta['name']}"] = {"object": wf, "replayed": 0}
     return 201, wf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -71,6 +72,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     arguments = parse_kv(args.argument, "-a")
     workflow = compile_component(load_component(args.spec), arguments, name=args.name, output_dirs=args.output_dirs,
                                  value_outputs=True)
+    _warn_unmade_dirs(workflow)
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
     runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
@@ -88,6 +90,20 @@ def run_cmd(args: argparse.Namespace) -> int:
         dump(report, args.output)
     sys.stdout.flush()
     return 0 if result.phase == "Succeeded" else 1
+
+
+def _warn_unmade_dirs(workflow: dict[str, Any]) -> None:
+    """Say which steps must make their own output directories: no runtime reads the annotation yet."""
+    from wfexec.cli.common import err
+    from wfexec.kfp.compile import OUTPUT_DIRS_ANNOTATION
+
+    for tmpl in workflow["spec"]["templates"]:
+        dirs = ((tmpl.get("metadata") or {}).get("annotations") or {}).get(OUTPUT_DIRS_ANNOTATION)
+        if dirs:
+            why = ("--output-dirs annotate leaves its command unwrapped" if (tmpl.get("container") or {}).get("command")
+                   else "its command comes from the image, so it cannot be wrapped in `sh -c 'mkdir -p …'`")
+            err.print(f"warning: step {tmpl['name']!r}: output directories {', '.join(json.loads(dirs))} are not "
+                      f"created for it ({why}); the program must create them itself", markup=False)
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from wfexec.cli.common import add_output_flag, console, dump, open_store
+from wfexec.cli.common import add_output_flag, console, dump, err, open_store
 from wfexec.cli.render import duration, print_run, workflow_object
 from wfexec.engine import api
 from wfexec.engine import nodes as N
@@ -95,7 +95,7 @@ def _kube(args: argparse.Namespace, verb: str) -> int | None:
 def _get(store: Store, name: str):  # noqa: ANN202 - RunRecord
     rec = store.get_run(name)
     if api.heal(store, rec):
-        console.print(f"[yellow]run {rec.name} lost its engine; continuing it[/]")
+        err.print(f"[yellow]run {rec.name} lost its engine; continuing it[/]")  # stdout may be -o json
         rec = store.get_run(rec.name)
     return rec
 
@@ -343,7 +343,8 @@ def cmd_resubmit(args: argparse.Namespace) -> int:
     opts = api.SubmitOptions(parameters=params, entrypoint=o.get("entrypoint"), runtime=o.get("runtime", "host"),
                              executor=o.get("executor", "emissary"), config=o.get("config"),
                              parallelism=o.get("parallelism"), workflow_templates=o.get("workflowTemplates") or [],
-                             grace=o.get("grace", 10.0), executor_source=o.get("executor_source", ""))
+                             grace=o.get("grace", 10.0), executor_source=o.get("executor_source", ""),
+                             max_output_bytes=o.get("max_output_bytes"))
     new = api.create_run(store, wf, opts, file=o.get("file", ""))
     console.print(f"workflow {new.name} resubmitted from {rec.name}")
     if args.wait:

@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="WorkflowTemplates to resolve templateRef / workflowTemplateRef (file or directory)")
     p.add_argument("--parallelism", type=int, help="at most this many pods at once (default: 8 per core)")
     p.add_argument("--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL (default 10)")
+    p.add_argument("--max-output-bytes", type=_positive_int, metavar="N",
+                   help="keep at most N bytes of each container's stdout and log; the rest is cut, and the log says so")
     p.add_argument("--kube", action="store_true", help="submit to Argo Workflows in a Kubernetes cluster")
     p.add_argument("--context", help="kubeconfig context (with --kube)")
     p.add_argument("-n", "--namespace", help="namespace (with --kube)")
@@ -45,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_export_flags(p)  # with --kube the file is exported first: -a, --no-daemon, --no-registry
     add_output_flag(p)
     p.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return value
 
 
 def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -84,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         parameters=parse_kv(args.parameter, "-p"), entrypoint=args.entrypoint, runtime=runtime, executor=executor,
         config=args.config, parallelism=args.parallelism, name=args.name, generate_name=args.generate_name,
         workflow_templates=wft, labels=parse_kv(args.labels, "-l"), grace=args.grace, executor_source=source,
+        max_output_bytes=args.max_output_bytes,
     )
     from wfexec.runtimes.backends import make_backend
 

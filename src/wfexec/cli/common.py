@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
 
+
 def _console() -> Console:
     """A terminal keeps its width; a pipe or file gets wide lines, as `argo get` prints them."""
     probe = Console()

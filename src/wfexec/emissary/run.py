@@ -95,6 +95,8 @@ class _Emissary:
         self.cut = {"stdout": False, "combined": False}
         self.started = False
         self.err_head = b""  # the first bytes of the child's stderr: tells bwrap's own failures apart
+        self.no_space: str | None = None  # the log could not be written (disk full): the step errs
+        self.stop_seen = False  # a terminating signal came (from the engine, or forwarded by Docker)
 
     # -- set-up --------------------------------------------------------------------------
     def run(self) -> int:
@@ -129,6 +131,8 @@ class _Emissary:
         except OSError as exc:
             return self._fail(f"failed to create {exc.filename}: {exc.strerror}")
         code = self._run_child()
+        if self.no_space is not None:
+            return self._fail(f"failed to save the container's output: {self.no_space}")
         delay = 0.01
         for _ in range(SANDBOX_RETRIES):
             # bwrap failed before the command started: typically Docker mounting or unmounting a
@@ -142,6 +146,7 @@ class _Emissary:
             delay *= 2
             code = self._run_child()
         if s.save_outputs and self.started:  # as Argo: whatever the exit code, once the child ran
+            self._wait_for_siblings(_siblings(template, s.name))
             save_outputs(template, s.argo_dir, s.path_map, self._say)
         return code
 
@@ -153,6 +158,8 @@ class _Emissary:
         return data
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
+        if signum in TERMINATING:
+            self.stop_seen = True
         if self.pgid is not None:
             _killpg(self.pgid, signum)
         else:
@@ -164,7 +171,10 @@ class _Emissary:
         if self.spec.passthrough:
             _write_all(2, line)
         if self.comb_fd >= 0:
-            _write_all(self.comb_fd, line)
+            try:
+                _write_all(self.comb_fd, line)
+            except OSError:  # a full disk: the exit code still tells the engine
+                pass
 
     def _fail(self, msg: str) -> int:
         self._say(msg)
@@ -208,6 +218,21 @@ class _Emissary:
                 self._sleep(delay)
                 delay = min(delay * 2, 0.05)
         return None
+
+    def _wait_for_siblings(self, names: list[str]) -> None:
+        """Main of a containerSet: its outputs are saved once the containers that may run beside it
+        have ended, so a file another container writes into a shared volume (Argo's
+        workspace-workflow) is there. Argo saves at main's exit and leaves that to timing; a
+        stop (a terminating signal or the signal file) ends the wait at once."""
+        delay = 0.002
+        for name in names:
+            path = ctr_file(self.spec.argo_dir, name, "exitcode")
+            while read_int(path) is None:
+                sig = self._signal_file()
+                if self.stop_seen or sig in TERMINATING or sig == signal.SIGKILL:
+                    return
+                self._sleep(delay)
+                delay = min(delay * 2, 0.05)
 
     def _sleep(self, seconds: float) -> None:
         try:
@@ -375,7 +400,13 @@ class _Emissary:
             self.cut[sink] = True
             return
         self.written[sink] += len(data)
-        _write_all(fd, data)
+        try:
+            _write_all(fd, data)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            self.cut[sink] = True  # keep draining the child's pipes; it runs to its end
+            self.no_space = os.strerror(exc.errno)
 
     def _reap(self, child: int) -> int | None:
         """Reap every exited child (orphans too, when we are PID 1 or a subreaper)."""
@@ -391,7 +422,8 @@ class _Emissary:
                 found = status
 
     def _reap_rest(self) -> None:
-        """Orphans we adopted: they were SIGKILLed with the group; collect them, briefly."""
+        """Orphans we adopted: most were SIGKILLed with the group; one that left it (setsid) is
+        SIGKILLed here, as a container's end takes every process in it. Collect them, briefly."""
         if not (self.spec.subreaper or os.getpid() == 1):
             return
         end = time.monotonic() + 0.5
@@ -401,6 +433,7 @@ class _Emissary:
             except ChildProcessError:
                 return
             if pid == 0:
+                _kill_children()
                 time.sleep(0.001)
 
 
@@ -414,11 +447,47 @@ def _dependencies(template: dict[str, Any], name: str) -> list[str]:
     return []
 
 
+def _siblings(template: dict[str, Any], name: str) -> list[str]:
+    """The other containers of a containerSet that do not wait (directly or not) for `name`."""
+    deps = {str(c.get("name")): [str(d) for d in c.get("dependencies") or []]
+            for c in (template.get("containerSet") or {}).get("containers") or [] if isinstance(c, dict)}
+    if name not in deps:
+        return []
+
+    def waits_for(other: str, seen: set[str]) -> bool:
+        if other in seen:
+            return False
+        seen.add(other)
+        return any(d == name or waits_for(d, seen) for d in deps.get(other, []))
+
+    return [other for other in deps if other != name and not waits_for(other, set())]
+
+
 def _child_pid(info: bytes) -> int | None:
     try:
         return int(json.loads(info)["child-pid"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _kill_children() -> None:
+    """SIGKILL our live children (adopted orphans, once the container's own child has ended)."""
+    me = str(os.getpid()).encode()
+    pids = []
+    for entry in os.listdir("/proc"):  # /proc/PID/task/PID/children is not on every kernel
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[1] == me:  # field 4: the parent's pid
+                    pids.append(int(entry))
+        except (OSError, IndexError):
+            continue
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _killpg(pgid: int, sig: int) -> None:

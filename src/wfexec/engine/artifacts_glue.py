@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfexec.artifacts.inputs import fetch_input
 from wfexec.artifacts.keys import artifact_file_name, check_key, output_key
+from wfexec.artifacts.local_repo import LocalRepository
 from wfexec.artifacts.location import DRIVERS, ArtifactLocation
 from wfexec.artifacts.outputs import store_log
 from wfexec.artifacts.repository import Repository, make_repository
@@ -114,20 +115,20 @@ class ArtifactGlue:
             if Path(path).exists():
                 shutil.copyfile(path, dest / f"{container}.log")
 
-    def archive_logs_enabled(self, tmpl: dict[str, Any], repo: Repository) -> bool:
+    def archive_logs_enabled(self, tmpl: dict[str, Any]) -> bool:
         """Argo's order: the template's archiveLocation, then the workflow spec, then the repository."""
         loc = tmpl.get("archiveLocation") or {}
         if loc.get("archiveLogs") is not None:
             return bool(loc["archiveLogs"])
         if self.ctl.spec.get("archiveLogs") is not None:
             return bool(self.ctl.spec["archiveLogs"])
-        return bool(repo.archive_logs)
+        return bool(self.repository().archive_logs)
 
     def _archive_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult,
                       variables: dict[str, Any]) -> list[dict[str, Any]]:
-        repo, key_format = self._archive_target(tmpl)
-        if not self.archive_logs_enabled(tmpl, self.repository()):
+        if not self.archive_logs_enabled(tmpl):
             return []
+        repo, key_format = self._archive_target(tmpl)
         if "containerSet" in tmpl:
             mains = [c.get("name") for c in (tmpl["containerSet"] or {}).get("containers") or []]
         else:
@@ -180,7 +181,8 @@ class ArtifactGlue:
                     spec[driver] = stored[driver]  # secret names travel with the location
             if "archive" not in spec and stored.get("archive"):
                 spec["archive"] = stored["archive"]
-        repo = self.repository()
+        needs_repo = source is not None or any(isinstance(spec.get(d), dict) for d in DRIVERS)
+        repo = self.repository() if needs_repo else LocalRepository()  # raw, http, git: no repository needed
         s3 = spec.get("s3")
         if source is None and isinstance(s3, dict) and set(s3) == {"key"} and repo.driver == "local":
             spec["local"] = spec.pop("s3")  # key-only artifact: the run's repository, whatever it is

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Mapping
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from wfexec.engine import nodes as N
@@ -24,6 +23,7 @@ from wfexec.engine.durations import parse_duration
 from wfexec.engine.host_shims import host_path
 from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.pods import plan_pod
+from wfexec.engine.readiness import probe_of, wait_ready
 from wfexec.engine.scope import (
     aggregate_scope,
     item_scope,
@@ -33,9 +33,11 @@ from wfexec.engine.scope import (
     workflow_scope,
 )
 from wfexec.engine.store import Store
+from wfexec.engine.volumes import collect_volumes, pod_volumes
 from wfexec.errors import ExpressionError, SpecError, TemplateResolutionError, WfexecError
 from wfexec.expr.depends import TaskState, dependencies_to_depends, parse_depends
-from wfexec.expr.exprlang import evaluate_expr
+from wfexec.expr.exprenv import build_env
+from wfexec.expr.exprlang import access_paths, evaluate_expr
 from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute, substitute_obj
 from wfexec.home import wfexec_home
@@ -153,6 +155,7 @@ class Controller:
             if deadline_task:
                 deadline_task.cancel()
             await self._stop_all_daemons()
+        await asyncio.to_thread(collect_volumes, self.spec, self.run_dir, phase)  # volumeClaimGC
         self._finish(phase, message)
         return phase
 
@@ -175,7 +178,7 @@ class Controller:
                 continue
             try:
                 text = self._resolve(str(hook["expression"]), scope, f"spec.hooks.{hook_name}", strict=False)
-                fire = bool(evaluate_expr(text, _nested(scope)))
+                fire = bool(evaluate_expr(text, _env(text, scope)))
             except WfexecError:
                 fire = False
             if fire:
@@ -491,7 +494,7 @@ class Controller:
             if strategy.get("expression"):
                 try:
                     text = self._resolve(str(strategy["expression"]), scope, f"{where}.expression", strict=False)
-                    ok = evaluate_expr(text, _nested({**scope, **last}))
+                    ok = evaluate_expr(text, _env(text, {**scope, **last}))
                 except ExpressionError as exc:
                     self.finish_node(rnode, N.ERROR, str(exc))
                     return rnode
@@ -559,7 +562,7 @@ class Controller:
         input_files = await asyncio.to_thread(self.artifacts.stage_inputs, node, resolved, argo_dir, scope)
         if input_files is None:
             return node  # staging failed; node already finished with Error
-        volumes = self.volumes_for(resolved)
+        volumes = pod_volumes(self.spec, resolved, self.run_dir, node["id"])
         plan = plan_pod(run_id=self.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir, template=resolved,
                         input_files=input_files, volumes=volumes, labels=labels, annotations=annotations,
                         deadline=deadline, max_output_bytes=self.options.get("max_output_bytes"))
@@ -586,7 +589,10 @@ class Controller:
         loop = self.loop
 
         def on_done(res: PodResult) -> None:
-            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(res))
+            try:
+                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(res))
+            except RuntimeError:  # the loop has closed: this engine is ending; a next one re-attaches
+                pass
 
         handle = None
         if node.get("attached"):
@@ -595,17 +601,31 @@ class Controller:
                 node["message"] = "pod could not be re-attached after an engine restart; running it again"
                 self.save(node)
         if handle is None:
+            # recorded before the start: an engine killed right after it must look for this pod
+            # (re-attach), never start a second one
+            node["attached"] = True
+            self.save(node)
             try:
                 handle = await asyncio.to_thread(self.backend.start, plan, on_done)
             except WfexecError as exc:
                 return PodResult(phase=N.ERROR, message=str(exc))
-        node["attached"] = True
-        self.save(node)
         self.running[node["id"]] = handle
         if daemon:
-            ip = self.backend.ip(handle)
+            ip = await asyncio.to_thread(self.backend.ip, handle)
             if ip:
                 node["podIP"] = ip
+            probe = probe_of(plan.template)
+            if probe is not None:  # Argo goes on once the daemon is ready
+                try:
+                    ready = await wait_ready(probe, ip or "127.0.0.1", plan.template, fut)
+                except WfexecError as exc:
+                    await asyncio.to_thread(self.backend.kill, handle, plan.kill_grace_seconds)
+                    await fut
+                    self.running.pop(node["id"], None)
+                    return PodResult(phase=N.ERROR, message=str(exc))
+                if not ready:  # it ended first: the step ends with the pod's result
+                    self.running.pop(node["id"], None)
+                    return await fut
             node["daemoned"] = True
             self.save(node)
             self.daemons.setdefault(node.get("boundaryID") or "", []).append(node["id"])
@@ -626,8 +646,9 @@ class Controller:
                 fut = self._daemon_futures.pop(nid, None)
                 if fut is not None:
                     try:
-                        await asyncio.wait_for(fut, grace + 30)
-                    except TimeoutError:
+                        res = await asyncio.wait_for(fut, grace + 30)
+                        await asyncio.to_thread(self.artifacts.save_logs, node, {}, res)
+                    except (TimeoutError, OSError, WfexecError):
                         pass
             node.pop("daemoned", None)
             self.finish_node(node, N.SUCCEEDED)
@@ -635,32 +656,6 @@ class Controller:
     async def _stop_all_daemons(self) -> None:
         for boundary in list(self.daemons):
             await self.stop_daemons(boundary)
-
-    def volumes_for(self, tmpl: dict[str, Any]) -> dict[str, Path]:
-        """Each volume is a host directory: `hostPath` as given, anything else under the run directory,
-        living as long as the run (emptyDir, volumeClaimTemplates, existing claims by name)."""
-        vols: dict[str, Path] = {}
-        declared = list(self.spec.get("volumes") or []) + list(tmpl.get("volumes") or [])
-        names = {(v.get("metadata") or {}).get("name") for v in (self.spec.get("volumeClaimTemplates") or [])}
-        for vol in declared:
-            host = (vol.get("hostPath") or {}).get("path")
-            if vol.get("name") and host:
-                vols[vol["name"]] = Path(host)
-            else:
-                claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
-                names.add(f"claim-{claim}" if claim else vol.get("name"))
-                if claim:
-                    vols.setdefault(vol["name"], self._volume_dir(f"claim-{claim}", shared=True))
-        for name in names:
-            if name and name not in vols and not name.startswith("claim-"):
-                vols[name] = self._volume_dir(name)
-        return vols
-
-    def _volume_dir(self, name: str, shared: bool = False) -> Path:
-        """A run's volume; an existing claim is shared by every run (it outlives them, as a PVC does)."""
-        path = (wfexec_home() / "volumes" / name) if shared else (self.run_dir / "volumes" / name)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
 
     def collect(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> Node:
         """Turn a PodResult into Argo outputs; save artifacts and logs. Runs in a worker thread."""
@@ -704,10 +699,11 @@ class Controller:
             outputs["parameters"] = params_out
         try:
             arts_out = self.artifacts.save_outputs(node, tmpl, result)
-        except WfexecError as exc:
+        except (OSError, WfexecError) as exc:  # OSError: e.g. no space left on the repository's disk
             arts_out = []
             if phase == N.SUCCEEDED:
-                phase, message = N.ERROR, str(exc)
+                phase, message = N.ERROR, (str(exc) if isinstance(exc, WfexecError)
+                                           else f"saving output artifacts failed: {exc}")
         if arts_out:
             outputs["artifacts"] = arts_out
         try:
@@ -883,7 +879,7 @@ class Controller:
                 expr = hook.get("expression")
                 try:
                     text = self._resolve(str(expr or hook_name), own, f"{where}.hooks.{hook_name}", strict=False)
-                    run_it = bool(evaluate_expr(text, _nested(own)))
+                    run_it = bool(evaluate_expr(text, _env(text, own)))
                 except WfexecError:
                     run_it = False
             if not run_it:
@@ -931,7 +927,7 @@ class Controller:
                 if "parameter" in vf:
                     entry["value"] = self._resolve(str(vf["parameter"]), scope, f"{where}.parameters.{p['name']}")
                 elif "expression" in vf:
-                    entry["value"] = _as_text(evaluate_expr(vf["expression"], _nested(scope)))
+                    entry["value"] = _as_text(evaluate_expr(vf["expression"], _env(vf["expression"], scope)))
                 elif "value" in p:
                     entry["value"] = self._resolve(_as_text(p["value"]), scope, f"{where}.parameters.{p['name']}")
             except WfexecError:
@@ -1027,7 +1023,7 @@ class Controller:
                 base = f"{node['name']}.{tn}"
                 ok = True
                 if exprs[tn] is not None:
-                    states = {d: _task_state(*results[d]) for d in deps[tn]}
+                    states = {d: _task_state(*results[d], tasks[d]) for d in deps[tn]}
                     ok = exprs[tn].evaluate(states)
                 parent = link(tn)
                 if not ok:
@@ -1207,33 +1203,19 @@ def _parse_ts(ts: str) -> float:
     return dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
 
 
-def _task_state(node: Node, children: list[Node]) -> TaskState:
+def _task_state(node: Node, children: list[Node], task: dict[str, Any]) -> TaskState:
     phase = node.get("phase", N.PENDING)
     if node.get("notRun"):
         phase = N.OMITTED
+    cont = task.get("continueOn") or {}
     return TaskState(phase=phase, daemoned=bool(node.get("daemoned")),
-                     children_phases=[c.get("phase", "") for c in children])
+                     children_phases=[c.get("phase", "") for c in children],
+                     continue_on_failed=bool(cont.get("failed")), continue_on_error=bool(cont.get("error")))
 
 
-def _nested(scope: Mapping[str, Any]) -> dict[str, Any]:
-    """Flat `a.b.c` names to nested maps, for expr-lang environments."""
-    root: dict[str, Any] = {}
-    for key in sorted(scope, key=len):
-        parts = key.split(".")
-        cur = root
-        ok = True
-        for part in parts[:-1]:
-            nxt = cur.get(part)
-            if not isinstance(nxt, dict):
-                nxt = {}
-                if part in cur and not isinstance(cur[part], dict):
-                    ok = False
-                    break
-                cur[part] = nxt
-            cur = nxt
-        if ok:
-            cur[parts[-1]] = scope[key]
-    return root
+def _env(text: str, scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The expr-lang environment for one expression: only the variables it reads are expanded."""
+    return build_env(scope, access_paths(text))
 
 
 __all__ = ["Controller", "TemplateResolutionError"]

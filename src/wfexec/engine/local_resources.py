@@ -1,8 +1,8 @@
 """Resource templates that make sense on one machine: a PersistentVolumeClaim is a directory.
 
 KFP v1's `dsl.VolumeOp` compiles to a `resource` template that creates a PVC, and later steps
-mount it by `claimName`. Here the claim is the directory the controller mounts for that
-`claimName` (`Controller._volume_dir("claim-<name>", shared=True)`: like a PVC it outlives the
+mount it by `claimName`. Here the claim is the directory that `engine.volumes.pod_volumes`
+mounts for that `claimName`, `$WFEXEC_HOME/volumes/claim-<name>` (like a PVC it outlives the
 run, until a `delete` removes it); its output parameters (`jsonPath`, as `kubectl get -o
 jsonpath=…` would print them) are read from the object a cluster would report: the manifest,
 bound at once (`status.phase: Bound`, `status.capacity` = the requested storage). Every other
@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
@@ -22,14 +23,18 @@ from ruamel.yaml.error import YAMLError
 
 from wfexec.engine import nodes as N
 from wfexec.errors import ExpressionError, SpecError, WfexecError
-from wfexec.expr.builtins import EvalError
-from wfexec.expr.jsonpath import jsonpath
 from wfexec.expr.template import substitute_obj
+from wfexec.home import wfexec_home
 
 if TYPE_CHECKING:
     from wfexec.engine.controller import Controller
 
 LOCAL_ACTIONS = ("create", "apply", "delete")
+
+
+def claim_dir(claim: str) -> Path:
+    """Where an existing claim lives: the path `engine.volumes.pod_volumes` binds for `claimName`."""
+    return wfexec_home() / "volumes" / f"claim-{claim}"
 
 
 def is_local_resource(tmpl: dict[str, Any]) -> bool:
@@ -52,16 +57,19 @@ async def run_local_resource(ctl: Controller, node: dict[str, Any], tmpl: dict[s
     try:
         obj = YAML(typ="safe").load(res["manifest"])
     except YAMLError as exc:
-        raise SpecError(f"manifest is not valid YAML: {' '.join(str(exc).split())}", field=f"{where}.manifest") from None
+        raise SpecError(f"manifest is not valid YAML: {' '.join(str(exc).split())}",
+                        field=f"{where}.manifest") from None
     name = str((obj.get("metadata") or {}).get("name") or "")
     if not name or "/" in name or name in (".", ".."):
         raise SpecError(f"a PersistentVolumeClaim needs a plain metadata.name, got {name!r}",
                         field=f"{where}.manifest")
     node["phase"] = N.RUNNING
     ctl.save(node)
-    path = ctl._volume_dir(f"claim-{name}", shared=True)  # the directory steps mount for this claimName
+    path = claim_dir(name)
     if res["action"] == "delete":
         shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.mkdir(parents=True, exist_ok=True)
     reported = _as_reported(obj, ctl.wf)
     params = []
     for p in (tmpl.get("outputs") or {}).get("parameters") or []:
@@ -76,7 +84,8 @@ async def run_local_resource(ctl: Controller, node: dict[str, Any], tmpl: dict[s
         params.append({"name": p["name"], "value": value, "valueFrom": dict(vf)})
     if params:
         node["outputs"] = {"parameters": params}
-    return ctl.finish_node(node, N.SUCCEEDED, f"{res['action']}d persistentvolumeclaim/{name} at {path}")
+    done = {"create": "created", "apply": "configured", "delete": "deleted"}[res["action"]]
+    return ctl.finish_node(node, N.SUCCEEDED, f"persistentvolumeclaim/{name} {done} (directory {path})")
 
 
 def _as_reported(obj: dict[str, Any], wf: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +105,10 @@ def _as_reported(obj: dict[str, Any], wf: dict[str, Any]) -> dict[str, Any]:
 
 
 def kubectl_jsonpath(obj: dict[str, Any], template: str) -> str:
-    """`kubectl get -o jsonpath=TEMPLATE` for the simple templates Argo users write: `{}`, `{.a.b}`, text around."""
+    """`kubectl get -o jsonpath=TEMPLATE` for the templates Argo users write.
+
+    `{}`, `{.a.b}`, `{.a[0].b}`, `{.metadata.annotations['k']}`, with text around them.
+    """
     out, pos = [], 0
     while pos < len(template):
         start = template.find("{", pos)
@@ -108,12 +120,32 @@ def kubectl_jsonpath(obj: dict[str, Any], template: str) -> str:
             raise ExpressionError(f"jsonPath {template!r}: unclosed '{{'")
         out.append(template[pos:start])
         expr = template[start + 1:end].strip()
-        try:
-            value = obj if expr in ("", ".", "@") else jsonpath(json.dumps(obj), "$" + expr.lstrip("$"))
-        except EvalError as exc:
-            raise ExpressionError(f"jsonPath {template!r}: {exc}") from None
-        if value is None:
-            raise ExpressionError(f"jsonPath {template!r}: {expr} is not in the object")
+        value = _walk(obj, expr, template)
         out.append(value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
         pos = end + 1
     return "".join(out)
+
+
+_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']+)'\]")
+
+
+def _walk(obj: Any, expr: str, template: str) -> Any:
+    """Follow `.name`, `[index]` and `['key']` steps from the object's root (`$`, `@` and `.` alone are the root)."""
+    text = expr.lstrip("$@")
+    if text in ("", "."):
+        return obj
+    value, pos = obj, 0
+    while pos < len(text):
+        m = _STEP.match(text, pos)
+        if m is None:
+            raise ExpressionError(f"jsonPath {template!r}: {expr!r} is not a simple path (.a.b, [0], ['k'])")
+        key: Any = m.group(1) or m.group(3)
+        if m.group(2) is not None:
+            key = int(m.group(2))
+        ok = (isinstance(value, dict) and key in value) or \
+             (isinstance(value, list) and isinstance(key, int) and key < len(value))
+        if not ok:
+            raise ExpressionError(f"jsonPath {template!r}: {expr} is not in the object")
+        value = value[key]
+        pos = m.end()
+    return value

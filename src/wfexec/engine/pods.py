@@ -59,6 +59,21 @@ def _container(spec: dict[str, Any], name: str, role: str, where: str) -> Contai
     )
 
 
+def _mirror_volume_mounts(template: dict[str, Any], containers: list[ContainerPlan], main_name: str) -> None:
+    """Argo's `mirrorVolumeMounts: true` on an init container or sidecar: it gets the main
+    container's volumeMounts too (a mount path it already has is kept as given)."""
+    specs = list(template.get("initContainers") or []) + list(template.get("sidecars") or [])
+    mirrored = {s.get("name") for s in specs if s.get("mirrorVolumeMounts")}
+    main = next((c for c in containers if c.name == main_name and c.role == "main"), None)
+    if not mirrored or main is None:
+        return
+    for c in containers:
+        if c.role != "main" and c.name in mirrored:
+            have = {m.mount_path for m in c.volume_mounts}
+            c.volume_mounts += [VolumeMount(m.name, m.mount_path, m.sub_path, m.read_only)
+                                for m in main.volume_mounts if m.mount_path not in have]
+
+
 def plan_pod(*, run_id: str, node_id: str, pod_name: str, argo_dir: Path, template: dict[str, Any],
              input_files: list[InputFile], volumes: dict[str, Path], labels: dict[str, str],
              annotations: dict[str, str], deadline: float | None, max_output_bytes: int | None) -> PodPlan:
@@ -94,6 +109,7 @@ def plan_pod(*, run_id: str, node_id: str, pod_name: str, argo_dir: Path, templa
         raise SpecError("template has no container, script or containerSet", field=where)
     for i, side in enumerate(template.get("sidecars") or []):
         containers.append(_container(side, side.get("name") or f"sidecar-{i}", "sidecar", f"{where}.sidecars[{i}]"))
+    _mirror_volume_mounts(template, containers, main_name)
 
     outputs = template.get("outputs") or {}
     out_params = [OutputParameterPlan(p["name"], p["valueFrom"]["path"])

@@ -19,16 +19,17 @@ from wfexec.export.local_only import strip_document
 from wfexec.export.source import load_source
 from wfexec.spec.document import Document
 from wfexec.spec.lint import lint_documents
-from wfexec.spec.loader import load_text
 
 
 @dataclass
 class ExportOptions:
     """What the command line says; `executor=None` means the config's `containerRuntimeExecutor`."""
 
-    arguments: dict[str, str] = field(default_factory=dict)
+    arguments: dict[str, Any] = field(default_factory=dict)  # component inputs; typed values allowed
     parameters: dict[str, str] = field(default_factory=dict)
     templates: list[str] = field(default_factory=list)
+    #: WorkflowTemplates already loaded (callers exporting many files load them once); used with `templates`.
+    template_documents: list[Document] = field(default_factory=list)
     executor: str | None = None
     config_path: str | None = None
     mode: Literal["inline", "emit"] = "inline"
@@ -60,7 +61,8 @@ def export_path(path: str, options: ExportOptions) -> Exported:
             config.images.setdefault(str(image), entry)
     executor = options.executor or config.executor
     source = load_source(path, arguments=options.arguments, parameters=options.parameters,
-                         template_paths=options.templates, inline=options.mode == "inline")
+                         template_paths=options.templates, inline=options.mode == "inline",
+                         loaded=options.template_documents)
     out = Exported([], executor)
     wf = source.workflow
     emitted: list[dict[str, Any]] = []
@@ -108,8 +110,9 @@ def _image_map_note(wf: dict[str, Any], config: ExecutorConfig, notes: list[str]
 
 
 def as_documents(docs: list[dict[str, Any]], label: str) -> list[Document]:
-    """The exported dicts as Documents (round-tripped through JSON, so lint sees exactly what is sent)."""
-    return [d for i, data in enumerate(docs) for d in load_text(json.dumps(data), f"{label} (exported #{i + 1})")]
+    """The exported dicts as Documents, as JSON will carry them (so lint sees exactly what is sent)."""
+    return [Document(json.loads(json.dumps(data)), f"{label} (exported #{i + 1})", i, str(data.get("kind")))
+            for i, data in enumerate(docs)]
 
 
 def check(docs: list[dict[str, Any]], label: str) -> None:

@@ -28,8 +28,8 @@ class Source:
     component: bool = False
 
 
-def load_source(path: str, *, arguments: dict[str, str], parameters: dict[str, str],
-                template_paths: list[str], inline: bool) -> Source:
+def load_source(path: str, *, arguments: dict[str, Any], parameters: dict[str, str],
+                template_paths: list[str], inline: bool, loaded: list[Document] | None = None) -> Source:
     """Load `path`; a file without `kind` is read as a KFP v1 component spec."""
     if Path(path).is_dir():
         raise SpecError("is a directory; export takes one Workflow or component file", file=path)
@@ -40,8 +40,8 @@ def load_source(path: str, *, arguments: dict[str, str], parameters: dict[str, s
     if arguments:
         raise SpecError("-a gives a component's inputs; a Workflow takes its parameters with -p NAME=VALUE",
                         file=path)
-    tdocs = _template_docs(template_paths)
-    issues = lint_documents(docs, templates=tdocs if template_paths else None)
+    tdocs = [*(loaded or []), *_template_docs(template_paths)]
+    issues = lint_documents(docs, templates=tdocs if template_paths or loaded else None)
     if issues:
         listed = "\n  ".join(str(i) for i in issues)
         raise SpecError(f"{len(issues)} linting error(s); nothing was exported:\n  {listed}", file=path)
@@ -56,6 +56,11 @@ def load_source(path: str, *, arguments: dict[str, str], parameters: dict[str, s
     return Source(workflow, path, local)
 
 
+def template_documents(paths: list[str]) -> list[Document]:
+    """The WorkflowTemplates and ClusterWorkflowTemplates in files and directories."""
+    return _template_docs(paths)
+
+
 def _template_docs(paths: list[str]) -> list[Document]:
     out: list[Document] = []
     for p in paths:
@@ -65,7 +70,7 @@ def _template_docs(paths: list[str]) -> list[Document]:
     return [d for d in out if d.kind in TEMPLATE_KINDS]
 
 
-def _component(path: str, arguments: dict[str, str], parameters: dict[str, str]) -> Source:
+def _component(path: str, arguments: dict[str, Any], parameters: dict[str, str]) -> Source:
     from wfexec.kfp import compile_component, load_component
 
     if parameters:

@@ -171,6 +171,6 @@ def variables_in(text: str) -> list[str]:
         return []
     seen: dict[str, None] = {}
     for _, tag in _segments(text)[0]:
-        if tag is not None and not tag.startswith("="):
+        if tag is not None and not tag.startswith("=") and tag.strip():
             seen.setdefault(tag.strip(), None)
     return list(seen)

@@ -33,7 +33,9 @@ def go_float(value: float, *, json_style: bool = False) -> str:
     if use_exp:
         mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
         esign = "-" if decimal_exp < 0 else "+"
-        out = f"{mantissa}e{esign}{abs(decimal_exp):02d}"
+        # fmt pads the exponent to two digits; encoding/json drops that pad for e-0N
+        width = 1 if json_style and decimal_exp < 0 else 2
+        out = f"{mantissa}e{esign}{abs(decimal_exp):0{width}d}"
     elif point <= 0:
         out = "0." + "0" * (-point) + text
     elif point >= len(text):

@@ -27,6 +27,7 @@ from typing import Any
 from wfexec.emissary.layout import ctr_file, read_int
 from wfexec.errors import RuntimeUnavailable, WfexecError
 from wfexec.home import wfexec_home
+from wfexec.migrate.command_rule import command_from_image
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host_forkserver import ForkServer
 from wfexec.runtimes.host_pod import HostPod
@@ -176,10 +177,11 @@ class HostBackend:
             box = self._sandbox(pod, c)
         except OSError as exc:
             raise WfexecError(f"container {c.name!r}: cannot prepare its sandbox: {exc}") from None
-        argv = [*(c.command or []), *(c.args or [])]
+        argv = self._argv(c)
         if not argv:
             raise WfexecError(f"container {c.name!r}: the host runtime needs a command (it ignores images, "
-                              "so it cannot use an image's ENTRYPOINT/CMD)")
+                              "so it cannot use an image's ENTRYPOINT/CMD); give `command`, or add the image "
+                              "to `images:` in the executor config")
         spec = {
             "argv": argv, "argo_dir": str(pod.argo_dir), "name": c.name, "env": box.env, "cwd": box.cwd,
             "dependencies": list(c.dependencies) if c.role == "main" else [],
@@ -191,6 +193,18 @@ class HostBackend:
         if server is None:
             raise WfexecError("host runtime: the backend was closed")
         server.submit(spec)
+
+    def _argv(self, c: ContainerPlan) -> list[str]:
+        """The command line, as the emissary resolves it: the spec's `command`, else the image's
+        entry in the config's `images:` index (Argo's), else the `args` alone (Kubernetes)."""
+        if c.command:
+            return [*c.command, *(c.args or [])]
+        entry = _indexed_command(self.config, c.image) if c.image else None
+        if entry is not None:
+            command, args = command_from_image(None, c.args, *entry)
+            if command:
+                return [*command, *(args or [])]
+        return list(c.args or [])
 
     def _on_key(self, key: str) -> None:
         pod_key, _, name = key.partition(":")
@@ -220,6 +234,19 @@ class HostBackend:
 
 def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
+
+
+def _indexed_command(config: Any, image: str) -> tuple[list[str] | None, list[str] | None] | None:
+    """(ENTRYPOINT, CMD) of `image` from the executor config's `images:` index, if it is there."""
+    if config is None:
+        return None
+    if not isinstance(config, dict) and callable(getattr(config, "image_command", None)):
+        entrypoint, cmd = config.image_command(image)
+    else:
+        raw = config.get("images") if isinstance(config, dict) else None
+        entry = (raw or {}).get(image) or {}
+        entrypoint, cmd = entry.get("entrypoint"), entry.get("cmd")
+    return None if entrypoint is None and cmd is None else (entrypoint, cmd)
 
 
 __all__ = ["HostBackend"]

@@ -252,6 +252,11 @@ class HostPod:
             else:
                 text = self._error_text(failed)
                 phase, message = "Failed", text if failed == main else f"{failed}: {text}"
+                if codes.get(failed) == 64 and "No space left on device" in text:
+                    phase = "Error"  # the emissary could not keep the output: not the step's failure
+                elif codes.get(failed) in (None, 64) and _disk_full(argo):
+                    phase, message = "Error", (f"no space left on device under {argo}: the output or exit code "
+                                               f"of container {failed!r} could not be saved")
         return PodResult(phase=phase, message=message, exit_code=code, result=self._read_result(main),
                          parameters=params, artifacts=artifacts, logs=logs, container_exit_codes=codes,
                          ip="127.0.0.1")
@@ -291,6 +296,14 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+def _disk_full(path: str, reserve: int = 64 * 1024) -> bool:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < reserve
 
 
 def _last_emissary_line(path: str) -> str | None:
