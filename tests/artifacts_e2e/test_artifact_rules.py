@@ -216,3 +216,35 @@ def test_cli_get_and_cp(runtime: str, executor: str, tmp_path: Path, capsys: pyt
     err = capsys.readouterr().err
     assert "no artifact 'consume-artifact/nope'" in err and "generate-artifact/hello-art" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_namespace_default_repository_beats_the_executor_config(runtime: str, executor: str, wfexec_home: Path,
+                                                                 tmp_path: Path) -> None:
+    """ConfigMaps in $WFEXEC_HOME/configmaps stand in for the namespace's, as in Argo's order."""
+    from tests.conftest import CORPUS
+
+    (wfexec_home / "configmaps").mkdir()
+    (wfexec_home / "configmaps" / "repos.yaml").write_text("""\
+kind: ConfigMap
+metadata:
+  name: artifact-repositories
+  annotations: {workflows.argoproj.io/default-artifact-repository: mine}
+data:
+  mine: |
+    local:
+      keyFormat: "ns-default/{{workflow.name}}/{{pod.name}}"
+""")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("artifactRepository: {local: {keyFormat: 'from-config/{{pod.name}}'}}\n")
+    run = _ok(run_file(CORPUS / "argo-examples" / "artifact-passing.yaml", runtime=runtime, executor=executor,
+                       config=str(cfg)))
+    art = artifact(run.by_display("generate-artifact"), "hello-art")
+    assert art["local"]["key"].startswith(f"ns-default/{run.name}/")
+    assert art["local"]["root"] == str(wfexec_home / "artifacts")
+    ref = run.workflow["status"]["artifactRepositoryRef"]
+    assert (ref["configMap"], ref["key"]) == ("artifact-repositories", "mine")
+    assert run.log(run.by_display("consume-artifact")) == "hello world\n"
+    (wfexec_home / "configmaps" / "repos.yaml").unlink()  # without it, the executor config's repository
+    run = _ok(run_file(CORPUS / "argo-examples" / "artifact-passing.yaml", runtime=runtime, executor=executor,
+                       config=str(cfg)))
+    assert artifact(run.by_display("generate-artifact"), "hello-art")["local"]["key"].startswith("from-config/")

@@ -248,3 +248,5 @@ def test_secret_missing_is_a_clear_error(runtime: str, executor: str, moto_s3: M
     assert run.phase == "Failed" and gen["phase"] == "Error"
     assert "hello-art" in gen["message"] and "secret e2e-absent/accessKey not found" in gen["message"]
     assert str(wfexec_home() / "secrets") in gen["message"]
+    # Steps that store nothing never read the credentials, so they run as usual.
+    _ok(run_file(EX / "hello-world.yaml", runtime=runtime, executor=executor, config=str(cfg)))

@@ -94,7 +94,7 @@ def test_stop_runs_exit_handlers_and_terminate_does_not(wfexec_home: Path, tmp_p
     wf.write_text(
         "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: long-}\n"
         "spec:\n  entrypoint: main\n  onExit: bye\n  templates:\n"
-        "  - name: main\n    container: {image: busybox, command: [sleep, '300']}\n"
+        "  - name: main\n    container: {image: busybox, command: [sleep, '271']}\n"
         "  - name: bye\n    container: {image: busybox, command: [echo, bye]}\n")
     for verb, handler_runs in (("stop", True), ("terminate", False)):
         name = wfexec("submit", str(wf), "-o", "name", "--grace", "2", home=wfexec_home, check=True).stdout.strip()
@@ -110,7 +110,7 @@ def test_stop_runs_exit_handlers_and_terminate_does_not(wfexec_home: Path, tmp_p
         assert got["status"]["message"] == f"Stopped with strategy '{verb.capitalize()}'"
         ran = [n for n in got["status"]["nodes"].values() if n["name"].endswith(".onExit")]
         assert bool(ran) == handler_runs, (verb, ran)
-        assert not _processes_matching("sleep 300")
+        assert not _processes_matching("sleep 271")
 
 
 def _processes_matching(text: str) -> list[str]:

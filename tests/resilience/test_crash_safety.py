@@ -4,21 +4,25 @@ The run is driven by a background engine (`wfexec submit` without --wait). A fix
 schedule kills it several times; each time the next `wfexec get` (heal) or `wfexec resume`
 starts a new engine, which returns finished steps at once and re-attaches to the pods that
 were running (their emissaries outlive the engine). Every step appends a line to a shared
-volume, so a step run twice (or never) shows in the log.
+host directory, so a step run twice (or never) shows in the log.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import tarfile
+import time
 from collections import Counter
 from pathlib import Path
 
 from tests.resilience.helpers import DATA, engine_pid, processes_under, sigkill, wait_done, wfexec
 
-SEED = int(__import__("os").environ.get("CRASH_SEED", "20261124"))
-KILLS = int(__import__("os").environ.get("CRASH_KILLS", "6"))
+# fixed by default; CRASH_SEED / CRASH_KILLS / CRASH_MAX_WAIT let a developer hunt for rarer races
+SEED = int(os.environ.get("CRASH_SEED", "20261124"))
+KILLS = int(os.environ.get("CRASH_KILLS", "6"))
+MAX_WAIT = float(os.environ.get("CRASH_MAX_WAIT", "1.2"))
 STEPS = 30
 
 
@@ -35,9 +39,7 @@ def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path, tmp_pa
             break  # the run ended before all kills were spent
         engines.add(pid)
         # wait a random while: kills land before, during and after pods, and in the store's writes
-        import time
-
-        time.sleep(rng.uniform(0.02, float(__import__("os").environ.get("CRASH_MAXWAIT", "1.2"))))
+        time.sleep(rng.uniform(0.02, MAX_WAIT))
         sigkill(pid)
         if k % 2:
             res = wfexec("resume", name, home=wfexec_home)

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,15 +36,23 @@ SECRET_FIELDS = ("accessKeySecret", "secretKeySecret", "sessionTokenSecret")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def repository_for_run(manifest: dict[str, Any], options: dict[str, Any],
-                       status: dict[str, Any]) -> tuple[Repository, dict[str, Any]]:
-    """The run's repository: the one its status recorded, else chosen afresh (artifact_repos)."""
+def repository_config_for_run(manifest: dict[str, Any], options: dict[str, Any],
+                              status: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The run's `artifactRepository` config (None: local default) and its status record: the one
+    the status already holds, else chosen afresh (see artifact_repos)."""
     ref = status.get("artifactRepositoryRef")
     if isinstance(ref, dict) and ("artifactRepository" in ref or ref.get("default")):
-        return make_repository(ref.get("artifactRepository")), ref
+        return ref.get("artifactRepository"), ref
     choice = choose_repository(manifest.get("spec") or {}, (manifest.get("metadata") or {}).get("namespace")
                                or "default", options.get("config"))
-    return make_repository(choice.config), choice.ref
+    return choice.config, choice.ref
+
+
+def repository_for_run(manifest: dict[str, Any], options: dict[str, Any],
+                       status: dict[str, Any]) -> tuple[Repository, dict[str, Any]]:
+    """The run's repository (see repository_config_for_run)."""
+    config, ref = repository_config_for_run(manifest, options, status)
+    return make_repository(config), ref
 
 
 def parse_artifact_ref(value: Any, name: str) -> dict[str, Any]:
@@ -64,17 +73,26 @@ class ArtifactGlue:
     def __init__(self, ctl: Controller) -> None:
         self.ctl = ctl
         self._lock = threading.Lock()
+        self._config: tuple[dict[str, Any] | None] | None = None
         self._repo: Repository | None = None
         self._others: dict[str, Repository] = {}
 
     # -- repositories ------------------------------------------------------------------------
+    def repository_config(self) -> dict[str, Any] | None:
+        """The run's repository config, chosen on first use and recorded in the run's status."""
+        with self._lock:
+            if self._config is None:
+                config, ref = repository_config_for_run(self.ctl.wf, self.ctl.options, self.ctl.rec.status)
+                self.ctl.rec.status["artifactRepositoryRef"] = ref
+                self._config = (config,)
+            return self._config[0]
+
     def repository(self) -> Repository:
-        """The run's repository, chosen on first use and recorded in the run's status."""
+        """The run's repository, built (credentials read) only when an artifact needs it."""
+        config = self.repository_config()
         with self._lock:
             if self._repo is None:
-                repo, ref = repository_for_run(self.ctl.wf, self.ctl.options, self.ctl.rec.status)
-                self.ctl.rec.status["artifactRepositoryRef"] = ref
-                self._repo = repo
+                self._repo = make_repository(config)
             return self._repo
 
     def _block_repository(self, driver: str, block: dict[str, Any], what: str) -> Repository:
@@ -122,7 +140,7 @@ class ArtifactGlue:
             return bool(loc["archiveLogs"])
         if self.ctl.spec.get("archiveLogs") is not None:
             return bool(self.ctl.spec["archiveLogs"])
-        return bool(self.repository().archive_logs)
+        return bool((self.repository_config() or {}).get("archiveLogs"))
 
     def _archive_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult,
                       variables: dict[str, Any]) -> list[dict[str, Any]]:
@@ -260,6 +278,14 @@ class ArtifactGlue:
         gscope = getattr(self.ctl, "gscope", None)
         if gscope is not None:
             gscope[f"workflow.outputs.artifacts.{global_name}"] = value
+
+    def restore_globals(self, nodes: Iterable[dict[str, Any]]) -> None:
+        """After an engine restart: republish the global artifacts of nodes that already ran."""
+        done = [n for n in nodes if n.get("phase") == N.SUCCEEDED and n.get("type") not in ("Retry",)]
+        for n in sorted(done, key=lambda n: n.get("finishedAt") or ""):
+            for a in (n.get("outputs") or {}).get("artifacts") or []:
+                if a.get("globalName"):
+                    self.set_global(str(a["globalName"]), a)
 
     def composite_outputs(self, node: dict[str, Any], outputs: dict[str, Any], scope: dict[str, Any],
                           where: str) -> list[dict[str, Any]]:

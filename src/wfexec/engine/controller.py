@@ -116,10 +116,15 @@ class Controller:
             if "{{" in value:  # a global parameter may refer to others, or to an expression
                 params[name] = self._resolve(value, self.gscope, f"spec.arguments.parameters.{name}", strict=False)
                 self.gscope[f"workflow.parameters.{name}"] = params[name]
+        for node in self.nodes.values():  # an earlier engine's global outputs (it may have died)
+            for p in (node.get("outputs") or {}).get("parameters") or []:
+                if p.get("globalName") and "value" in p and N.is_fulfilled(node):
+                    self.global_outputs.setdefault(p["globalName"], p["value"])
         for k, v in self.global_outputs.items():
             self.gscope[f"workflow.outputs.parameters.{k}"] = v
         for k, art in self.global_artifacts.items():
             self.gscope[f"workflow.outputs.artifacts.{k}"] = art
+        self.artifacts.restore_globals(self.nodes.values())
         watcher = asyncio.create_task(self._watch_control())
         flusher = asyncio.create_task(self._flusher())
         deadline_task = None
@@ -281,7 +286,7 @@ class Controller:
         node = self.nodes.get(nid)
         if node is None:
             node = N.new_node(self.name, name, display, node_type, template_name=template_name, boundary_id=boundary)
-            self.save(node)
+            self.touch(node)  # a new Pending node is rebuilt by a restarted engine: written in the next batch
         if parent is not None and nid not in parent.setdefault("children", []):
             parent["children"].append(nid)
             self.touch(parent)
@@ -370,9 +375,13 @@ class Controller:
             if a.get("path"):
                 scope[f"inputs.artifacts.{a['name']}.path"] = a["path"]
         scope.update(self.artifacts.input_scope(arts))
-        for k, v in base.items():
-            if k.startswith(("workflow.outputs.", "workflow.status", "workflow.failures")):
-                scope[k] = v
+        # Every such key of `base` was first set in gscope (workflow_scope, set_global_output, the
+        # exit handler) or is workflow.status: look these up rather than scan `base`, which holds
+        # every earlier task's outputs in a big DAG (a scan per node was quadratic).
+        for k in [k for k in self.gscope if k.startswith(("workflow.outputs.", "workflow.status",
+                                                           "workflow.failures"))] + ["workflow.status"]:
+            if k in base:
+                scope[k] = base[k]
         return scope
 
     # ------------------------------------------------------------------------------------
@@ -559,7 +568,10 @@ class Controller:
         annotations.update({k: str(v) for k, v in (pm.get("annotations") or {}).items()})
         if labels or annotations:
             node["podMetadata"] = {"labels": labels, "annotations": annotations}
-        input_files = await asyncio.to_thread(self.artifacts.stage_inputs, node, resolved, argo_dir, scope)
+        if (resolved.get("inputs") or {}).get("artifacts"):
+            input_files = await asyncio.to_thread(self.artifacts.stage_inputs, node, resolved, argo_dir, scope)
+        else:
+            input_files = []
         if input_files is None:
             return node  # staging failed; node already finished with Error
         volumes = pod_volumes(self.spec, resolved, self.run_dir, node["id"])
@@ -576,8 +588,7 @@ class Controller:
         async with _maybe(self.wf_slots), _maybe(self.pod_slots):
             if self.shutdown and not self.shutdown_exempt:
                 return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
-            node["phase"] = N.RUNNING
-            self.save(node)
+            node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
             result = await self._run_plan(node, plan, daemon=bool(resolved.get("daemon")))
         if result is None:  # daemoned: keeps running until its scope ends
             return node

@@ -66,6 +66,12 @@ class ForkServer:
                                          f"{self._log.name}") from None
 
     def _read_loop(self) -> None:
+        try:
+            self._read_lines()
+        finally:
+            os.close(self._notify_r)
+
+    def _read_lines(self) -> None:
         buf = b""
         while True:
             try:

@@ -1,0 +1,71 @@
+"""A step running when the engine dies: re-attached when its pod survives, run again (and said) when not."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from tests.resilience.helpers import DATA, engine_pid, processes_under, sigkill, store_at, wait_done, wfexec
+
+
+def _start(home: Path, logdir: Path) -> tuple[str, dict]:  # type: ignore[type-arg]
+    name = wfexec("submit", str(DATA / "one-slow-step.yaml"), "-p", f"logdir={logdir}", "-o", "name",
+                  home=home, check=True).stdout.strip()
+    store = store_at(home)
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            pods = [n for n in store.get_nodes(name).values() if n["type"] == "Pod"]
+            if pods and pods[0].get("attached") and (home / "runs" / name / "pods" / pods[0]["id"] / "ctr" / "main" /
+                                                     "pid").exists():
+                return name, pods[0]
+            time.sleep(0.02)
+    finally:
+        store.close()
+    raise AssertionError("the step did not start")
+
+
+def test_a_running_step_is_reattached_not_run_again(wfexec_home: Path, tmp_path: Path) -> None:
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name, pod = _start(wfexec_home, logdir)
+    sigkill(engine_pid(wfexec_home, name))
+    emissaries = [c for c in processes_under(wfexec_home).values() if "sleep 2" in c]
+    assert emissaries, "the step did not outlive its engine"
+    wfexec("get", name, home=wfexec_home, check=True)  # heal
+    wf = wait_done(wfexec_home, name)
+    node = wf["status"]["nodes"][pod["id"]]
+    assert wf["status"]["phase"] == "Succeeded" and node["phase"] == "Succeeded"
+    assert node["startedAt"] == pod["startedAt"]
+    assert (logdir / "log.txt").read_text() == "ran\n"
+    assert processes_under(wfexec_home) == {}
+
+
+def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path, tmp_path: Path) -> None:
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name, pod = _start(wfexec_home, logdir)
+    sigkill(engine_pid(wfexec_home, name))
+    for pid in processes_under(wfexec_home):  # the pod dies with the machine, say: nothing of it is left
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(wfexec_home / "runs" / name / "pods" / pod["id"])
+    wfexec("get", name, home=wfexec_home, check=True)  # heal
+    said = False
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not said:
+        got = json.loads(wfexec("get", name, "-o", "json", home=wfexec_home, check=True).stdout)
+        said = "could not be re-attached" in (got["status"]["nodes"][pod["id"]].get("message") or "")
+        if got["status"]["phase"] != "Running":
+            break
+    assert said, "the step was run again without saying so"
+    wf = wait_done(wfexec_home, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert (logdir / "log.txt").read_text() == "ran\n"  # the first run was killed before it wrote
+    assert processes_under(wfexec_home) == {}
