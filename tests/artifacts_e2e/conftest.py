@@ -16,6 +16,8 @@ from wfexec.cli.cmd_cp import copy_artifact
 from wfexec.home import wfexec_home
 
 RUNTIMES = [("host", "emissary")]
+# The corpus workflows also run on the docker runtime, under both executors, with images mapped.
+CORPUS_RUNTIMES = [*RUNTIMES, ("docker", "emissary"), ("docker", "docker")]
 
 
 def artifact(node: dict[str, Any], name: str) -> dict[str, Any]:

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.artifacts_e2e.conftest import RUNTIMES, artifact, fetch, tgz_members
+from tests.artifacts_e2e.conftest import CORPUS_RUNTIMES, artifact, fetch, tgz_members
 from tests.conftest import CORPUS
+from tests.support.docker_config import docker_image_config
 from tests.support.runs import Finished, run_file
 from wfexec.engine import nodes as N
 
 EX = CORPUS / "argo-examples"
-pytestmark = pytest.mark.parametrize(("runtime", "executor"), RUNTIMES)
+pytestmark = pytest.mark.parametrize(("runtime", "executor"), CORPUS_RUNTIMES)
 
 
 def _run(name: str, runtime: str, executor: str, **kw: object) -> Finished:
+    if runtime == "docker":
+        kw.setdefault("config", docker_image_config())
     run = run_file(EX / name, runtime=runtime, executor=executor, **kw)
     assert run.phase == "Succeeded", (run.message, {n["displayName"]: n.get("message") for n in run.nodes.values()})
     return run

@@ -198,7 +198,8 @@ def test_reattach_after_engine_death(tmp_path: Path) -> None:
     p.template = {"name": "ra", "outputs": {"parameters": [{"name": "out", "valueFrom": {"path": "/tmp/out"}}]}}
     first.start(p, lambda r: None)
     time.sleep(0.3)
-    first.close()  # the engine goes away: the fork server stops, the emissary does not
+    assert first._server is not None
+    first._server.close()  # the engine goes away without closing: its server ends, the emissary does not
     second = HostBackend(None)
     second.check()
     try:
@@ -298,3 +299,16 @@ def test_reattach_after_engine_sigkill(tmp_path: Path) -> None:
         assert (r.phase, r.parameters) == ("Succeeded", {"o": "survived"})
     finally:
         b.close()
+
+
+def test_close_stops_running_pods(tmp_path: Path) -> None:
+    mark = uuid.uuid4().hex
+    b = HostBackend(None)
+    b.check()
+    d = Done()
+    b.start(pod(tmp_path, "cl", sh("sleep 30 & sleep 30", env={"MARK": mark})), d)
+    time.sleep(0.4)
+    assert marked_processes(mark)
+    b.close()
+    assert d.wait(5).phase == "Failed"
+    assert marked_processes(mark) == []

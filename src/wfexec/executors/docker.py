@@ -107,7 +107,7 @@ class DockerExecutor(Executor):
         with tempfile.TemporaryDirectory(prefix="wfexec-art-") as tmp:
             raw = os.path.join(tmp, "archive.tar")
             with open(raw, "wb") as fh:
-                fh.write(data)
+                fh.write(_without_outward_links(data))
             os.makedirs(os.path.join(tmp, "x"))
             safe_extract(raw, os.path.join(tmp, "x"), artifact=os.path.basename(src.rstrip("/")) or src)
             tmp = os.path.join(tmp, "x")
@@ -189,3 +189,19 @@ def save_logs(executor: Executor, container: str, stdout_path: str, combined_pat
             dst.write(data[:limit])
             if len(data) > limit:
                 dst.write(f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())
+
+
+def _without_outward_links(data: bytes) -> bytes:
+    """The container's tar minus symlinks that leave the copied tree (`/etc/mtab -> /proc/mounts`):
+    stored as they are they would point into the host; the emissary drops them the same way."""
+    src = tarfile.open(fileobj=io.BytesIO(data))
+    out = io.BytesIO()
+    with src, tarfile.open(fileobj=out, mode="w") as dst:
+        for member in src:
+            if member.issym():
+                target = member.linkname
+                resolved = os.path.normpath(os.path.join(os.path.dirname(member.name), target))
+                if os.path.isabs(target) or resolved.startswith(".."):
+                    continue
+            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+    return out.getvalue()

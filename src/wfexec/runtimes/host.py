@@ -35,7 +35,8 @@ from wfexec.runtimes.host_sandbox import Sandbox, bwrap_sandbox, unsandboxed
 from wfexec.runtimes.host_timers import Timers
 
 log = logging.getLogger("wfexec.runtimes.host")
-REATTACH_POLL = 0.05  # seconds between looks at the exitcode files of re-attached pods
+REATTACH_POLL = 0.05
+CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM  # seconds between looks at the exitcode files of re-attached pods
 _warned_no_bwrap = False
 _warn_lock = threading.Lock()
 
@@ -130,6 +131,15 @@ class HostBackend:
         return handle
 
     def close(self) -> None:
+        """Stop what is still running (an engine that exits normally leaves nothing behind;
+        one that crashes never gets here, so its pods survive for `reattach`), then the server."""
+        with self._lock:
+            live = [h for h in self._pods.values() if not h.finished]
+        for handle in live:
+            handle.kill(min(handle.pod.kill_grace_seconds, CLOSE_GRACE))
+        end = time.monotonic() + CLOSE_GRACE + 1.0
+        while any(not h.finished for h in live) and time.monotonic() < end:
+            time.sleep(0.01)
         with self._lock:
             self._closed = True
             server, self._server = self._server, None
