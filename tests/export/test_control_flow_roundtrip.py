@@ -1,42 +1,27 @@
 """The control-flow issue's 70 workflows survive export.
 
 All 70 export to strictly valid Workflows whose spec is the one written (nothing local-only to
-drop, every container has its command). Running all 70 twice would take about ten minutes on
-two cores (parallelism-* and colored-logs alone take minutes), so the run comparison uses a
-fixed subset of 18 whose phase is deterministic and that together cover each construct: steps,
-DAG, `depends`, withItems/withSequence/withParam loops, aggregation, exit handlers (workflow,
-DAG and template level), `when`, continueOn, recursion, scripts, `{{=…}}` expressions,
-workflow parameters, containerSet, status variables and pod metadata. Retries are not in it: every
-retry example fails at random (`random.choice`), so its phase cannot be compared; they are in
-the export check of all 70. Each original and its export run concurrently, as two `wfexec submit
---wait` processes on the host runtime.
+drop, every container has its command). Each exported document is then run on the host runtime
+and must end in the phase the original gets: Argo's phase, as tests/engine/test_control_flow_corpus.py
+decides it (including the examples whose outcome is drawn at random, judged from the draw).
+The originals themselves run in that file.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CORPUS
-from tests.engine.test_control_flow_corpus import ARGO_PHASE_OVERRIDES, SEVENTY
+from tests.engine.test_control_flow_corpus import SEVENTY, expected_phase
 from tests.export.support import COUNTS, assert_cluster_ready
+from tests.support.runs import run_file
 from wfexec.export import ExportOptions, export_path
 from wfexec.spec.loader import load_file
 
 EX = CORPUS / "argo-examples"
-RUN_SUBSET = """
-steps dag-diamond dag-enhanced-depends loops loops-sequence parameter-aggregation-dag exit-handlers
-exit-handler-dag-level template-on-exit continue-on-fail dag-continue-on-fail recursive-for-loop scripts-python
-expression-destructure-json global-parameters container-set-template/outputs-result-workflow status-reference
-pod-metadata
-""".split()
-
-
 def export_to(name: str, directory: Path) -> Path:
     result = export_path(str(EX / f"{name}.yaml"), ExportOptions(daemon=False, registry=False))
     out = directory / f"{name.replace('/', '_')}.exported.json"
@@ -55,36 +40,11 @@ def test_all_seventy_export_unchanged_and_valid() -> None:
     COUNTS["control-flow workflows exported unchanged and strictly valid"] = len(SEVENTY)
 
 
-def test_subset_is_in_the_seventy() -> None:
-    assert set(RUN_SUBSET) <= set(SEVENTY) and len(set(RUN_SUBSET)) == len(RUN_SUBSET) == 18
-
-
-def argo_phase(name: str) -> str:
-    """The phase Argo's e2e suite expects (the subset has no random outcome)."""
-    if name in ARGO_PHASE_OVERRIDES:
-        return ARGO_PHASE_OVERRIDES[name]
-    return "Failed" if 'no-test: "expected-failure"' in (EX / f"{name}.yaml").read_text() else "Succeeded"
-
-
-def _submit(path: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "wfexec.cli.main", "submit", str(path), "--wait", "-o", "json",
-           "--runtime", "host", "--executor", "emissary"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-
-
-def _phase(proc: subprocess.Popen[str], label: str) -> str:
-    out, err = proc.communicate(timeout=300)
-    assert out.strip().startswith("{"), f"{label}: exit {proc.returncode}; stderr: {err[-2000:]}"
-    return json.loads(out)["status"]["phase"]
-
-
-@pytest.mark.parametrize("name", RUN_SUBSET)
-def test_exported_runs_to_the_same_phase(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", SEVENTY)
+def test_exported_runs_to_argos_phase(name: str, tmp_path: Path) -> None:
     exported = export_to(name, tmp_path)
-    original = _submit(EX / f"{name}.yaml")
-    again = _submit(exported)
-    want, got = _phase(original, f"{name} (original)"), _phase(again, f"{name} (exported)")
-    assert got == want, f"{name}: original {want}, exported {got}"
-    assert want == argo_phase(name), f"{name}: both ended {want}; Argo gives {argo_phase(name)}"
-    COUNTS["control-flow workflows run as written and exported, same phase"] = \
-        COUNTS.get("control-flow workflows run as written and exported, same phase", 0) + 1
+    run = run_file(exported)
+    want = expected_phase(EX / f"{name}.yaml", run)
+    assert run.phase == want, f"{name} (exported): {run.phase} ({run.message}); Argo gives {want}"
+    COUNTS["control-flow workflows exported and run to Argo's phase"] = \
+        COUNTS.get("control-flow workflows exported and run to Argo's phase", 0) + 1

@@ -20,7 +20,18 @@ from wfexec.errors import WfexecError
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module holds a verb, so that a command imports only what it needs (`wfexec list` should
+# not pay for the kubernetes client). A verb missing here still works: every module is loaded.
+VERB_MODULES = {
+    "cp": "cmd_cp", "doctor": "cmd_doctor", "executor": "cmd_executor", "export": "cmd_export",
+    "resolve-component": "cmd_kfp", "compile-component": "cmd_kfp", "run-component": "cmd_kfp",
+    "lint": "cmd_lint", "migrate": "cmd_migrate", "submit": "cmd_submit",
+    **{v: "cmd_runs" for v in ("list", "get", "logs", "wait", "stop", "terminate", "resume", "retry", "resubmit",
+                               "delete")},
+}
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wfexec",
         description="Run Argo Workflows and KFP components on one machine, through Argo's executors.",
@@ -29,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     import wfexec.cli as cli_pkg
 
+    if verb in VERB_MODULES:
+        importlib.import_module(f"wfexec.cli.{VERB_MODULES[verb]}").register(sub)
+        return parser
     for info in sorted(pkgutil.iter_modules(cli_pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("cmd_"):
             importlib.import_module(f"wfexec.cli.{info.name}").register(sub)
@@ -42,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         from wfexec.emissary.main import main as emissary_main
 
         return emissary_main(argv[1:])
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
