@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kube_fake import FakeCluster, serve
+from tests.support.kube_fake import FakeCluster, start_clusters
 
 
 @pytest.fixture
 def kube(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], tuple[FakeCluster, Path]]]:
     """kube("gke-autopilot") -> (cluster, kubeconfig); status is polled every 10 ms."""
     monkeypatch.setenv("WFEXEC_KUBE_POLL_SECONDS", "0.01")
-    stack: list = []
-
-    def start(name: str) -> tuple[FakeCluster, Path]:
-        ctx = serve(name)
-        cluster = ctx.__enter__()
-        stack.append(ctx)
-        return cluster, cluster.write_kubeconfig(tmp_path / f"kubeconfig-{name}")
-
+    start, stop = start_clusters(tmp_path)
     yield start
-    for ctx in reversed(stack):
-        ctx.__exit__(None, None, None)
+    stop()

@@ -195,15 +195,9 @@ def no_command_image() -> str:
 
 
 def _ldd(binary: str) -> list[str]:
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
-    libs = []
-    for line in out.splitlines():
-        parts = line.split()
-        if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
-            libs.append(parts[2])
-        elif parts and parts[0].startswith("/"):
-            libs.append(parts[0])
-    return libs
+    from wfexec.emissary.bundle import _shared_libs  # the same parser the emissary bundle uses
+
+    return _shared_libs(binary)
 
 
 def _build_python() -> None:

@@ -299,3 +299,20 @@ def serve(state: dict[str, Any] | str) -> Iterator[FakeCluster]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def start_clusters(tmp_path: Path) -> tuple[Callable[[str], tuple[FakeCluster, Path]], Callable[[], None]]:
+    """For a fixture: start("containerd-nodes") -> (cluster, kubeconfig), and a stop-all."""
+    stack: list[Any] = []
+
+    def start(name: str) -> tuple[FakeCluster, Path]:
+        ctx = serve(name)
+        cluster = ctx.__enter__()
+        stack.append(ctx)
+        return cluster, cluster.write_kubeconfig(tmp_path / f"kubeconfig-{name}")
+
+    def stop() -> None:
+        for ctx in reversed(stack):
+            ctx.__exit__(None, None, None)
+
+    return start, stop

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.docker_daemon import ensure_dockerd
 from tests.support.images import HELLO_ALIAS, scratch_hello_image
-from tests.support.kube_fake import FakeCluster, serve
+from tests.support.kube_fake import FakeCluster, start_clusters
 
 LABEL = "wfexec.test-image=tooling"
 
@@ -57,14 +57,6 @@ def hello_world_image() -> str:
 @pytest.fixture
 def kube(tmp_path: Path) -> Iterator[Callable[[str], tuple[FakeCluster, Path]]]:
     """Start a fake cluster (it stands in for a Kubernetes API server): kube("containerd-nodes") -> (cluster, kubeconfig)."""
-    stack: list = []
-
-    def start(name: str) -> tuple[FakeCluster, Path]:
-        ctx = serve(name)
-        cluster = ctx.__enter__()
-        stack.append(ctx)
-        return cluster, cluster.write_kubeconfig(tmp_path / f"kubeconfig-{name}")
-
+    start, stop = start_clusters(tmp_path)
     yield start
-    for ctx in reversed(stack):
-        ctx.__exit__(None, None, None)
+    stop()

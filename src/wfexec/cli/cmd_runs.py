@@ -319,10 +319,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     store.put_nodes(rec.name, [nodes[n] for n in reset - drop])
     store.update_run(rec.name, phase=N.RUNNING, message=None, finished_at=None, control=None)
     console.print(f"workflow {rec.name} retried: {len(drop)} node(s) will run again")
-    if args.wait:
-        return 0 if api.run_foreground(store, rec.name) == N.SUCCEEDED else 1
-    api.start_background(rec.name)
-    return 0
+    return _drive(store, rec.name, args.wait)
 
 
 def cmd_resubmit(args: argparse.Namespace) -> int:
@@ -347,9 +344,14 @@ def cmd_resubmit(args: argparse.Namespace) -> int:
                              max_output_bytes=o.get("max_output_bytes"))
     new = api.create_run(store, wf, opts, file=o.get("file", ""))
     console.print(f"workflow {new.name} resubmitted from {rec.name}")
-    if args.wait:
-        return 0 if api.run_foreground(store, new.name) == N.SUCCEEDED else 1
-    api.start_background(new.name)
+    return _drive(store, new.name, args.wait)
+
+
+def _drive(store: Store, name: str, wait: bool) -> int:
+    """Run here until the end (exit 0 only on Succeeded), or hand the run to a background engine."""
+    if wait:
+        return 0 if api.run_foreground(store, name) == N.SUCCEEDED else 1
+    api.start_background(name)
     return 0
 
 

@@ -5,7 +5,8 @@ about 1 ms. Each forked emissary calls setsid, so it outlives the engine and thi
 engine killed with SIGKILL can re-attach from the files the emissary writes).
 
 Protocol on stdin: a 4-byte big-endian length, then a JSON object `{"spec": {...}}` holding
-`wfexec.emissary.run.Spec` keyword arguments. The server exits at end of input. Every
+`wfexec.emissary.run.Spec` keyword arguments, and `"heavy": true` when that emissary will import
+subprocess or the artifact packer (see `_loop`). The server exits at end of input. Every
 emissary inherits `--notify-fd` and writes its `notify_key` plus a newline to it when done.
 Stdlib only; started as `python -S -E -s forkserver.py --notify-fd N`.
 """
@@ -22,11 +23,12 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-# Imported here, once, so that every forked emissary finds them warm.
+# Imported here, once, so that every forked emissary finds them warm. Not subprocess nor the
+# packer: both import threading, whose after-fork hook (and the larger heap) about doubles the
+# cost of every fork (~0.5 ms); emissaries that need them import them themselves.
 import select  # noqa: E402,F401
-import subprocess  # noqa: E402,F401
 
-from wfexec.emissary import outputs as _outputs  # noqa: E402,F401  (pulls in the packer)
+from wfexec.emissary import outputs as _outputs  # noqa: E402,F401
 from wfexec.emissary.run import Spec, run, warm_up  # noqa: E402
 
 
@@ -45,6 +47,8 @@ def _child(spec: Spec) -> None:
     code = 64
     try:
         os.setsid()
+        if _heavy_w >= 0:  # else the second server would live as long as this emissary
+            os.close(_heavy_w)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -66,18 +70,31 @@ def serve(notify_fd: int) -> None:
     gc.freeze()  # forked children then never touch (copy) the server's objects when they collect
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our emissaries
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle
+    _loop(0, notify_fd, heavy=True)
+
+
+def _loop(fd: int, notify_fd: int, heavy: bool) -> None:
+    """Fork an emissary per request read from `fd`. A request marked `"heavy"` (its emissary
+    packs artifacts or runs the command unsandboxed through subprocess) goes, when `heavy`, to a
+    second server, forked from this one on first need, that has those modules imported."""
+    global _heavy_w
     while True:
-        head = _read_exact(0, 4)
+        head = _read_exact(fd, 4)
         if not head:
             return
-        body = _read_exact(0, struct.unpack(">I", head)[0])
+        body = _read_exact(fd, struct.unpack(">I", head)[0])
         if not body:
             return
         try:
             req = json.loads(body)
+            if heavy and req.get("heavy"):
+                if _heavy_w < 0:
+                    _heavy_w = _start_heavy(fd, notify_fd)
+                _write_all(_heavy_w, head + body)
+                continue
             spec = Spec(**req["spec"], notify_fd=notify_fd, subreaper=True, passthrough=False)
-        except (ValueError, KeyError, TypeError) as exc:
-            os.write(2, f"forkserver: bad request: {exc}\n".encode())
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            os.write(2, f"forkserver: bad request: {exc!r}\n".encode())
             continue
         try:
             pid = os.fork()
@@ -86,6 +103,44 @@ def serve(notify_fd: int) -> None:
             continue
         if pid == 0:
             _child(spec)
+
+
+def _start_heavy(own_fd: int, notify_fd: int) -> int:
+    """The second server: it ends at the end of its input, i.e. when this one ends."""
+    r, w = os.pipe()
+    if os.fork() == 0:
+        code = 0
+        try:
+            os.close(w)
+            os.close(own_fd)
+            import subprocess  # noqa: F401
+
+            try:
+                from wfexec.artifacts import pack  # noqa: F401
+            except ImportError:
+                pass
+            gc.collect()
+            gc.freeze()
+            _loop(r, notify_fd, heavy=False)
+        except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
+            code = 1
+            try:
+                os.write(2, f"forkserver (heavy): {exc!r}\n".encode())
+            except OSError:
+                pass
+        finally:
+            os._exit(code)
+    os.close(r)
+    return w
+
+
+_heavy_w = -1  # the pipe to the second server, once started (closed in every emissary)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def main(argv: list[str]) -> int:

@@ -9,20 +9,17 @@ Missing outputs are skipped: the engine decides about `optional` and `default`.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Sequence
-from typing import Any
 
 from wfexec.emissary.layout import artifact_copy, parameter_copy
 
-try:
-    from wfexec.artifacts.pack import pack_path
-except ImportError:  # a container without wfexec.artifacts: the small fallback
-    from wfexec.emissary.pack_fallback import pack_path  # type: ignore[assignment]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
-# (container prefix, host prefix), longest prefix first
-PathMap = Sequence[tuple[str, str]]
+    # (container prefix, host prefix), longest prefix first
+    PathMap = Sequence[tuple[str, str]]
 
 
 def to_host(path: str, path_map: PathMap) -> str:
@@ -52,6 +49,8 @@ def save_outputs(template: dict[str, Any], argo_dir: str, path_map: PathMap, log
 def _save_parameter(path: str, argo_dir: str, path_map: PathMap, log: Any) -> None:
     src = to_host(path, path_map)
     dest = parameter_copy(argo_dir, path)
+    import shutil  # here, not at the top: most steps have no outputs, and the emissary starts faster
+
     try:
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         shutil.copyfile(src, dest)
@@ -66,6 +65,10 @@ def _save_artifact(path: str, archive: Any, argo_dir: str, path_map: PathMap, lo
     if not os.path.lexists(src):
         return
     dest = artifact_copy(argo_dir, path)
+    try:  # imported only when needed: the packer pulls in zipfile, tarfile… (~15 ms of a container's start)
+        from wfexec.artifacts.pack import pack_path
+    except ImportError:  # a container without wfexec.artifacts: the small fallback
+        from wfexec.emissary.pack_fallback import pack_path  # type: ignore[assignment]
     try:
         pack_path(src, dest, archive)
     except Exception as exc:  # noqa: BLE001 - one artifact failing must not lose the others

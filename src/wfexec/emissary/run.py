@@ -16,12 +16,16 @@ import json
 import os
 import select
 import signal
-import subprocess
 import time
-from typing import Any
 
 from wfexec.emissary.layout import EMISSARY_FAILED, ctr_dir, ctr_file, read_int, write_atomic, write_small
-from wfexec.emissary.outputs import PathMap, save_outputs, to_host
+from wfexec.emissary.outputs import save_outputs, to_host
+
+TYPE_CHECKING = False  # typing costs ~2 ms of a container's start: for annotations only
+if TYPE_CHECKING:
+    from typing import Any
+
+    from wfexec.emissary.outputs import PathMap
 
 SIGNAL_FILE_POLL = 0.2  # seconds between looks at ctr/<name>/signal
 SANDBOX_RETRIES = 6  # bwrap set-up failures retried, 10 ms doubling (~0.6 s in all)
@@ -292,14 +296,20 @@ class _Emissary:
         """Start the child in a new process group. Sandboxed (bwrap, an absolute path, cwd set by
         bwrap) it is a posix_spawn, i.e. a vfork: no copy of this process's page tables."""
         s = self.spec
-        if s.sandbox is not None and os.path.isabs(argv[0]):
+        sandboxed = s.sandbox is not None and os.path.isabs(argv[0])
+        # unsandboxed (in a container) with our own environment and cwd, posix_spawnp searches the
+        # same PATH that Popen would, and spares the import of subprocess (~6 ms of the start)
+        if sandboxed or (s.sandbox is None and s.cwd is None and s.env is None):
             for fd in pass_fds:
                 os.set_inheritable(fd, True)
-            env = s.env if s.env is not None else dict(os.environ)
-            return os.posix_spawn(argv[0], argv, env, file_actions=[
+            env = s.env if s.env is not None else os.environ
+            spawn = os.posix_spawn if sandboxed or "/" in argv[0] else os.posix_spawnp
+            return spawn(argv[0], argv, env, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
                 setpgroup=0, setsigdef=_RESET_IN_CHILD)
+        import subprocess
+
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, env=s.env,
                                 cwd=s.cwd, process_group=0, pass_fds=pass_fds, close_fds=True)
         proc.returncode = 0  # reaped by us (waitpid(-1)), not by Popen

@@ -202,7 +202,7 @@ class HostBackend:
         server = self._server
         if server is None:
             raise WfexecError("host runtime: the backend was closed")
-        server.submit(spec)
+        server.submit(spec, heavy=box.argv is None or (c.name == pod.main_container and bool(pod.output_artifacts)))
 
     def _argv(self, c: ContainerPlan) -> list[str]:
         """The command line, as the emissary resolves it: the spec's `command`, else the image's

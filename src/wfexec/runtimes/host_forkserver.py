@@ -52,8 +52,10 @@ class ForkServer:
         self._reader = threading.Thread(target=self._read_loop, name="wfexec-host-done", daemon=True)
         self._reader.start()
 
-    def submit(self, spec: dict[str, Any]) -> None:
-        body = json.dumps({"spec": spec}).encode()
+    def submit(self, spec: dict[str, Any], heavy: bool = False) -> None:
+        """`heavy`: the emissary will pack artifacts or run its command unsandboxed, and is best
+        forked from the server's second process, which has those modules already imported."""
+        body = json.dumps({"spec": spec, "heavy": True} if heavy else {"spec": spec}).encode()
         with self._lock:
             stdin = self._proc.stdin
             try:
