@@ -54,10 +54,21 @@ RANDOM = {"custom-metrics", "resubmit", "retry-on-error", "retry-backoff", "retr
 
 
 def _phase_from_draw(run: Finished) -> str:
-    retry_children = {c for n in run.nodes.values() if n["type"] == "Retry" for c in n.get("children") or []}
+    """Failed exactly when, outside superseded retry attempts, a retry node or a pod that no retry
+    wraps failed."""
+    retries = [n for n in run.nodes.values() if n["type"] == "Retry"]
+    retry_children = {c for n in retries for c in n.get("children") or []}
+    superseded: set[str] = set()
+    stack = [c for n in retries for c in (n.get("children") or [])[:-1]]
+    while stack:
+        nid = stack.pop()
+        if nid not in superseded:
+            superseded.add(nid)
+            stack.extend(run.nodes.get(nid, {}).get("children") or [])
     for n in run.nodes.values():
-        if n["phase"] in ("Failed", "Error") and (
-                n["type"] == "Retry" or (n["type"] == "Pod" and n["id"] not in retry_children)):
+        if n["id"] in superseded or n["phase"] not in ("Failed", "Error"):
+            continue
+        if n["type"] == "Retry" or (n["type"] == "Pod" and n["id"] not in retry_children):
             return "Failed"
     return "Succeeded"
 

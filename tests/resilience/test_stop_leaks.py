@@ -6,7 +6,8 @@ ends Failed with "Stopped with strategy 'Stop'" / "'Terminate'". Here we also co
 (engine, fork server, emissaries, bwrap, the steps and their children, even one that left the
 process group with setsid) before and after, and look for temporary files left behind.
 
-Parametrized by runtime: the docker runtime's owner adds "docker" to RUNTIMES.
+On the docker runtime (images mapped to local ones) the same holds, and no container of the run
+is left either.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from tests.resilience.helpers import DATA, processes_under, wait_done, wfexec
+from tests.support.docker_config import docker_image_config
+from tests.support.docker_daemon import containers_labelled
 
-RUNTIMES = ["host"]
+RUNTIMES = ["host", "docker"]
 GRACE = "1"
 
 
@@ -44,7 +47,8 @@ def test_stop_and_terminate_leave_no_process_or_temp_dir(verb: str, runtime: str
     tmpdir.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmpdir))
     assert processes_under(wfexec_home, mark) == {}
-    name = wfexec("submit", str(DATA / "stop-leak.yaml"), "--runtime", runtime, "--grace", GRACE,
+    extra = ["--config", docker_image_config()] if runtime == "docker" else []
+    name = wfexec("submit", str(DATA / "stop-leak.yaml"), "--runtime", runtime, "--grace", GRACE, *extra,
                   "-p", f"mark={mark}", "-p", f"outdir={outdir}", "-o", "name",
                   home=wfexec_home, check=True).stdout.strip()
     # both pods up: 2 x (main sh + 3 sleeps + subshell + side sh + sleep), found by their marker
@@ -80,6 +84,8 @@ def test_stop_and_terminate_leave_no_process_or_temp_dir(verb: str, runtime: str
             except ProcessLookupError:
                 pass
         raise AssertionError(f"processes left after {verb}: {left}") from None
+    if runtime == "docker":
+        assert containers_labelled(f"wfexec.run={name}") == []
     # nothing left in TMPDIR, and of the run's directory only what it keeps
     assert sorted(os.listdir(tmpdir)) == []
     run_dir = wfexec_home / "runs" / name

@@ -48,7 +48,7 @@ def test_hello_world_image_without_command(executor: str, config_file: str) -> N
     run = run_workflow(wf, runtime="docker", executor=executor, config=config_file)
     assert run.phase == "Succeeded", run.message
     assert HELLO_MESSAGE.splitlines()[0] in run.log(run.pods()[0])
-    assert not containers_labelled({"wfexec.run": run.name})
+    assert not containers_labelled(f"wfexec.run={run.name}")
 
 
 BASICS = ["hello-world", "steps", "arguments-parameters", "output-parameter", "scripts-bash", "scripts-python",
@@ -72,7 +72,7 @@ def test_corpus_on_docker_same_results_under_both_executors(name: str, config_fi
     runs = {ex: _run(name, ex, config_file) for ex in EXECUTORS}
     for ex, run in runs.items():
         assert run.phase == "Succeeded", (ex, run.message, [(n["displayName"], n.get("message")) for n in run.pods()])
-        assert not containers_labelled({"wfexec.run": run.name})
+        assert not containers_labelled(f"wfexec.run={run.name}")
     if name in ("scripts-bash", "scripts-python"):
         for run in runs.values():
             value = run.by_display("generate")["outputs"]["result"]

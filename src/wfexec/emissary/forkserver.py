@@ -26,6 +26,7 @@ if __package__ in (None, ""):
 # Imported here, once, so that every forked emissary finds them warm. Not subprocess nor the
 # packer: both import threading, whose after-fork hook (and the larger heap) about doubles the
 # cost of every fork (~0.5 ms); emissaries that need them import them themselves.
+import fcntl  # noqa: E402,F401  (a C extension: each emissary would dlopen it again)
 import select  # noqa: E402,F401
 
 from wfexec.emissary import outputs as _outputs  # noqa: E402,F401

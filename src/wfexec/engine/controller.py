@@ -575,9 +575,12 @@ class Controller:
         if input_files is None:
             return node  # staging failed; node already finished with Error
         volumes = pod_volumes(self.spec, resolved, self.run_dir, node["id"])
-        plan = plan_pod(run_id=self.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir, template=resolved,
-                        input_files=input_files, volumes=volumes, labels=labels, annotations=annotations,
-                        deadline=deadline, max_output_bytes=self.options.get("max_output_bytes"))
+        # in a worker thread: it makes the pod's directory and files, ~1-2 ms of disk work per pod
+        # that would otherwise stall every other node (profiled at 10,000 tasks: a quarter of the time)
+        plan = await asyncio.to_thread(
+            plan_pod, run_id=self.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir, template=resolved,
+            input_files=input_files, volumes=volumes, labels=labels, annotations=annotations,
+            deadline=deadline, max_output_bytes=self.options.get("max_output_bytes"))
         plan.kill_grace_seconds = float(self.options.get("grace", 10))
         host = self.options.get("runtime", "host") == "host"
         for c in plan.containers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import threading
 import time
@@ -218,8 +219,9 @@ class HostPod:
         end = time.monotonic() + 2.0
         for name in self.launched:
             pid = read_int(ctr_file(str(self.pod.argo_dir), name, "pid"))
-            while pid and time.monotonic() < end and _alive(pid):
-                time.sleep(0.0005)
+            if pid and not _wait_exit(pid, end):
+                while time.monotonic() < end and _alive(pid):
+                    time.sleep(0.0005)
 
     def result(self) -> PodResult:
         pod = self.pod
@@ -288,6 +290,24 @@ class HostPod:
 
     def __repr__(self) -> str:
         return f"HostPod({json.dumps(self.state())})"
+
+
+def _wait_exit(pid: int, end: float) -> bool:
+    """Wait (until `end`) for process `pid` to exit, woken by the kernel through a pidfd rather
+    than by polling. False: no pidfd here (old kernel), the caller polls instead."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except (AttributeError, OSError):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll(max(0.0, end - time.monotonic()) * 1000)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _alive(pid: int) -> bool:
