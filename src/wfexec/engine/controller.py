@@ -50,6 +50,7 @@ TEMPLATE_KINDS = ("container", "script", "containerSet", "steps", "dag", "suspen
                   "plugin")
 
 
+REATTACH_NOTE = "pod could not be re-attached after an engine restart"
 # Fields resolved later, elsewhere, or never on one machine (metrics are judged after the node ends).
 UNRESOLVED_FIELDS = ("retryStrategy", "metrics", "memoize", "synchronization", "hooks")
 
@@ -296,8 +297,8 @@ class Controller:
         node["phase"] = phase
         if message:
             node["message"] = message
-        elif "message" in node and phase == N.SUCCEEDED:
-            node.pop("message")
+        elif phase == N.SUCCEEDED and not node.get("message", "").startswith(REATTACH_NOTE):
+            node.pop("message", None)  # a re-run after `retry`/a restart drops the old failure
         node["finishedAt"] = N.now()
         self.save(node)
         return node
@@ -612,7 +613,7 @@ class Controller:
         if node.get("attached"):
             handle = await asyncio.to_thread(self.backend.reattach, plan, on_done)
             if handle is None:
-                node["message"] = "pod could not be re-attached after an engine restart; running it again"
+                node["message"] = f"{REATTACH_NOTE}; running it again"
                 self.save(node)
         if handle is None:
             # recorded before the start: an engine killed right after it must look for this pod
