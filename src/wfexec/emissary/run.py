@@ -149,6 +149,14 @@ class _Emissary:
             self._sleep(delay)
             delay *= 2
             code = self._run_child()
+        retries, pause = _container_set_retries(template)
+        while code != 0 and retries > 0 and self.started and not self.stop_seen and self.no_space is None:
+            # containerSet.retryStrategy: the container runs again inside the same pod
+            retries -= 1
+            self._say(f"exit code {code}; retrying ({retries} retries left)")
+            if pause:
+                self._sleep(pause)
+            code = self._run_child()
         if s.save_outputs and self.started:  # as Argo: whatever the exit code, once the child ran
             self._wait_for_siblings(_siblings(template, s.name))
             save_outputs(template, s.argo_dir, s.path_map, self._say)
@@ -446,6 +454,31 @@ class _Emissary:
             if pid == 0:
                 _kill_children()
                 time.sleep(0.001)
+
+
+def _container_set_retries(template: dict[str, Any]) -> tuple[int, float]:
+    """(retries, seconds between tries) from `containerSet.retryStrategy` ({retries, duration})."""
+    strategy = (template.get("containerSet") or {}).get("retryStrategy") or {}
+    try:
+        retries = max(0, int(str(strategy.get("retries", 0))))
+    except ValueError:
+        retries = 0
+    return retries, _seconds(str(strategy.get("duration") or ""))
+
+
+def _seconds(text: str) -> float:
+    """Go durations as the retry strategy writes them ("300ms", "1s", "2m"); 0 when absent."""
+    units = {"ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                return float(text[: -len(unit)]) * units[unit]
+            except ValueError:
+                return 0.0
+    try:
+        return float(text) if text else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _dependencies(template: dict[str, Any], name: str) -> list[str]:
