@@ -214,6 +214,8 @@ class Controller:
 
     def _finish(self, phase: str, message: str) -> None:
         self.flush()
+        if not self.options.get("keep_pod_dirs"):  # the run has ended: no pod needs its directory
+            shutil.rmtree(self.run_dir / "pods", ignore_errors=True)
         status = dict(self.rec.status)
         if self.global_outputs or self.global_artifacts:
             status["outputs"] = {}
@@ -455,6 +457,9 @@ class Controller:
                 await coro
         except WfexecError as exc:
             self.finish_node(node, N.ERROR, str(exc))
+        except OSError as exc:  # e.g. a full disk while preparing the pod's directory
+            where = f": {exc.filename}" if exc.filename else ""
+            self.finish_node(node, N.ERROR, f"cannot prepare the step: {exc.strerror or exc}{where}")
         return node
 
     async def _kill_under(self, node: Node) -> None:
@@ -732,7 +737,7 @@ class Controller:
         if result.ip:
             node["podIP"] = result.ip
         self.finish_node(node, phase, message)
-        if not self.options.get("keep_pod_dirs"):
+        if not self.options.get("keep_pod_dirs"):  # at once: under disk pressure every byte counts
             shutil.rmtree(self.run_dir / "pods" / node["id"], ignore_errors=True)
         return node
 
