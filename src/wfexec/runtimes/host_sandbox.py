@@ -74,6 +74,7 @@ def pod_mounts(pod: PodPlan, c: ContainerPlan, mkdirs: list[str]) -> list[Mount]
     tmp = root / ".tmp"
     mkdirs.append(str(tmp))
     mounts = [Mount("/tmp", str(tmp)), Mount(ARGO_DIR_IN_CONTAINER, str(pod.argo_dir))]
+    mounts += _programs_under_hidden_roots(container_env(pod, c))
     for vm in c.volume_mounts:
         if vm.name not in pod.volumes:
             raise WfexecError(f"container {c.name!r}: volumeMount {vm.name!r} names no volume of the pod "
@@ -96,6 +97,23 @@ def pod_mounts(pod: PodPlan, c: ContainerPlan, mkdirs: list[str]) -> list[Mount]
         mkdirs.append(str(host))
         mounts.append(Mount(d, str(host)))
     return sorted(mounts, key=lambda m: m.dest.count("/"))
+
+
+HIDDEN_ROOTS = ("/tmp/", "/run/")
+SEARCH_PATH_VARS = ("PATH", "PYTHONPATH")
+
+
+def _programs_under_hidden_roots(env: dict[str, str]) -> list[Mount]:
+    """Directories on the step's PATH/PYTHONPATH that the private /tmp (or /run) would hide: the
+    host runtime runs host programs, so they stay reachable, read-only, at the same place."""
+    found: list[Mount] = []
+    for var in SEARCH_PATH_VARS:
+        for entry in (env.get(var) or "").split(":"):
+            real = os.path.realpath(entry) if entry.startswith("/") else ""
+            if real and any(real.startswith(r) for r in HIDDEN_ROOTS) and os.path.isdir(real) \
+                    and all(m.dest != real for m in found):
+                found.append(Mount(real, real, False))
+    return found
 
 
 def bwrap_sandbox(bwrap: str, pod: PodPlan, c: ContainerPlan) -> Sandbox:
