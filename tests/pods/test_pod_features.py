@@ -84,9 +84,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_logs_of_one_container(rt: tuple[str, str], configs: dict[str, str], leaks: Leaks) -> None:
     """`wfexec logs RUN STEP -c CONTAINER`: one container's log, kept per container under the run dir."""
+    mount = [{"name": "work", "mountPath": "/work"}]  # main waits until the sidecar has spoken
     doc = wf([{"name": "main", "initContainers": [{"name": "prep", **sh("echo from-init")}],
-               "container": sh("echo from-main"),
-               "sidecars": [{"name": "helper", **sh("echo from-sidecar; sleep 30")}]}])
+               "volumes": [{"name": "work", "emptyDir": {}}],
+               "container": sh("until [ -e /work/said ]; do sleep 0.05; done; echo from-main",
+                               volumeMounts=mount),
+               "sidecars": [{"name": "helper", **sh("echo from-sidecar; touch /work/said; sleep 30",
+                                                    volumeMounts=mount)}]}])
     done = go(doc, rt, configs, leaks, grace=2)
     assert done.phase == "Succeeded", done.message
     step = done.pods()[0]["displayName"]
