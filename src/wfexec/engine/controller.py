@@ -34,7 +34,7 @@ from wfexec.engine.scope import (
 )
 from wfexec.engine.store import Store
 from wfexec.engine.volumes import collect_volumes, pod_volumes
-from wfexec.errors import ExpressionError, SpecError, TemplateResolutionError, WfexecError
+from wfexec.errors import ExpressionError, SpecError, WfexecError
 from wfexec.expr.depends import TaskState, dependencies_to_depends, parse_depends
 from wfexec.expr.exprenv import build_env
 from wfexec.expr.exprlang import access_paths, evaluate_expr
@@ -56,8 +56,7 @@ UNRESOLVED_FIELDS = ("retryStrategy", "metrics", "memoize", "synchronization", "
 
 
 class Controller:
-    def __init__(self, store: Store, run_name: str, backend: Backend | None = None,
-                 log: Any = None) -> None:
+    def __init__(self, store: Store, run_name: str, backend: Backend | None = None) -> None:
         self.store = store
         rec = store.get_run(run_name)
         self.rec = rec
@@ -73,7 +72,6 @@ class Controller:
         self.run_dir = wfexec_home() / "runs" / self.name
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.backend = backend
-        self.log = log
         self.shutdown: str | None = None
         self.running: dict[str, Any] = {}
         self.global_outputs: dict[str, str] = dict(rec.status.get("globalOutputs") or {})
@@ -1238,4 +1236,4 @@ def _env(text: str, scope: Mapping[str, Any]) -> dict[str, Any]:
     return build_env(scope, access_paths(text))
 
 
-__all__ = ["Controller", "TemplateResolutionError"]
+__all__ = ["Controller"]
