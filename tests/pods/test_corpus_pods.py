@@ -21,7 +21,8 @@ import pytest
 from tests.conftest import CORPUS
 from tests.pods.conftest import Leaks
 from tests.support.runs import Finished, run_file
-from wfexec.engine import api, host_shims
+from wfexec.engine import api
+from wfexec.runtimes import host_shims
 
 EX = CORPUS / "argo-examples"
 

@@ -57,12 +57,17 @@ def _child(spec: Spec) -> None:
         os.close(devnull)
         code = run(spec)
     except BaseException as exc:  # noqa: BLE001 - report, never fall back into the server loop
-        try:
-            os.write(2, f"emissary {spec.argo_dir} {spec.name}: {exc!r}\n".encode())
-        except OSError:
-            pass
+        _report(f"emissary {spec.argo_dir} {spec.name}: {exc!r}")
     finally:
         os._exit(code)
+
+
+def _report(message: str) -> None:
+    """A last word on stderr from a child that must exit, whatever happened."""
+    try:
+        os.write(2, f"{message}\n".encode())
+    except OSError:
+        pass
 
 
 def serve(notify_fd: int) -> None:
@@ -125,10 +130,7 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
             _loop(r, notify_fd, heavy=False)
         except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
             code = 1
-            try:
-                os.write(2, f"forkserver (heavy): {exc!r}\n".encode())
-            except OSError:
-                pass
+            _report(f"forkserver (heavy): {exc!r}")
         finally:
             os._exit(code)
     os.close(r)

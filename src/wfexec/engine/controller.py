@@ -20,7 +20,6 @@ from typing import Any
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.durations import parse_duration
-from wfexec.engine.host_shims import host_path
 from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.pods import plan_pod
 from wfexec.engine.readiness import probe_of, wait_ready
@@ -586,10 +585,7 @@ class Controller:
             input_files=input_files, volumes=volumes, labels=labels, annotations=annotations,
             deadline=deadline, max_output_bytes=self.options.get("max_output_bytes"))
         plan.kill_grace_seconds = float(self.options.get("grace", 10))
-        host = self.options.get("runtime", "host") == "host"
         for c in plan.containers:
-            if host:
-                c.env.setdefault("PATH", host_path())
             c.env.setdefault("ARGO_POD_NAME", pod)
             c.env.setdefault("ARGO_NODE_ID", node["id"])
         async with _maybe(self.wf_slots), _maybe(self.pod_slots):

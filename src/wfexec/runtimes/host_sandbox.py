@@ -29,8 +29,8 @@ from pathlib import Path
 
 from wfexec.errors import WfexecError
 from wfexec.pod import ARGO_DIR_IN_CONTAINER, ContainerPlan, PodPlan
+from wfexec.runtimes.host_shims import host_path
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NOT_BOUND_BACK = {"proc", "dev", "tmp"}
 
 
@@ -57,8 +57,9 @@ def sandbox_root(pod: PodPlan) -> Path:
 
 def container_env(pod: PodPlan, c: ContainerPlan) -> dict[str, str]:
     """The container's env over a base that finds the host's programs (the image is ignored, so
-    its PATH is unknown): the engine's PATH and HOME (read-only in the sandbox), a UTF-8 locale."""
-    env = {"PATH": os.environ.get("PATH") or DEFAULT_PATH, "HOME": os.environ.get("HOME") or "/tmp",
+    its PATH is unknown): the engine's PATH (plus shims such as `python`), HOME (read-only in the
+    sandbox), a UTF-8 locale."""
+    env = {"PATH": host_path(), "HOME": os.environ.get("HOME") or "/tmp",
            "ARGO_POD_NAME": pod.pod_name, "ARGO_CONTAINER_NAME": c.name}
     for key in ("LANG", "LC_ALL", "PYENV_ROOT", "TZ"):
         if key in os.environ:
