@@ -1,9 +1,10 @@
 """Resource faults: a full disk while saving an artifact or a log, and output over a size limit.
 
 A small tmpfs stands in for a full disk (we run as root): mounted over $WFEXEC_HOME/artifacts
-(the local artifact repository) or over $WFEXEC_HOME/runs (where logs are kept), and unmounted
-afterwards. The step that cannot save ends in Error with a clear message, the run store (which
-lives elsewhere) stays intact, and the rest of the run goes on as its policy says.
+(the local artifact repository), over $WFEXEC_HOME/runs (where logs are kept), or over one step's
+pod or log directory, and unmounted afterwards. The step that cannot save ends in Error with a
+clear message, the run store (which lives elsewhere) stays intact, and the rest of the run goes on
+as its policy says.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.resilience.helpers import DATA, wfexec
+from wfexec.engine.nodes import node_id
 
 
 @contextmanager
@@ -62,14 +64,32 @@ def test_full_disk_while_saving_an_artifact(wfexec_home: Path) -> None:
     assert again["status"]["phase"] == "Error"
 
 
-@pytest.mark.parametrize(("size", "where"), [
-    ("400000", "saving logs failed"),  # the pod's logs fit; the engine's copy of them does not
-    ("600000", "no space left on device"),  # the emissary cannot write the pod's logs
-])
-def test_full_disk_while_saving_a_log(size: str, where: str, wfexec_home: Path) -> None:
+def test_a_log_is_kept_once_on_a_small_disk(wfexec_home: Path) -> None:
+    """600 kB on a 1 MB disk: the pod's stdout and combined logs share one file, and the engine
+    keeps a hard link of it, not a copy (each used to cost 600 kB more)."""
     with small_disk(wfexec_home / "runs", "1m"):
-        res = wfexec("submit", str(DATA / "big-log.yaml"), "-p", f"size={size}", "--wait", "-o", "json",
+        res = wfexec("submit", str(DATA / "big-log.yaml"), "-p", "size=600000", "--wait", "-o", "json",
                      home=wfexec_home)
+        assert res.returncode == 0, res.stderr
+        wf = json.loads(res.stdout)
+        assert _nodes(wf)["loud"]["phase"] == "Succeeded"
+        log = wfexec("logs", wf["metadata"]["name"], "loud", home=wfexec_home, check=True).stdout
+        assert log == "x" * 600000 + "\nend-of-output\n"
+    _store_ok(wfexec_home)
+
+
+@pytest.mark.parametrize(("size", "where", "disk"), [
+    # the pod's logs fit; the engine's copy of them does not (on a disk of its own: a copy, not a link)
+    ("400000", "saving logs failed", "logs"),
+    ("1100000", "no space left on device", "pods"),  # the emissary cannot write the pod's logs
+])
+def test_full_disk_while_saving_a_log(size: str, where: str, disk: str, wfexec_home: Path) -> None:
+    """Only the loud step's directory is on the small disk, so the rest of the run has room."""
+    name = "big-log-full"
+    loud_id = node_id(name, f"{name}[0].loud")
+    with small_disk(wfexec_home / "runs" / name / disk / loud_id, "1m" if disk == "pods" else "256k"):
+        res = wfexec("submit", str(DATA / "big-log.yaml"), "-p", f"size={size}", "--name", name, "--wait",
+                     "-o", "json", home=wfexec_home)
         wf = json.loads(res.stdout)
         nodes = _nodes(wf)
         loud = nodes["loud"]

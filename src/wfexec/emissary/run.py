@@ -5,6 +5,9 @@ own process group (inside a bubblewrap sandbox on the host runtime), forwards ev
 gets to that group, tees stdout and stdout+stderr to `ctr/<name>/`, obeys `ctr/<name>/signal`,
 reaps all children, saves the main container's outputs, and writes `ctr/<name>/exitcode` last.
 
+The child's stdout does not pass through Python: it is spliced into `stdout`, which `combined`
+is a hard link to until the two must differ, and the kernel copies it on from there.
+
 Stdlib only, and cheap to run in a process forked from a warm parent (the host fork server).
 """
 
@@ -94,7 +97,11 @@ class _Emissary:
         self.spec = spec
         self.pending: list[int] = []
         self.pgid: int | None = None
-        self.out_fd = self.comb_fd = -1
+        self.out_fd = self.comb_fd = -1  # out_fd is read-write: the kernel copies ranges out of it
+        self.shared = False  # combined is a hard link to stdout: a stdout chunk is written once
+        self.fast = _splice is not None  # splice the child's stdout into the file (no user-space copy)
+        self.sendfile_ok = True  # fd 1 takes sendfile (not when it is opened O_APPEND, a tty, …)
+        self.buf = bytearray(READ_SIZE)  # the slow path reads into this (no 1 MiB allocation per read)
         self.written = {"stdout": 0, "combined": 0}
         self.cut = {"stdout": False, "combined": False}
         self.started = False
@@ -105,9 +112,7 @@ class _Emissary:
     # -- set-up --------------------------------------------------------------------------
     def run(self) -> int:
         s = self.spec
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-        self.out_fd = os.open(ctr_file(s.argo_dir, s.name, "stdout"), flags, 0o666)
-        self.comb_fd = os.open(ctr_file(s.argo_dir, s.name, "combined"), flags, 0o666)
+        self._open_logs()
         self.wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, _noop)
@@ -162,6 +167,55 @@ class _Emissary:
             save_outputs(template, s.argo_dir, s.path_map, self._say)
         return code
 
+    def _open_logs(self) -> None:
+        """stdout, and combined as a hard link to it: until the child writes to stderr (or we say
+        something), combined is stdout byte for byte, so each chunk is written once, not twice.
+        Neither is O_APPEND (splice and copy_file_range refuse that); we are the only writer, and
+        a file left by an earlier try is appended to."""
+        s = self.spec
+        stdout = ctr_file(s.argo_dir, s.name, "stdout")
+        combined = ctr_file(s.argo_dir, s.name, "combined")
+        self.out_fd = os.open(stdout, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        os.lseek(self.out_fd, 0, os.SEEK_END)
+        try:
+            os.link(stdout, combined)
+            self.shared = True
+        except FileExistsError:
+            try:
+                self.shared = os.path.samestat(os.stat(combined), os.fstat(self.out_fd))
+            except OSError:
+                self.shared = False
+        except OSError:  # no hard links here (EPERM, EXDEV, …): two files, as before
+            self.shared = False
+        if not self.shared:
+            self.comb_fd = os.open(combined, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            os.lseek(self.comb_fd, 0, os.SEEK_END)
+
+    def _split(self) -> None:
+        """combined is about to get bytes stdout must not have: make it a file of its own, starting
+        as a copy of stdout (renamed into place, so `logs -f`, which reopens the path and seeks to
+        where it was, reads on without a gap or a repeat). On failure combined is cut, and stays
+        the stdout file; an OSError is raised."""
+        s = self.spec
+        path = ctr_file(s.argo_dir, s.name, "combined")
+        tmp = f"{path}.split-{os.getpid()}"
+        self.shared = False
+        fd = -1
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            _copy_range(self.out_fd, fd, 0, os.fstat(self.out_fd).st_size)
+            os.rename(tmp, path)
+        except OSError:
+            self.cut["combined"] = True
+            if fd >= 0:
+                os.close(fd)
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            raise
+        self.comb_fd = fd
+
     def _read_template(self) -> dict[str, Any]:
         with open(os.path.join(self.spec.argo_dir, "template")) as f:
             data = json.load(f)
@@ -182,11 +236,13 @@ class _Emissary:
         line = f"emissary: {msg}\n".encode()
         if self.spec.passthrough:
             _write_all(2, line)
-        if self.comb_fd >= 0:
-            try:
+        try:
+            if self.shared:
+                self._split()
+            if self.comb_fd >= 0:
                 _write_all(self.comb_fd, line)
-            except OSError:  # a full disk: the exit code still tells the engine
-                pass
+        except OSError:  # a full disk: the exit code still tells the engine
+            pass
 
     def _fail(self, msg: str) -> int:
         self._say(msg)
@@ -335,8 +391,6 @@ class _Emissary:
 
     def _pump(self, pid: int, out_r: int, err_r: int, info_r: int) -> int:
         poller = select.poll()
-        sinks = {out_r: ("stdout", "combined"), err_r: ("combined",)}
-        passthrough = {out_r: 1, err_r: 2}
         for fd in (out_r, err_r, self.wake_r):
             poller.register(fd, select.POLLIN)
         info = b""
@@ -362,11 +416,13 @@ class _Emissary:
                 if fd == self.wake_r:
                     _drain(fd)
                     continue
-                try:
-                    data = os.read(fd, READ_SIZE)
-                except OSError:
-                    data = b""
+                if fd == out_r and self._splice_stdout(fd):
+                    continue
                 if fd == info_r:
+                    try:
+                        data = os.read(fd, READ_SIZE)
+                    except OSError:
+                        data = b""
                     if data:
                         info += data
                         pgid = _child_pid(info)
@@ -377,17 +433,10 @@ class _Emissary:
                         os.close(fd)
                         info_r = -1
                     continue
-                if not data:
+                if not self._read_and_tee(fd, fd == out_r):
                     poller.unregister(fd)
                     os.close(fd)
                     open_fds.discard(fd)
-                    continue
-                if fd == err_r and len(self.err_head) < 7:
-                    self.err_head += data[:7]
-                if self.spec.passthrough:
-                    _write_all(passthrough[fd], data)
-                for sink in sinks[fd]:
-                    self._tee(sink, data)
             if status is None:
                 status = self._reap(pid)
                 if status is not None:
@@ -408,7 +457,114 @@ class _Emissary:
         self._reap_rest()
         return status
 
-    def _tee(self, sink: str, data: bytes) -> None:
+    def _read_and_tee(self, fd: int, is_stdout: bool) -> bool:
+        """The slow path: a chunk of the child's stdout or stderr read into our buffer and written
+        where it goes. False at EOF."""
+        try:
+            n = os.readv(fd, [self.buf])
+        except OSError:
+            n = 0
+        if not n:
+            return False
+        data = memoryview(self.buf)[:n]
+        if not is_stdout and len(self.err_head) < 7:
+            self.err_head += data[:7]
+        if self.spec.passthrough:
+            _write_all(1 if is_stdout else 2, data)
+        if not is_stdout:
+            self._tee_stderr(data)
+            return True
+        self._tee("stdout", data)
+        if not self.shared:  # shared: that write was combined's too
+            self._tee("combined", data)
+        return True
+
+    def _splice_stdout(self, out_r: int) -> bool:
+        """The fast path for a chunk of the child's stdout: spliced from the pipe into the stdout
+        file, then copied from there by the kernel where else it goes (combined, once split, and
+        fd 1), never through Python. False: take the slow path (read and tee) for this chunk —
+        when a cut is near or done (the cut must fall on the exact byte), or splice cannot be used.
+        True with the pipe at EOF is fine: the slow path's next read sees the EOF."""
+        if not self.fast or self.cut["stdout"] or not self._room("stdout") or not self._room("combined"):
+            return False
+        off = os.lseek(self.out_fd, 0, os.SEEK_CUR)
+        try:
+            n = _splice(out_r, self.out_fd, READ_SIZE)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # what was not spliced is read by the slow path
+                self._no_space("stdout", exc)
+                return False
+            if exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF):
+                self.fast = False  # e.g. a file system without splice_write: for good
+                return False
+            if exc.errno in (errno.EAGAIN, errno.EINTR):
+                return True
+            raise
+        if n == 0:
+            return False  # EOF: the slow path closes the pipe
+        self.written["stdout"] += n
+        if self.shared:
+            self.written["combined"] += n
+        elif not self.cut["combined"]:
+            self.written["combined"] += n
+            try:
+                _copy_range(self.out_fd, self.comb_fd, off, n)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                self._no_space("combined", exc)
+        if self.spec.passthrough:
+            self._send_stdout(off, n)
+        return True
+
+    def _send_stdout(self, off: int, n: int) -> None:
+        """Passthrough of a spliced chunk: the stdout file's range to fd 1, by sendfile when fd 1
+        takes it, else by pread and write."""
+        end = off + n
+        while off < end:
+            try:
+                if self.sendfile_ok:
+                    sent = os.sendfile(1, self.out_fd, off, end - off)
+                    if sent == 0:
+                        return
+                    off += sent
+                    continue
+                data = os.pread(self.out_fd, min(end - off, READ_SIZE), off)
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.EPIPE, errno.EBADF):
+                    return  # as _write_all: nobody reads our stdout any more
+                if self.sendfile_ok and exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    self.sendfile_ok = False  # fd 1 opened O_APPEND, a tty, …
+                    continue
+                raise
+            if not data:
+                return
+            _write_all(1, data)
+            off += len(data)
+
+    def _room(self, sink: str) -> bool:
+        """A whole READ_SIZE chunk can go to `sink` without passing max_output_bytes (or it is cut)."""
+        limit = self.spec.max_output_bytes
+        return self.cut[sink] or limit is None or self.written[sink] + READ_SIZE <= limit
+
+    def _tee_stderr(self, data: bytes | memoryview) -> None:
+        """A chunk of the child's stderr: combined only, so combined stops being stdout's twin."""
+        if self.cut["combined"]:
+            return
+        if self.shared:
+            try:
+                self._split()
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                self.no_space = os.strerror(exc.errno)
+                return
+        self._tee("combined", data)
+
+    def _tee(self, sink: str, data: bytes | memoryview) -> None:
+        """Write to stdout or combined; while they share a file, a write to stdout counts for both."""
         if self.cut[sink]:
             return
         fd = self.out_fd if sink == "stdout" else self.comb_fd
@@ -417,15 +573,26 @@ class _Emissary:
             _write_all(fd, data[: max(0, limit - self.written[sink])])
             _write_all(fd, f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())
             self.cut[sink] = True
+            if self.shared:
+                self.cut["combined"] = True
             return
         self.written[sink] += len(data)
+        if self.shared:
+            self.written["combined"] += len(data)
         try:
             _write_all(fd, data)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
-            self.cut[sink] = True  # keep draining the child's pipes; it runs to its end
-            self.no_space = os.strerror(exc.errno)
+            self._no_space(sink, exc)
+
+    def _no_space(self, sink: str, exc: OSError) -> None:
+        """The disk is full: `sink` (and combined, while it is stdout) is cut; the child's pipes are
+        still drained, it runs to its end, and the step errs."""
+        self.cut[sink] = True
+        if self.shared:
+            self.cut["combined"] = True
+        self.no_space = os.strerror(exc.errno or errno.ENOSPC)
 
     def _reap(self, child: int) -> int | None:
         """Reap every exited child (orphans too, when we are PID 1 or a subreaper)."""
@@ -554,7 +721,32 @@ def _widen_pipe(fd: int) -> None:
         pass  # over /proc/sys/fs/pipe-max-size for an unprivileged user: the default pipe works
 
 
-def _write_all(fd: int, data: bytes) -> None:
+_splice = getattr(os, "splice", None)  # Python >= 3.10
+
+
+def _copy_range(src: int, dst: int, off: int, n: int) -> None:
+    """Bytes [off, off+n) of file `src` to `dst` at its position: copy_file_range (in the kernel),
+    else pread and write (dst opened O_APPEND, an old kernel, another file system, …)."""
+    end = off + n
+    while off < end:
+        try:
+            done = os.copy_file_range(src, dst, end - off, off)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EOPNOTSUPP, errno.EBADF):
+                raise
+            break
+        if done == 0:
+            return  # src is shorter than said
+        off += done
+    while off < end:
+        data = os.pread(src, min(end - off, READ_SIZE), off)
+        if not data:
+            return
+        _write_all(dst, data)
+        off += len(data)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         try:

@@ -131,7 +131,7 @@ class ArtifactGlue:
         dest.mkdir(parents=True, exist_ok=True)
         for container, path in result.logs.items():
             if Path(path).exists():
-                shutil.copyfile(path, dest / f"{container}.log")
+                _keep_file(Path(path), dest / f"{container}.log")
 
     def archive_logs_enabled(self, tmpl: dict[str, Any]) -> bool:
         """Argo's order: the template's archiveLocation, then the workflow spec, then the repository."""
@@ -371,3 +371,13 @@ def _named(exc: BaseException, name: str) -> str:
     """The error text, naming the artifact if it does not already."""
     text = str(exc)
     return text if repr(name) in text else f"artifact {name!r}: {text}"
+
+
+def _keep_file(src: Path, dest: Path) -> None:
+    """A finished pod's log, kept under the run dir: a hard link (no second copy of a big log; the
+    pod dir is deleted next), else a copy (another file system, links not allowed)."""
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
