@@ -90,3 +90,41 @@ def processes_under(home: Path, marker: str | None = None) -> dict[int, str]:
         if any(m in cmd or m in env for m in marks):
             found[int(entry)] = cmd
     return found
+
+
+def fork_servers(home: Path) -> dict[int, int]:
+    """The host runtime's fork server processes under `home` (the server and its heavy second
+    process), as {pid: parent pid}. The emissaries they fork share their command line but are
+    session leaders (setsid); the servers are not."""
+    found: dict[int, int] = {}
+    for pid, cmd in processes_under(home).items():
+        if "emissary/forkserver.py" not in cmd:
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ppid, sid = int(fields[1]), int(fields[3])
+        if sid != pid:
+            found[pid] = ppid
+    return found
+
+
+def wait_no_fork_servers(home: Path, timeout: float = 5.0) -> float:
+    """Wait until no fork server is left under `home`; return how long that took."""
+    start = time.monotonic()
+    while fork_servers(home):
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"fork servers still alive {timeout}s after their engine died: {fork_servers(home)}")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def wait_no_processes(home: Path, timeout: float = 10.0) -> None:
+    """Assert that nothing is left running under `home`: an engine may take a moment to exit
+    after its run has ended (the store says so before the process is gone)."""
+    end = time.monotonic() + timeout
+    while processes_under(home) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert processes_under(home) == {}

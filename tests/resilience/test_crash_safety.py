@@ -17,7 +17,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.resilience.helpers import DATA, engine_pid, processes_under, sigkill, wait_done, wfexec
+from tests.resilience.helpers import (
+    DATA,
+    engine_pid,
+    processes_under,
+    sigkill,
+    wait_done,
+    wait_no_fork_servers,
+    wfexec,
+)
 
 # fixed by default; CRASH_SEED / CRASH_KILLS / CRASH_MAX_WAIT let a developer hunt for rarer races
 SEED = int(os.environ.get("CRASH_SEED", "20261124"))
@@ -41,6 +49,7 @@ def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path, tmp_pa
         # wait a random while: kills land before, during and after pods, and in the store's writes
         time.sleep(rng.uniform(0.02, MAX_WAIT))
         sigkill(pid)
+        wait_no_fork_servers(wfexec_home)  # both of its fork server's processes end with it
         if k % 2:
             res = wfexec("resume", name, home=wfexec_home)
             if res.returncode != 0:  # the kill came as the run ended

@@ -9,7 +9,18 @@ import signal
 import time
 from pathlib import Path
 
-from tests.resilience.helpers import DATA, engine_pid, processes_under, sigkill, store_at, wait_done, wfexec
+from tests.resilience.helpers import (
+    DATA,
+    engine_pid,
+    fork_servers,
+    processes_under,
+    sigkill,
+    store_at,
+    wait_done,
+    wait_no_fork_servers,
+    wait_no_processes,
+    wfexec,
+)
 
 
 def _start(home: Path, logdir: Path) -> tuple[str, dict]:  # type: ignore[type-arg]
@@ -33,7 +44,12 @@ def test_a_running_step_is_reattached_not_run_again(wfexec_home: Path, tmp_path:
     logdir = tmp_path / "shared"
     logdir.mkdir()
     name, pod = _start(wfexec_home, logdir)
+    assert fork_servers(wfexec_home), "no fork server to watch"
+    emissary = int((wfexec_home / "runs" / name / "pods" / pod["id"] / "ctr" / "main" / "pid").read_text())
     sigkill(engine_pid(wfexec_home, name))
+    # its fork server can get no more work: it ends (end of its input), its emissary does not
+    wait_no_fork_servers(wfexec_home, timeout=1.5)
+    assert os.path.exists(f"/proc/{emissary}"), "the emissary died with its fork server"
     emissaries = [c for c in processes_under(wfexec_home).values() if "sleep 2" in c]
     assert emissaries, "the step did not outlive its engine"
     wfexec("get", name, home=wfexec_home, check=True)  # heal
@@ -42,7 +58,7 @@ def test_a_running_step_is_reattached_not_run_again(wfexec_home: Path, tmp_path:
     assert wf["status"]["phase"] == "Succeeded" and node["phase"] == "Succeeded"
     assert node["startedAt"] == pod["startedAt"]
     assert (logdir / "log.txt").read_text() == "ran\n"
-    assert processes_under(wfexec_home) == {}
+    wait_no_processes(wfexec_home)
 
 
 def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path, tmp_path: Path) -> None:
@@ -68,4 +84,4 @@ def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path,
     wf = wait_done(wfexec_home, name)
     assert wf["status"]["phase"] == "Succeeded"
     assert (logdir / "log.txt").read_text() == "ran\n"  # the first run was killed before it wrote
-    assert processes_under(wfexec_home) == {}
+    wait_no_processes(wfexec_home)

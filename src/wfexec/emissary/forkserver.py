@@ -4,10 +4,18 @@ Why: a fresh Python emissary costs ~25 ms to start; a fork of this already-warm 
 about 1 ms. Each forked emissary calls setsid, so it outlives the engine and this server (an
 engine killed with SIGKILL can re-attach from the files the emissary writes).
 
-Protocol on stdin: a 4-byte big-endian length, then a JSON object `{"spec": {...}}` holding
-`wfexec.emissary.run.Spec` keyword arguments, and `"heavy": true` when that emissary will import
-subprocess or the artifact packer (see `_loop`). The server exits at end of input. Every
-emissary inherits `--notify-fd` and writes its `notify_key` plus a newline to it when done.
+Protocol on stdin: a 4-byte big-endian length, then a JSON object `{"id": N, "spec": {...}}`
+holding `wfexec.emissary.run.Spec` keyword arguments, and `"heavy": true` when that emissary will
+import subprocess or the artifact packer (see `_loop`). The server exits at end of input (its
+engine is gone, or done): running emissaries are not touched.
+
+On stdout, one line per request: `+N` once its emissary is forked (written by the emissary
+itself, before anything else, then it lets go of stdout), or `!N <why>` when none will run. So
+when the engine reads end of file there, the server is gone and every emissary it forked has
+said so: a request without an answer was never forked and can be sent to a new server.
+
+Every emissary inherits `--notify-fd` and writes its `notify_key` plus a newline to it when done.
+Exit status: 0 at end of input, 3 when the second (heavy) server died (see `_loop`).
 Stdlib only; started as `python -S -E -s forkserver.py --notify-fd N`.
 """
 
@@ -27,7 +35,7 @@ if __package__ in (None, ""):
 # packer: both import threading, whose after-fork hook (and the larger heap) about doubles the
 # cost of every fork (~0.5 ms); emissaries that need them import them themselves.
 import fcntl  # noqa: E402,F401  (a C extension: each emissary would dlopen it again)
-import select  # noqa: E402,F401
+import select  # noqa: E402
 
 from wfexec.emissary import outputs as _outputs  # noqa: E402,F401
 from wfexec.emissary.run import Spec, run, warm_up  # noqa: E402
@@ -43,23 +51,48 @@ def _read_exact(fd: int, n: int) -> bytes:
     return buf
 
 
-def _child(spec: Spec) -> None:
-    """In the forked process: detach, then be the emissary."""
+HEAVY_GONE = 3  # exit status: the second server died, requests sent to it may be lost
+
+
+def _child(spec: Spec, rid: object) -> None:
+    """In the forked process: detach, say "forked" on stdout, then be the emissary."""
     code = 64
+    acked = False
     try:
         os.setsid()
         if _heavy_w >= 0:  # else the second server would live as long as this emissary
             os.close(_heavy_w)
+        if _request_fd > 0:  # the second server's input: its end of file must not wait for us
+            os.close(_request_fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)
-        os.close(devnull)
+        if devnull != 0:
+            os.dup2(devnull, 0)
+        _answer(f"+{rid}")
+        acked = True
+        if devnull != 1:
+            try:  # let go of the answer pipe: its end of file tells the engine the server is gone
+                os.dup2(devnull, 1)
+            except OSError:
+                pass
+        if devnull > 1:
+            os.close(devnull)
         code = run(spec)
     except BaseException as exc:  # noqa: BLE001 - report, never fall back into the server loop
+        if not acked:
+            _answer(f"!{rid} the emissary of container {spec.name!r} failed to start: {exc!r}")
         _report(f"emissary {spec.argo_dir} {spec.name}: {exc!r}")
     finally:
         os._exit(code)
+
+
+def _answer(line: str) -> None:
+    """One line to the engine on stdout (short: one atomic write). Lost if the engine is gone."""
+    try:
+        os.write(1, f"{line}\n".encode())
+    except OSError:
+        pass
 
 
 def _report(message: str) -> None:
@@ -70,45 +103,65 @@ def _report(message: str) -> None:
         pass
 
 
-def serve(notify_fd: int) -> None:
+def serve(notify_fd: int) -> int:
     warm_up()
     gc.collect()
     gc.freeze()  # forked children then never touch (copy) the server's objects when they collect
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our emissaries
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle
-    _loop(0, notify_fd, heavy=True)
+    return _loop(0, notify_fd, heavy=True)
 
 
-def _loop(fd: int, notify_fd: int, heavy: bool) -> None:
+def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
     """Fork an emissary per request read from `fd`. A request marked `"heavy"` (its emissary
     packs artifacts or runs the command unsandboxed through subprocess) goes, when `heavy`, to a
-    second server, forked from this one on first need, that has those modules imported."""
-    global _heavy_w
+    second server, forked from this one on first need, that has those modules imported.
+
+    Should that second server die, the requests in its pipe are lost: this one then exits with
+    HEAVY_GONE, and the engine starts a new pair and sends again what was not answered."""
+    global _heavy_w, _request_fd
+    _request_fd = fd
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     while True:
+        events = poller.poll()
+        if _heavy_w >= 0 and any(f == _heavy_w for f, _ in events):  # POLLERR: no reader is left
+            _report("forkserver: the second (heavy) server has died; exiting")
+            return HEAVY_GONE
         head = _read_exact(fd, 4)
         if not head:
-            return
+            return 0
         body = _read_exact(fd, struct.unpack(">I", head)[0])
         if not body:
-            return
+            return 0
+        rid = None
         try:
             req = json.loads(body)
+            rid = req.get("id")
             if heavy and req.get("heavy"):
                 if _heavy_w < 0:
                     _heavy_w = _start_heavy(fd, notify_fd)
-                _write_all(_heavy_w, head + body)
+                    poller.register(_heavy_w, 0)  # errors only: the second server is gone
+                try:
+                    _write_all(_heavy_w, head + body)
+                except OSError as exc:
+                    _report(f"forkserver: the second (heavy) server has died: {exc}; exiting")
+                    return HEAVY_GONE
                 continue
             spec = Spec(**req["spec"], notify_fd=notify_fd, subreaper=True, passthrough=False)
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-            os.write(2, f"forkserver: bad request: {exc!r}\n".encode())
+            _report(f"forkserver: bad request: {exc!r}")
+            if rid is not None:
+                _answer(f"!{rid} the fork server could not read the request: {exc!r}")
             continue
         try:
             pid = os.fork()
         except OSError as exc:
-            os.write(2, f"forkserver: fork failed: {exc}\n".encode())
+            _report(f"forkserver: fork failed: {exc}")
+            _answer(f"!{rid} the fork server could not fork an emissary: {exc}")
             continue
         if pid == 0:
-            _child(spec)
+            _child(spec, rid)
 
 
 def _start_heavy(own_fd: int, notify_fd: int) -> int:
@@ -127,7 +180,7 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
                 pass
             gc.collect()
             gc.freeze()
-            _loop(r, notify_fd, heavy=False)
+            code = _loop(r, notify_fd, heavy=False)
         except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
             code = 1
             _report(f"forkserver (heavy): {exc!r}")
@@ -138,6 +191,7 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
 
 
 _heavy_w = -1  # the pipe to the second server, once started (closed in every emissary)
+_request_fd = -1  # where this server reads its requests (closed in every emissary)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -149,8 +203,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def main(argv: list[str]) -> int:
     notify_fd = int(argv[argv.index("--notify-fd") + 1])
     os.set_inheritable(notify_fd, False)  # emissaries get it by fork; commands never do
-    serve(notify_fd)
-    return 0
+    return serve(notify_fd)
 
 
 if __name__ == "__main__":

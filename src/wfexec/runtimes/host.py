@@ -5,7 +5,12 @@ millisecond, no Python start-up); each emissary runs its command under bubblewra
 done, writes its key to a pipe that one thread here reads. No thread or poll loop per pod.
 
 How it survives an engine crash: emissaries are their own sessions; their exitcode and output
-files stay in the pod's argo dir, so a new backend's `reattach()` follows them by polling.
+files stay in the pod's argo dir, so a new backend's `reattach()` follows them by polling. The
+fork server ends with its engine (end of its input); its emissaries do not.
+
+How it survives a fork server crash: the server answers each request once its emissary is
+forked; when it dies, a new one is started and sent what was not answered (host_forkserver.py).
+Emissaries already forked report to the completion pipe, which the backend owns, as before.
 
 Threading: `start`, `kill`, `reattach` may be called from any thread; `on_done` is called
 exactly once per pod, from a thread of this backend (the completion reader, the timer thread
@@ -157,7 +162,7 @@ class HostBackend:
             if self._server is None:
                 self._timers = Timers()
                 log_path = wfexec_home() / "logs" / f"forkserver-{os.getpid()}.log"
-                self._server = ForkServer(self._on_key, log_path)
+                self._server = ForkServer(self._on_key, log_path, on_failed=self._on_failed)
 
     def _new_pod(self, pod: PodPlan, on_done: OnDone) -> HostPod:
         assert self._timers is not None
@@ -222,6 +227,14 @@ class HostBackend:
             handle = self._pods.get(pod_key)
         if handle is not None:
             handle.container_done(name)
+
+    def _on_failed(self, key: str, message: str) -> None:
+        """The fork server will never start this container (it died too often, could not fork)."""
+        pod_key, _, name = key.partition(":")
+        with self._lock:
+            handle = self._pods.get(pod_key)
+        if handle is not None:
+            handle.launch_failed(name, message)
 
     def _poll_loop(self) -> None:
         while True:

@@ -95,6 +95,19 @@ class HostPod:
             self._advance()
         self.report_if_finished()
 
+    def launch_failed(self, name: str, message: str) -> None:
+        """Container `name` was sent to be started but never will be (the fork server said so, or
+        was given up): the pod errs with `message`, as when the launch itself fails."""
+        with self._lock:
+            if name in self.codes or self.finished:
+                return
+            self.error = self.error or message
+            self.codes[name] = None
+            self.stopping = True
+            self.terminate(0.0, self.running())
+            self._maybe_finish()
+        self.report_if_finished()
+
     def _advance(self) -> None:
         if self.finished:
             return
