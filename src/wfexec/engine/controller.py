@@ -13,13 +13,14 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.durations import parse_duration
+from wfexec.engine.journal import NodeJournal
 from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.pods import plan_pod
 from wfexec.engine.readiness import probe_of, wait_ready
@@ -40,7 +41,7 @@ from wfexec.expr.exprlang import access_paths, evaluate_expr
 from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute, substitute_obj
 from wfexec.home import wfexec_home
-from wfexec.pod import Backend, PodResult
+from wfexec.pod import Backend, PodPlan, PodResult
 
 Node = dict[str, Any]
 Scope = dict[str, Any]
@@ -88,12 +89,19 @@ class Controller:
         self._t0: dict[str, float] = {}  # when nodes of this engine started, to the sub-second
         self._loaded = set(self.nodes)  # nodes an earlier engine recorded
         self._dirty_lock = threading.Lock()
+        self.journal = NodeJournal(store, self.name)
 
     # ------------------------------------------------------------------------------------
     # entry
     # ------------------------------------------------------------------------------------
     def run(self) -> str:
-        return asyncio.run(self._main())
+        try:
+            return asyncio.run(self._main())
+        finally:
+            try:  # a crash in the controller still commits what it recorded
+                self.journal.close()
+            except WfexecError:
+                pass  # the run's end already says so (_finish)
 
     async def _main(self) -> str:
         self.loop = asyncio.get_running_loop()
@@ -211,6 +219,10 @@ class Controller:
 
     def _finish(self, phase: str, message: str) -> None:
         self.flush()
+        try:
+            self.journal.wait()  # every node before the run's own end
+        except WfexecError as exc:
+            phase, message = N.ERROR, str(exc)
         if not self.options.get("keep_pod_dirs"):  # the run has ended: no pod needs its directory
             shutil.rmtree(self.run_dir / "pods", ignore_errors=True)
         status = dict(self.rec.status)
@@ -257,11 +269,12 @@ class Controller:
     # nodes
     # ------------------------------------------------------------------------------------
     def save(self, node: Node) -> None:
-        """Commit a node transition now: a killed engine must not lose it."""
+        """Record a node transition: committed in the journal's next batch, and before any effect
+        outside the store that follows it (`journal.committed()`)."""
         self.nodes[node["id"]] = node
         with self._dirty_lock:
             self._dirty.discard(node["id"])
-        self.store.put_nodes(self.name, [node])
+        self.journal.put(node)
 
     def touch(self, node: Node) -> None:
         """A change that a restarted engine can rebuild (a parent's children list): written in batches."""
@@ -272,8 +285,9 @@ class Controller:
     def flush(self) -> None:
         with self._dirty_lock:
             ids, self._dirty = self._dirty, set()
-        if ids:
-            self.store.put_nodes(self.name, [self.nodes[i] for i in ids if i in self.nodes])
+        for i in ids:
+            if i in self.nodes:
+                self.journal.put(self.nodes[i])
 
     async def _flusher(self) -> None:
         while True:
@@ -578,27 +592,31 @@ class Controller:
         if input_files is None:
             return node  # staging failed; node already finished with Error
         volumes = pod_volumes(self.spec, resolved, self.run_dir, node["id"])
-        # in a worker thread: it makes the pod's directory and files, ~1-2 ms of disk work per pod
-        # that would otherwise stall every other node (profiled at 10,000 tasks: a quarter of the time)
-        plan = await asyncio.to_thread(
-            plan_pod, run_id=self.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir, template=resolved,
-            input_files=input_files, volumes=volumes, labels=labels, annotations=annotations,
-            deadline=deadline, max_output_bytes=self.options.get("max_output_bytes"))
-        plan.kill_grace_seconds = float(self.options.get("grace", 10))
-        for c in plan.containers:
-            c.env.setdefault("ARGO_POD_NAME", pod)
-            c.env.setdefault("ARGO_NODE_ID", node["id"])
+
+        def prepare() -> PodPlan:
+            """The pod's directory and files: disk work, so it runs in a worker thread."""
+            plan = plan_pod(run_id=self.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir,
+                            template=resolved, input_files=input_files, volumes=volumes, labels=labels,
+                            annotations=annotations, deadline=deadline,
+                            max_output_bytes=self.options.get("max_output_bytes"))
+            plan.kill_grace_seconds = float(self.options.get("grace", 10))
+            for c in plan.containers:
+                c.env.setdefault("ARGO_POD_NAME", pod)
+                c.env.setdefault("ARGO_NODE_ID", node["id"])
+            return plan
+
         async with _maybe(self.wf_slots), _maybe(self.pod_slots):
             if self.shutdown and not self.shutdown_exempt:
                 return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
             node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
-            result = await self._run_plan(node, plan, daemon=bool(resolved.get("daemon")))
+            result = await self._run_plan(node, prepare, daemon=bool(resolved.get("daemon")))
         if result is None:  # daemoned: keeps running until its scope ends
             return node
         return await asyncio.to_thread(self.collect, node, resolved, result)
 
-    async def _run_plan(self, node: Node, plan: Any, daemon: bool) -> PodResult | None:
+    async def _run_plan(self, node: Node, prepare: Callable[[], PodPlan], daemon: bool) -> PodResult | None:
         assert self.loop is not None and self.backend is not None
+        backend = self.backend
         fut: asyncio.Future[PodResult] = self.loop.create_future()
         loop = self.loop
 
@@ -608,21 +626,31 @@ class Controller:
             except RuntimeError:  # the loop has closed: this engine is ending; a next one re-attaches
                 pass
 
-        handle = None
-        if node.get("attached"):
-            handle = await asyncio.to_thread(self.backend.reattach, plan, on_done)
-            if handle is None:
-                node["message"] = f"{REATTACH_NOTE}; running it again"
-                self.save(node)
-        if handle is None:
-            # recorded before the start: an engine killed right after it must look for this pod
-            # (re-attach), never start a second one
-            node["attached"] = True
+        earlier = bool(node.get("attached"))
+        template_file = self.run_dir / "pods" / node["id"] / "template"
+        node["attached"] = True  # a restarted engine looks for this pod, never starts a second one
+        self.save(node)
+
+        def plan_and_start() -> tuple[PodPlan, Any, bool]:
+            """One trip to a worker thread for a pod's files and its start (each trip costs the loop a
+            wake-up, and a GIL hand-over that a busy thread can stretch). A pod an earlier engine
+            started is re-attached: its node says so or, when that was not committed yet, its
+            directory does (written before the pod starts). True: it was gone, and starts again."""
+            found = earlier or template_file.exists()
+            plan = prepare()
+            if found:
+                handle = backend.reattach(plan, on_done)
+                if handle is not None:
+                    return plan, handle, False
+            return plan, backend.start(plan, on_done), found
+
+        try:
+            plan, handle, again = await asyncio.to_thread(plan_and_start)
+        except WfexecError as exc:
+            return PodResult(phase=N.ERROR, message=str(exc))
+        if again:
+            node["message"] = f"{REATTACH_NOTE}; running it again"
             self.save(node)
-            try:
-                handle = await asyncio.to_thread(self.backend.start, plan, on_done)
-            except WfexecError as exc:
-                return PodResult(phase=N.ERROR, message=str(exc))
         self.running[node["id"]] = handle
         if daemon:
             ip = await asyncio.to_thread(self.backend.ip, handle)
@@ -731,7 +759,8 @@ class Controller:
         if result.ip:
             node["podIP"] = result.ip
         self.finish_node(node, phase, message)
-        if not self.options.get("keep_pod_dirs"):  # at once: under disk pressure every byte counts
+        if not self.options.get("keep_pod_dirs"):  # at once (every byte counts on a full disk), but
+            self.journal.wait()                      # only once the pod's end is stored
             shutil.rmtree(self.run_dir / "pods" / node["id"], ignore_errors=True)
         return node
 

@@ -182,14 +182,18 @@ class Store:
 
     # -- nodes ---------------------------------------------------------------------------
     def put_nodes(self, run: str, nodes: list[dict[str, Any]]) -> None:
-        if not nodes:
+        self.put_node_rows(run, [(n["id"], json.dumps(n)) for n in nodes])
+
+    def put_node_rows(self, run: str, rows: list[tuple[str, str]]) -> None:
+        """(node id, node JSON) pairs, in one transaction."""
+        if not rows:
             return
         with self._tx() as db:
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (run,)).fetchone()[0]
             db.executemany(
                 "INSERT INTO nodes (run, id, seq, data) VALUES (?,?,?,?)"
                 " ON CONFLICT(run, id) DO UPDATE SET data=excluded.data, seq=excluded.seq",
-                [(run, n["id"], seq + i + 1, json.dumps(n)) for i, n in enumerate(nodes)],
+                [(run, nid, seq + i + 1, data) for i, (nid, data) in enumerate(rows)],
             )
 
     def get_nodes(self, run: str) -> dict[str, dict[str, Any]]:
