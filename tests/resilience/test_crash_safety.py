@@ -20,10 +20,10 @@ from pathlib import Path
 from tests.resilience.helpers import (
     DATA,
     engine_pid,
-    processes_under,
     sigkill,
     wait_done,
     wait_no_fork_servers,
+    wait_no_processes,
     wfexec,
 )
 
@@ -93,4 +93,4 @@ def test_sigkilled_engine_runs_every_step_exactly_once(wfexec_home: Path, tmp_pa
     assert len(set(keys)) == STEPS
 
     # nothing is left running once the run has ended
-    assert processes_under(wfexec_home) == {}
+    wait_no_processes(wfexec_home)
