@@ -110,6 +110,18 @@ def test_private_tmp_between_parallel_pods(tmp_path: Path, backend: HostBackend)
     assert not Path("/tmp/who").exists() or Path("/tmp/who").read_text() not in ("a\n", "b\n")
 
 
+def test_private_dev_shm_and_working_devices(tmp_path: Path, backend: HostBackend) -> None:
+    """/dev is the host's (cheaper for bwrap than its own), but /dev/shm is per pod, as /tmp is."""
+    mark = f"wfexec-shm-{uuid.uuid4().hex}"
+    script = (f"echo {{me}} > /dev/shm/{mark}; sleep 0.3; cat /dev/shm/{mark}; ls /dev/shm | wc -l; "
+              "echo x > /dev/null && head -c 8 /dev/urandom | wc -c")
+    a, b = Done(), Done()
+    backend.start(pod(tmp_path, "a", sh(script.format(me="a"))), a)
+    backend.start(pod(tmp_path, "b", sh(script.format(me="b"))), b)
+    assert a.wait().result == "a\n1\n8" and b.wait().result == "b\n1\n8"
+    assert not Path("/dev/shm", mark).exists()
+
+
 def test_kill_with_grace_term_ignoring_child(tmp_path: Path, backend: HostBackend) -> None:
     mark = uuid.uuid4().hex
     d = Done()

@@ -101,7 +101,7 @@ class _Emissary:
         self.shared = False  # combined is a hard link to stdout: a stdout chunk is written once
         self.fast = _splice is not None  # splice the child's stdout into the file (no user-space copy)
         self.sendfile_ok = True  # fd 1 takes sendfile (not when it is opened O_APPEND, a tty, …)
-        self.buf = bytearray(READ_SIZE)  # the slow path reads into this (no 1 MiB allocation per read)
+        self.buf: bytearray | None = None  # for a big stream's slow path: no 1 MiB allocation per read
         self.written = {"stdout": 0, "combined": 0}
         self.cut = {"stdout": False, "combined": False}
         self.started = False
@@ -458,15 +458,21 @@ class _Emissary:
         return status
 
     def _read_and_tee(self, fd: int, is_stdout: bool) -> bool:
-        """The slow path: a chunk of the child's stdout or stderr read into our buffer and written
-        where it goes. False at EOF."""
+        """The slow path: a chunk of the child's stdout or stderr read and written where it goes.
+        False at EOF. A reused buffer only once a read fills READ_SIZE: zeroing 1 MiB in every
+        emissary cost more than all the small reads of a quiet step."""
+        data: bytes | memoryview
         try:
-            n = os.readv(fd, [self.buf])
+            if self.buf is None:
+                data = os.read(fd, READ_SIZE)
+                if len(data) == READ_SIZE:
+                    self.buf = bytearray(READ_SIZE)
+            else:
+                data = memoryview(self.buf)[:os.readv(fd, [self.buf])]
         except OSError:
-            n = 0
-        if not n:
+            data = b""
+        if not data:
             return False
-        data = memoryview(self.buf)[:n]
         if not is_stdout and len(self.err_head) < 7:
             self.err_head += data[:7]
         if self.spec.passthrough:
