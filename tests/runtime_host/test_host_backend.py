@@ -122,6 +122,26 @@ def test_private_dev_shm_and_working_devices(tmp_path: Path, backend: HostBacken
     assert not Path("/dev/shm", mark).exists()
 
 
+def test_an_emissary_killed_outright_ends_its_pod(tmp_path: Path, backend: HostBackend) -> None:
+    """The OOM killer or a kill -9 takes the emissary: no exit code, no word on the pipe. The pod
+    must still end (Failed, saying so, as Argo fails an OOM-killed pod) instead of waiting forever, and its command must not linger."""
+    mark = f"wfexec-oom-{uuid.uuid4().hex}"
+    done = Done()
+    backend.start(pod(tmp_path, "victim", sh("sleep 60", env={"MARK": mark})), done)
+    pid_file = tmp_path / "victim" / "ctr" / "main" / "pid"
+    end = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip() and marked_processes(mark)):
+        assert time.monotonic() < end, "the step did not start"
+        time.sleep(0.02)
+    os.kill(int(pid_file.read_text()), 9)
+    result = done.wait(10)
+    assert result.phase == "Failed" and "ended without an exit code" in result.message, result
+    end = time.monotonic() + 5
+    while marked_processes(mark) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert marked_processes(mark) == []
+
+
 def test_kill_with_grace_term_ignoring_child(tmp_path: Path, backend: HostBackend) -> None:
     mark = uuid.uuid4().hex
     d = Done()

@@ -1,7 +1,8 @@
 """The run store: SQLite under $WFEXEC_HOME, one row per run and one per node.
 
-Every node transition is committed when it happens (WAL, short transactions, retry on
-busy), so a killed engine loses no finished step and two wfexec processes can share it.
+Short transactions (WAL, retry on busy), so two wfexec processes can share it. The controller
+writes node transitions through `journal.NodeJournal`, in batches, and never lets a pod's files
+go before its end is committed: a killed engine loses no finished step.
 """
 
 from __future__ import annotations

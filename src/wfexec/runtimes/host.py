@@ -41,6 +41,7 @@ from wfexec.runtimes.host_timers import Timers
 
 log = logging.getLogger("wfexec.runtimes.host")
 REATTACH_POLL = 0.05
+LIVENESS_POLL = 1.0  # seconds between looks for emissaries that died without an exit code (OOM, kill -9)
 CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM  # seconds between looks at the exitcode files of re-attached pods
 _warned_no_bwrap = False
 _warn_lock = threading.Lock()
@@ -129,11 +130,15 @@ class HostBackend:
         handle = self._new_pod(pod, on_done)
         with self._lock:
             self._watched[handle.key] = handle
-            if self._poller is None:
-                self._poller = threading.Thread(target=self._poll_loop, name="wfexec-host-reattach", daemon=True)
-                self._poller.start()
+            self._ensure_poller()
         handle.resume()
         return handle
+
+    def _ensure_poller(self) -> None:
+        """Called with the lock held."""
+        if self._poller is None:
+            self._poller = threading.Thread(target=self._poll_loop, name="wfexec-host-poll", daemon=True)
+            self._poller.start()
 
     def close(self) -> None:
         """Stop what is still running (an engine that exits normally leaves nothing behind;
@@ -163,6 +168,7 @@ class HostBackend:
                 self._timers = Timers()
                 log_path = wfexec_home() / "logs" / f"forkserver-{os.getpid()}.log"
                 self._server = ForkServer(self._on_key, log_path, on_failed=self._on_failed)
+                self._ensure_poller()
 
     def _new_pod(self, pod: PodPlan, on_done: OnDone) -> HostPod:
         assert self._timers is not None
@@ -237,6 +243,10 @@ class HostBackend:
             handle.launch_failed(name, message)
 
     def _poll_loop(self) -> None:
+        """Re-attached pods are followed by their files (no completion pipe reaches them); every
+        pod is looked at now and then for an emissary that died without an exit code (the OOM
+        killer, a kill -9), which would otherwise leave its pod waiting forever."""
+        next_live = time.monotonic() + LIVENESS_POLL
         while True:
             time.sleep(REATTACH_POLL)
             with self._lock:
@@ -244,15 +254,31 @@ class HostBackend:
                 if self._closed and not watched:
                     self._poller = None
                     return
+                live: list[HostPod] = []
+                if time.monotonic() >= next_live:
+                    next_live = time.monotonic() + LIVENESS_POLL
+                    live = [h for k, h in self._pods.items() if k not in self._watched]
             for handle in watched:
-                argo = str(handle.pod.argo_dir)
-                for name in handle.running():
-                    if read_int(ctr_file(argo, name, "exitcode")) is not None:
-                        handle.container_done(name)
-                        continue
-                    pid = read_int(ctr_file(argo, name, "pid"))
-                    if pid is not None and not _alive(pid) and read_int(ctr_file(argo, name, "exitcode")) is None:
-                        handle.emissary_gone(name)
+                _look(handle, every_exit=True)
+            for handle in live:
+                _look(handle, every_exit=False)
+
+
+def _look(handle: HostPod, every_exit: bool) -> None:
+    """Report the pod's containers that ended: all of them (`every_exit`, a re-attached pod), or
+    only those whose emissary is gone (a live pod learns of the others through the pipe)."""
+    argo = str(handle.pod.argo_dir)
+    for name in handle.running():
+        if every_exit and read_int(ctr_file(argo, name, "exitcode")) is not None:
+            handle.container_done(name)
+            continue
+        pid = read_int(ctr_file(argo, name, "pid"))
+        if pid is None or _alive(pid):
+            continue
+        if read_int(ctr_file(argo, name, "exitcode")) is not None:
+            handle.container_done(name)  # it ended, and its word on the pipe was lost
+        else:
+            handle.emissary_gone(name, end_group=not every_exit)
 
 
 def _alive(pid: int) -> bool:

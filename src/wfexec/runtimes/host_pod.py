@@ -86,12 +86,21 @@ class HostPod:
             self._advance()
         self.report_if_finished()
 
-    def emissary_gone(self, name: str) -> None:
-        """The emissary died without an exitcode file (SIGKILLed itself): record it as failed."""
+    def emissary_gone(self, name: str, end_group: bool = False) -> None:
+        """The emissary died without an exitcode file (SIGKILLed itself): record it as failed. With
+        `end_group` (an emissary this engine saw start, so its `childpgid` is fresh, not one from
+        before a reboot that another group may now have), end its command's process group too, as
+        a container's processes end with its first one."""
         with self._lock:
             if name in self.codes or self.finished:
                 return
             self.codes[name] = None
+            pgid = read_int(ctr_file(str(self.pod.argo_dir), name, "childpgid")) if end_group else None
+            if pgid is not None and pgid > 1:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             self._advance()
         self.report_if_finished()
 
