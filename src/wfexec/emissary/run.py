@@ -100,7 +100,6 @@ class _Emissary:
         self.out_fd = self.comb_fd = -1  # out_fd is read-write: the kernel copies ranges out of it
         self.shared = False  # combined is a hard link to stdout: a stdout chunk is written once
         self.fast = _splice is not None  # splice the child's stdout into the file (no user-space copy)
-        self.sendfile_ok = True  # fd 1 takes sendfile (not when it is opened O_APPEND, a tty, …)
         self.buf: bytearray | None = None  # for a big stream's slow path: no 1 MiB allocation per read
         self.written = {"stdout": 0, "combined": 0}
         self.cut = {"stdout": False, "combined": False}
@@ -170,7 +169,7 @@ class _Emissary:
     def _open_logs(self) -> None:
         """stdout, and combined as a hard link to it: until the child writes to stderr (or we say
         something), combined is stdout byte for byte, so each chunk is written once, not twice.
-        Neither is O_APPEND (splice and copy_file_range refuse that); we are the only writer, and
+        Neither is O_APPEND (splice refuses that); we are the only writer, and
         a file left by an earlier try is appended to."""
         s = self.spec
         stdout = ctr_file(s.argo_dir, s.name, "stdout")
@@ -524,31 +523,12 @@ class _Emissary:
         return True
 
     def _send_stdout(self, off: int, n: int) -> None:
-        """Passthrough of a spliced chunk: the stdout file's range to fd 1, by sendfile when fd 1
-        takes it, else by pread and write."""
-        end = off + n
-        while off < end:
-            try:
-                if self.sendfile_ok:
-                    sent = os.sendfile(1, self.out_fd, off, end - off)
-                    if sent == 0:
-                        return
-                    off += sent
-                    continue
-                data = os.pread(self.out_fd, min(end - off, READ_SIZE), off)
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                if exc.errno in (errno.EPIPE, errno.EBADF):
-                    return  # as _write_all: nobody reads our stdout any more
-                if self.sendfile_ok and exc.errno in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                    self.sendfile_ok = False  # fd 1 opened O_APPEND, a tty, …
-                    continue
-                raise
-            if not data:
-                return
-            _write_all(1, data)
-            off += len(data)
+        """Passthrough of a spliced chunk: the stdout file's range to fd 1."""
+        try:
+            _copy_range(self.out_fd, 1, off, n)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.EBADF):
+                raise  # else, as _write_all: nobody reads our stdout any more
 
     def _room(self, sink: str) -> bool:
         """A whole READ_SIZE chunk can go to `sink` without passing max_output_bytes (or it is cut)."""
@@ -731,14 +711,16 @@ _splice = getattr(os, "splice", None)  # Python >= 3.10
 
 
 def _copy_range(src: int, dst: int, off: int, n: int) -> None:
-    """Bytes [off, off+n) of file `src` to `dst` at its position: copy_file_range (in the kernel),
-    else pread and write (dst opened O_APPEND, an old kernel, another file system, …)."""
+    """Bytes [off, off+n) of file `src` to `dst` (a file or a pipe) at its position: sendfile (in
+    the kernel), else pread and write (dst opened O_APPEND, a tty, an old kernel, …)."""
     end = off + n
     while off < end:
         try:
-            done = os.copy_file_range(src, dst, end - off, off)
+            done = os.sendfile(dst, src, off, end - off)
+        except InterruptedError:
+            continue
         except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EOPNOTSUPP, errno.EBADF):
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
             break
         if done == 0:

@@ -269,8 +269,8 @@ class Controller:
     # nodes
     # ------------------------------------------------------------------------------------
     def save(self, node: Node) -> None:
-        """Record a node transition: committed in the journal's next batch, and before any effect
-        outside the store that follows it (`journal.committed()`)."""
+        """Record a node transition: committed in the journal's next batch (a pod's directory goes
+        only after the commit that holds its end, see `collect`)."""
         self.nodes[node["id"]] = node
         with self._dirty_lock:
             self._dirty.discard(node["id"])
@@ -569,8 +569,6 @@ class Controller:
         resolved = substitute_obj(body, scope, where=where, strict=True)
         if self.shutdown and not self.shutdown_exempt:
             return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
-        if self.options.get("runtime", "host") == "host" and not self.options.get("quiet_image_note"):
-            pass
         deadline = None
         for key in ("activeDeadlineSeconds", "timeout"):
             if resolved.get(key) not in (None, ""):

@@ -26,7 +26,6 @@ import os
 import shutil
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from wfexec.emissary.layout import ctr_file, read_int
@@ -35,14 +34,14 @@ from wfexec.home import wfexec_home
 from wfexec.migrate.command_rule import command_from_image
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host_forkserver import ForkServer
-from wfexec.runtimes.host_pod import HostPod
+from wfexec.runtimes.host_pod import HostPod, process_alive
 from wfexec.runtimes.host_sandbox import Sandbox, bwrap_sandbox, unsandboxed
 from wfexec.runtimes.host_timers import Timers
 
 log = logging.getLogger("wfexec.runtimes.host")
-REATTACH_POLL = 0.05
+REATTACH_POLL = 0.05  # seconds between looks at the exitcode files of re-attached pods
 LIVENESS_POLL = 1.0  # seconds between looks for emissaries that died without an exit code (OOM, kill -9)
-CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM  # seconds between looks at the exitcode files of re-attached pods
+CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM
 _warned_no_bwrap = False
 _warn_lock = threading.Lock()
 
@@ -273,16 +272,12 @@ def _look(handle: HostPod, every_exit: bool) -> None:
             handle.container_done(name)
             continue
         pid = read_int(ctr_file(argo, name, "pid"))
-        if pid is None or _alive(pid):
+        if pid is None or process_alive(pid):
             continue
         if read_int(ctr_file(argo, name, "exitcode")) is not None:
             handle.container_done(name)  # it ended, and its word on the pipe was lost
         else:
             handle.emissary_gone(name, end_group=not every_exit)
-
-
-def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
 
 
 def _indexed_command(config: Any, image: str) -> tuple[list[str] | None, list[str] | None] | None:

@@ -52,10 +52,8 @@ def _python() -> str:
     chosen = os.environ.get(PYTHON_ENV)
     if chosen:
         return chosen
-    for cand in ("/usr/bin/python3",):
-        if os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return cand
-    return sys.executable
+    system = "/usr/bin/python3"
+    return system if os.access(system, os.X_OK) else sys.executable
 
 
 def describe_status(code: int | None) -> str:

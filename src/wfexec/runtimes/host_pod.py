@@ -242,7 +242,7 @@ class HostPod:
         for name in self.launched:
             pid = read_int(ctr_file(str(self.pod.argo_dir), name, "pid"))
             if pid and not _wait_exit(pid, end):
-                while time.monotonic() < end and _alive(pid):
+                while time.monotonic() < end and process_alive(pid):
                     time.sleep(0.0005)
 
     def result(self) -> PodResult:
@@ -332,7 +332,8 @@ def _wait_exit(pid: int, end: float) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Running, not a zombie its parent has yet to reap."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
