@@ -127,4 +127,15 @@ def wait_no_processes(home: Path, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while processes_under(home) and time.monotonic() < end:
         time.sleep(0.05)
-    assert processes_under(home) == {}
+    left = {pid: (cmd, _state(pid)) for pid, cmd in processes_under(home).items()}
+    assert not left, f"left running {timeout}s after the run ended: {left}"
+
+
+def _state(pid: int) -> str:
+    """A process's state and parent, for a message."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return f"state {fields[0].decode()}, parent {int(fields[1])}"
+    except (OSError, IndexError):
+        return "gone"

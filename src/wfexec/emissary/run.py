@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SIGNAL_FILE_POLL = 0.2  # seconds between looks at ctr/<name>/signal
 SANDBOX_RETRIES = 6  # bwrap set-up failures retried, 10 ms doubling (~0.6 s in all)
+_POLLIN = select.POLLIN
 DRAIN_AFTER_EXIT = 1.0  # seconds to read what is left in the pipes once the child is gone
 NOT_FORWARDED = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG}
 _RESET_IN_CHILD = [s for s in (signal.SIGPIPE, getattr(signal, "SIGXFSZ", None)) if s is not None]
@@ -104,7 +105,11 @@ class _Emissary:
         self.written = {"stdout": 0, "combined": 0}
         self.cut = {"stdout": False, "combined": False}
         self.started = False
-        self.err_head = b""  # the first bytes of the child's stderr: tells bwrap's own failures apart
+        # sandboxed: a pipe holding one byte that bwrap reads (--block-fd) once its set-up is done;
+        # while the byte is there, whatever comes on stderr is bwrap's and is held back
+        self.setup_fd = -1
+        self.setup_err = b""
+        self.setup_failed = False  # the last try ended with bwrap's set-up unfinished
         self.no_space: str | None = None  # the log could not be written (disk full): the step errs
         self.stop_seen = False  # a terminating signal came (from the engine, or forwarded by Docker)
 
@@ -138,21 +143,9 @@ class _Emissary:
                 os.makedirs(d, exist_ok=True)
         except OSError as exc:
             return self._fail(f"failed to create {exc.filename}: {exc.strerror}")
-        code = self._run_child()
+        code = self._run_once()
         if self.no_space is not None:
             return self._fail(f"failed to save the container's output: {self.no_space}")
-        delay = 0.01
-        for _ in range(SANDBOX_RETRIES):
-            # bwrap failed before the command started: typically Docker mounting or unmounting a
-            # container's overlay while bwrap bound the host root (a transient "remount" error)
-            if s.sandbox is None or code != 1 or not self.err_head.startswith(b"bwrap: "):
-                break
-            stop = next((sig for sig in self.pending if sig in TERMINATING), None)
-            if stop is not None:
-                return 128 + stop
-            self._sleep(delay)
-            delay *= 2
-            code = self._run_child()
         retries, pause = _container_set_retries(template)
         while code != 0 and retries > 0 and self.started and not self.stop_seen and self.no_space is None:
             # containerSet.retryStrategy: the container runs again inside the same pod
@@ -160,7 +153,7 @@ class _Emissary:
             self._say(f"exit code {code}; retrying ({retries} retries left)")
             if pause:
                 self._sleep(pause)
-            code = self._run_child()
+            code = self._run_once()
         if s.save_outputs and self.started:  # as Argo: whatever the exit code, once the child ran
             self._wait_for_siblings(_siblings(template, s.name))
             save_outputs(template, s.argo_dir, s.path_map, self._say)
@@ -326,34 +319,87 @@ class _Emissary:
         return False
 
     # -- the child ---------------------------------------------------------------------------
+    def _run_once(self) -> int:
+        """Run the child once. A bwrap that failed before the command started is tried again:
+        typically Docker mounting or unmounting a container's overlay while bwrap bound the host
+        root (a transient "remount" error). Its message is dropped then, as the command never ran;
+        when every try failed, bwrap's last word goes to the log."""
+        code = self._run_child()
+        delay = 0.01
+        for _ in range(SANDBOX_RETRIES):
+            if not self.setup_failed or self.stop_seen:
+                break
+            stop = next((sig for sig in self.pending if sig in TERMINATING), None)
+            if stop is not None:
+                code = 128 + stop
+                break
+            os.close(self.setup_fd)
+            self.setup_fd, self.setup_err = -1, b""
+            self._sleep(delay)
+            delay *= 2
+            code = self._run_child()
+        self._end_setup()
+        return code
+
     def _run_child(self) -> int:
         s = self.spec
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         _widen_pipe(out_r)  # big reads: fewer wake-ups per MB of output
         info_r = info_w = -1
-        self.err_head = b""
+        self.setup_failed = False
         argv = s.argv
         pass_fds: tuple[int, ...] = ()
         if s.sandbox is not None:
+            self.pgid = None  # a failed try's group is gone: signals wait for this one's
             info_r, info_w = os.pipe2(os.O_CLOEXEC)
-            argv = [*s.sandbox, "--info-fd", str(info_w), *s.argv]
-            pass_fds = (info_w,)
+            self.setup_fd, block_w = os.pipe2(os.O_CLOEXEC)
+            os.write(block_w, b"\0")
+            os.close(block_w)
+            argv = [*s.sandbox, "--info-fd", str(info_w), "--block-fd", str(self.setup_fd), *s.argv]
+            pass_fds = (info_w, self.setup_fd)
         try:
             pid = self._spawn(argv, out_w, err_w, pass_fds)
         except OSError as exc:
             for fd in (out_r, out_w, err_r, err_w, info_r, info_w):
                 if fd >= 0:
                     os.close(fd)
+            self._end_setup()
             return self._fail(f"failed to start command: {exc}")
-        self.started = True
         for fd in (out_w, err_w, info_w):
             if fd >= 0:
                 os.close(fd)
         if s.sandbox is None:
             self._set_pgid(pid)
+        else:
+            os.set_inheritable(self.setup_fd, False)
         code = os.waitstatus_to_exitcode(self._pump(pid, out_r, err_r, info_r))
+        self.setup_failed = self._in_setup()
+        self.started = self.started or not self.setup_failed
         return 128 - code if code < 0 else code
+
+    def _in_setup(self) -> bool:
+        """bwrap has not yet read its --block-fd byte: the sandbox is not set up, the command has
+        not run. Once it has, the held-back stderr (bwrap's, if any) goes to the log."""
+        if self.setup_fd < 0:
+            return False
+        poller = select.poll()
+        poller.register(self.setup_fd, _POLLIN)
+        if any(ev & _POLLIN for _fd, ev in poller.poll(0)):
+            return True
+        self._end_setup()
+        return False
+
+    def _end_setup(self) -> None:
+        """Close the set-up gate and log what bwrap said while behind it."""
+        if self.setup_fd >= 0:
+            os.close(self.setup_fd)
+            self.setup_fd = -1
+        held, self.setup_err = self.setup_err, b""
+        if held:
+            if self.spec.passthrough:
+                _write_all(2, held)
+            self._tee_stderr(held)
 
     def _spawn(self, argv: list[str], out_w: int, err_w: int, pass_fds: tuple[int, ...]) -> int:
         """Start the child in a new process group. Sandboxed (bwrap, an absolute path, cwd set by
@@ -472,8 +518,9 @@ class _Emissary:
             data = b""
         if not data:
             return False
-        if not is_stdout and len(self.err_head) < 7:
-            self.err_head += data[:7]
+        if not is_stdout and self.setup_fd >= 0 and self._in_setup():
+            self.setup_err += data  # read before the look: written before bwrap's set-up ended
+            return True
         if self.spec.passthrough:
             _write_all(1 if is_stdout else 2, data)
         if not is_stdout:
