@@ -31,13 +31,32 @@ def _start(home: Path, logdir: Path) -> tuple[str, dict]:  # type: ignore[type-a
         end = time.monotonic() + 30
         while time.monotonic() < end:
             pods = [n for n in store.get_nodes(name).values() if n["type"] == "Pod"]
-            if pods and pods[0].get("attached") and (home / "runs" / name / "pods" / pods[0]["id"] / "ctr" / "main" /
-                                                     "pid").exists():
+            if pods and pods[0].get("attached") and (logdir / "started.txt").exists():  # the command runs
                 return name, pods[0]
             time.sleep(0.02)
     finally:
         store.close()
     raise AssertionError("the step did not start")
+
+
+def crash(home: Path) -> None:
+    """Everything under `home` ends at once, as in a machine crash: first stopped, until no new
+    process appears (a process being started while others are killed one by one could outlive
+    them), then killed. The step's command goes with its sandbox (bwrap's --die-with-parent)."""
+    stopped: set[int] = set()
+    while new := set(processes_under(home)) - stopped:
+        for pid in new:
+            _signal(pid, signal.SIGSTOP)
+        stopped |= new
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def test_a_running_step_is_reattached_not_run_again(wfexec_home: Path, tmp_path: Path) -> None:
@@ -66,11 +85,7 @@ def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path,
     logdir.mkdir()
     name, pod = _start(wfexec_home, logdir)
     sigkill(engine_pid(wfexec_home, name))
-    for pid in processes_under(wfexec_home):  # the pod dies with the machine, say: nothing of it is left
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    crash(wfexec_home)  # the pod dies with the machine, say: nothing of it is left
     shutil.rmtree(wfexec_home / "runs" / name / "pods" / pod["id"])
     wfexec("get", name, home=wfexec_home, check=True)  # heal
     said = False
@@ -84,4 +99,5 @@ def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path,
     wf = wait_done(wfexec_home, name)
     assert wf["status"]["phase"] == "Succeeded"
     assert (logdir / "log.txt").read_text() == "ran\n"  # the first run was killed before it wrote
+    assert (logdir / "started.txt").read_text() == "started\n" * 2
     wait_no_processes(wfexec_home)
