@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 SIGNAL_FILE_POLL = 0.2  # seconds between looks at ctr/<name>/signal
 SANDBOX_RETRIES = 6  # bwrap set-up failures retried, 10 ms doubling (~0.6 s in all)
-_POLLIN = select.POLLIN
 DRAIN_AFTER_EXIT = 1.0  # seconds to read what is left in the pipes once the child is gone
 NOT_FORWARDED = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG}
 _RESET_IN_CHILD = [s for s in (signal.SIGPIPE, getattr(signal, "SIGXFSZ", None)) if s is not None]
@@ -107,10 +106,10 @@ class _Emissary:
         self.started = False
         self.fd1_widened = False  # our stdout, when a pipe, gets READ_SIZE room once a big chunk comes
         # sandboxed: a pipe holding one byte that bwrap reads (--block-fd) once its set-up is done;
-        # while the byte is there, whatever comes on stderr is bwrap's and is held back
+        # while the byte is there, whatever comes on stderr is bwrap's and is held back. Still
+        # open after a try: that try ended with bwrap's set-up unfinished
         self.setup_fd = -1
         self.setup_err = b""
-        self.setup_failed = False  # the last try ended with bwrap's set-up unfinished
         self.no_space: str | None = None  # the log could not be written (disk full): the step errs
         self.stop_seen = False  # a terminating signal came (from the engine, or forwarded by Docker)
 
@@ -328,7 +327,7 @@ class _Emissary:
         code = self._run_child()
         delay = 0.01
         for _ in range(SANDBOX_RETRIES):
-            if not self.setup_failed or self.stop_seen:
+            if self.setup_fd < 0 or self.stop_seen:
                 break
             stop = next((sig for sig in self.pending if sig in TERMINATING), None)
             if stop is not None:
@@ -348,7 +347,6 @@ class _Emissary:
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         _widen_pipe(out_r)  # big reads: fewer wake-ups per MB of output
         info_r = info_w = -1
-        self.setup_failed = False
         argv = s.argv
         pass_fds: tuple[int, ...] = ()
         if s.sandbox is not None:
@@ -375,8 +373,7 @@ class _Emissary:
         else:
             os.set_inheritable(self.setup_fd, False)
         code = os.waitstatus_to_exitcode(self._pump(pid, out_r, err_r, info_r))
-        self.setup_failed = self._in_setup()
-        self.started = self.started or not self.setup_failed
+        self.started = not self._in_setup() or self.started
         return 128 - code if code < 0 else code
 
     def _in_setup(self) -> bool:
@@ -385,8 +382,8 @@ class _Emissary:
         if self.setup_fd < 0:
             return False
         poller = select.poll()
-        poller.register(self.setup_fd, _POLLIN)
-        if any(ev & _POLLIN for _fd, ev in poller.poll(0)):
+        poller.register(self.setup_fd, select.POLLIN)
+        if any(ev & select.POLLIN for _fd, ev in poller.poll(0)):
             return True
         self._end_setup()
         return False
@@ -398,9 +395,7 @@ class _Emissary:
             self.setup_fd = -1
         held, self.setup_err = self.setup_err, b""
         if held:
-            if self.spec.passthrough:
-                _write_all(2, held)
-            self._tee_stderr(held)
+            self._stderr_chunk(held)
 
     def _spawn(self, argv: list[str], out_w: int, err_w: int, pass_fds: tuple[int, ...]) -> int:
         """Start the child in a new process group. Sandboxed (bwrap, an absolute path, cwd set by
@@ -522,11 +517,11 @@ class _Emissary:
         if not is_stdout and self.setup_fd >= 0 and self._in_setup():
             self.setup_err += data  # read before the look: written before bwrap's set-up ended
             return True
-        if self.spec.passthrough:
-            _write_all(1 if is_stdout else 2, data)
         if not is_stdout:
-            self._tee_stderr(data)
+            self._stderr_chunk(data)
             return True
+        if self.spec.passthrough:
+            _write_all(1, data)
         self._tee("stdout", data)
         if not self.shared:  # shared: that write was combined's too
             self._tee("combined", data)
@@ -588,8 +583,11 @@ class _Emissary:
         limit = self.spec.max_output_bytes
         return self.cut[sink] or limit is None or self.written[sink] + READ_SIZE <= limit
 
-    def _tee_stderr(self, data: bytes | memoryview) -> None:
-        """A chunk of the child's stderr: combined only, so combined stops being stdout's twin."""
+    def _stderr_chunk(self, data: bytes | memoryview) -> None:
+        """A chunk of the child's stderr: passed on, and to combined only (which so stops being
+        stdout's twin)."""
+        if self.spec.passthrough:
+            _write_all(2, data)
         if self.cut["combined"]:
             return
         if self.shared:
