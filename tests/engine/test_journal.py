@@ -77,7 +77,7 @@ def test_a_failed_write_is_raised_to_the_next_caller(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     journal.put({"id": "b"})
-    with pytest.raises(StoreError, match=r"runs\.db: writing node status failed: no such table: nodes"):
+    with pytest.raises(StoreError, match=r"writing node status failed: run store .*runs\.db: no such table: nodes"):
         journal.wait()
     with pytest.raises(StoreError):
         journal.put({"id": "c"})

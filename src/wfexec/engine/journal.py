@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from wfexec.engine.store import Store
-from wfexec.errors import StoreError, WfexecError
+from wfexec.errors import StoreError
 
 GATHER_SECONDS = 0.02  # how long a batch may wait for more transitions when nobody waits on it
 
@@ -88,8 +88,8 @@ class NodeJournal:
                 self.store.put_node_rows(self.run, list(batch.items()))
             except Exception as exc:  # noqa: BLE001 - raised to whoever puts or waits next
                 with self._cond:
-                    self._error = exc if isinstance(exc, WfexecError) else StoreError(
-                        f"run store {self.store.path}: writing node status failed: {exc}")
+                    self._error = StoreError(f"writing node status failed: {exc}" if isinstance(exc, StoreError)
+                                             else f"run store {self.store.path}: writing node status failed: {exc}")
                     self._cond.notify_all()
                 return
             with self._cond:

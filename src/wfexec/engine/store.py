@@ -1,6 +1,8 @@
 """The run store: SQLite under $WFEXEC_HOME, one row per run and one per node.
 
-Short transactions (WAL, retry on busy), so two wfexec processes can share it. The controller
+Short transactions (WAL, retry on busy), so two wfexec processes can share it. A new store is
+built whole under a temporary name and linked into place, so no process ever switches a shared
+file into WAL (SQLite may refuse that switch at once, without waiting, while another opens it). The controller
 writes node transitions through `journal.NodeJournal`, in batches, and never lets a pod's files
 go before its end is committed: a killed engine loses no finished step.
 """
@@ -13,7 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,18 +74,56 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path else wfexec_home() / "runs.db"
         self._local = threading.local()
-        self._conn().executescript(SCHEMA)
+        if not self.path.exists():
+            self._create()
+        try:
+            self._conn().executescript(SCHEMA)  # a store from before a table was added
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _create(self) -> None:
+        """Build the schema in WAL mode in a private file, then link it in unless another won."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.new")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+            finally:
+                conn.close()  # the last connection folds the WAL back in and removes it
+            os.link(tmp, self.path)
+        except FileExistsError:
+            pass  # another process created it first: theirs is as good
+        except (OSError, sqlite3.Error) as exc:
+            raise self._error(exc) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _error(self, exc: BaseException) -> StoreError:
+        return StoreError(f"run store {self.path}: {exc}")
 
     # -- connection handling -------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout=30000")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")  # a store made before stores were linked in
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
             self._local.conn = conn
         return conn
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -94,17 +134,20 @@ class Store:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise StoreError(f"run store {self.path}: {exc}") from None
+                    raise self._error(exc) from None
                 time.sleep(min(0.01 * (attempt + 1), 0.2))
         else:
             raise StoreError(f"run store {self.path} stayed locked; another wfexec holds it")
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):  # SQLite rolls back itself when it cannot
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # a full disk, a damaged file: said, not a traceback
+                raise self._error(exc) from None
+            raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -148,25 +191,25 @@ class Store:
             return True
 
     def get_run(self, name: str) -> RunRecord:
-        row = self._conn().execute(
+        rows = self._read(
             "SELECT name, uid, namespace, phase, message, created_at, started_at, finished_at, manifest,"
-            " options, status, engine_pid, control FROM runs WHERE name=?", (name,)
-        ).fetchone()
-        if row is None:
-            matches = [r[0] for r in self._conn().execute(
+            " options, status, engine_pid, control FROM runs WHERE name=?", (name,))
+        if not rows:
+            matches = [r[0] for r in self._read(
                 "SELECT name FROM runs WHERE name LIKE ? ORDER BY created_at DESC", (f"{name}%",))]
             if len(matches) == 1:
                 return self.get_run(matches[0])
             if name == "@latest":
-                latest = self._conn().execute("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+                latest = self._read("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1")
                 if latest:
-                    return self.get_run(latest[0])
+                    return self.get_run(latest[0][0])
             raise StoreError(f"no run named {name!r}" + (f" (did you mean {', '.join(matches[:5])}?)" if matches else ""))
+        row = rows[0]
         return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], json.loads(row[8]),
                          json.loads(row[9]), json.loads(row[10]), row[11], row[12])
 
     def list_runs(self) -> list[RunRecord]:
-        names = [r[0] for r in self._conn().execute("SELECT name FROM runs ORDER BY created_at DESC")]
+        names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC")]
         return [self.get_run(n) for n in names]
 
     def delete_run(self, name: str) -> None:
@@ -178,8 +221,8 @@ class Store:
         self.update_run(name, control=control)
 
     def get_control(self, name: str) -> str | None:
-        row = self._conn().execute("SELECT control FROM runs WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
+        rows = self._read("SELECT control FROM runs WHERE name=?", (name,))
+        return rows[0][0] if rows else None
 
     # -- nodes ---------------------------------------------------------------------------
     def put_nodes(self, run: str, nodes: list[dict[str, Any]]) -> None:
@@ -198,7 +241,7 @@ class Store:
             )
 
     def get_nodes(self, run: str) -> dict[str, dict[str, Any]]:
-        rows = self._conn().execute("SELECT id, data FROM nodes WHERE run=? ORDER BY rowid", (run,))
+        rows = self._read("SELECT id, data FROM nodes WHERE run=? ORDER BY rowid", (run,))
         return {r[0]: json.loads(r[1]) for r in rows}
 
     def delete_nodes(self, run: str, ids: list[str]) -> None:
