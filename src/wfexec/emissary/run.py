@@ -409,10 +409,13 @@ class _Emissary:
                 os.set_inheritable(fd, True)
             env = s.env if s.env is not None else os.environ
             spawn = os.posix_spawn if sandboxed or "/" in argv[0] else os.posix_spawnp
+            # bwrap stays in our group (the command gets its own: --new-session), so that a clone
+            # stranded in its set-up, when we are killed outright, is in a group the engine knows
+            group = {} if sandboxed else {"setpgroup": 0}
             return spawn(argv[0], argv, env, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)],
-                setpgroup=0, setsigdef=_RESET_IN_CHILD)
+                setsigdef=_RESET_IN_CHILD, **group)
         import subprocess
 
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, env=s.env,

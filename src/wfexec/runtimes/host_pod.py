@@ -22,10 +22,12 @@ from typing import Any
 from wfexec.emissary.layout import artifact_copy, ctr_file, parameter_copy, read_int
 from wfexec.errors import WfexecError
 from wfexec.pod import ContainerPlan, OnDone, PodPlan, PodResult
+from wfexec.runtimes.host_strays import sandbox_processes
 
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of outputs.result
 ESCALATE_EVERY = 0.5  # seconds between SIGKILL retries once the grace is over
+STRAY_ROUNDS = 5  # looks for a dead emissary's sandbox processes (one may fork as we kill)
 
 
 class HostPod:
@@ -88,19 +90,24 @@ class HostPod:
 
     def emissary_gone(self, name: str, end_group: bool = False) -> None:
         """The emissary died without an exitcode file (SIGKILLed itself): record it as failed. With
-        `end_group` (an emissary this engine saw start, so its `childpgid` is fresh, not one from
-        before a reboot that another group may now have), end its command's process group too, as
-        a container's processes end with its first one."""
+        `end_group` (an emissary this engine saw start, so its `pid` and `childpgid` are fresh, not
+        from before a reboot that another group may now have), end its command's process group
+        too, as a container's processes end with its first one; and the emissary's own group,
+        where bwrap's clone waits forever when its outer process died before letting it go on."""
         with self._lock:
             if name in self.codes or self.finished:
                 return
             self.codes[name] = None
-            pgid = read_int(ctr_file(str(self.pod.argo_dir), name, "childpgid")) if end_group else None
-            if pgid is not None and pgid > 1:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            if end_group:
+                argo = str(self.pod.argo_dir)
+                _end_groups([read_int(ctr_file(argo, name, "childpgid")), read_int(ctr_file(argo, name, "pid"))])
+                for _ in range(STRAY_ROUNDS):  # a command started as its emissary died: no childpgid
+                    strays = sandbox_processes(self.pod.argo_dir, name)
+                    if not strays:
+                        break
+                    _end_groups([_pgid(pid) for pid in strays])
+                    for pid in strays:
+                        _kill(pid)
             self._advance()
         self.report_if_finished()
 
@@ -359,3 +366,27 @@ def _last_emissary_line(path: str) -> str | None:
         return None
     lines = [ln[len("emissary: "):] for ln in tail.splitlines() if ln.startswith("emissary: ")]
     return lines[-1] if lines else None
+
+
+def _end_groups(pgids: list[int | None]) -> None:
+    """SIGKILL these process groups, never ours nor init's."""
+    for pgid in pgids:
+        if pgid is not None and pgid > 1 and pgid != os.getpgrp():
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
