@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from wfexec.engine import nodes as N
@@ -607,12 +608,13 @@ class Controller:
             if self.shutdown and not self.shutdown_exempt:
                 return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
             node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
-            result = await self._run_plan(node, prepare, daemon=bool(resolved.get("daemon")))
+            result = await self._run_plan(node, argo_dir, prepare, daemon=bool(resolved.get("daemon")))
         if result is None:  # daemoned: keeps running until its scope ends
             return node
         return await asyncio.to_thread(self.collect, node, resolved, result)
 
-    async def _run_plan(self, node: Node, prepare: Callable[[], PodPlan], daemon: bool) -> PodResult | None:
+    async def _run_plan(self, node: Node, argo_dir: Path, prepare: Callable[[], PodPlan],
+                        daemon: bool) -> PodResult | None:
         assert self.loop is not None and self.backend is not None
         backend = self.backend
         fut: asyncio.Future[PodResult] = self.loop.create_future()
@@ -625,7 +627,7 @@ class Controller:
                 pass
 
         earlier = bool(node.get("attached"))
-        template_file = self.run_dir / "pods" / node["id"] / "template"
+        template_file = argo_dir / "template"
         node["attached"] = True  # a restarted engine looks for this pod, never starts a second one
         self.save(node)
 

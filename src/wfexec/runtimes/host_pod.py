@@ -207,10 +207,7 @@ class HostPod:
                 continue
             pgid = read_int(ctr_file(str(self.pod.argo_dir), name, "childpgid"))
             if pgid is not None and pgid > 1:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                _end_groups([pgid])
             else:
                 self._signal_emissary(name, signal.SIGTERM)
         self._later(ESCALATE_EVERY, lambda: self._escalate(live))
