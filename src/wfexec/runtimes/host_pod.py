@@ -89,11 +89,13 @@ class HostPod:
         self.report_if_finished()
 
     def emissary_gone(self, name: str, end_group: bool = False) -> None:
-        """The emissary died without an exitcode file (SIGKILLed itself): record it as failed. With
-        `end_group` (an emissary this engine saw start, so its `pid` and `childpgid` are fresh, not
-        from before a reboot that another group may now have), end its command's process group
-        too, as a container's processes end with its first one; and the emissary's own group,
-        where bwrap's clone waits forever when its outer process died before letting it go on."""
+        """The emissary died without an exitcode file (SIGKILLed itself): record it as failed, and
+        end what is left of the container, as a container's processes end with its first one.
+        With `end_group` (an emissary this engine saw start, so its `pid` and `childpgid` are
+        fresh, not from before a reboot that another group may now have), that starts with the
+        command's process group, and the emissary's own group, where bwrap's clone waits forever
+        when its outer process died before letting it go on. Then, whatever the case, the
+        processes still in the sandbox's mount namespace: it names the pod exactly."""
         with self._lock:
             if name in self.codes or self.finished:
                 return
@@ -101,13 +103,13 @@ class HostPod:
             if end_group:
                 argo = str(self.pod.argo_dir)
                 _end_groups([read_int(ctr_file(argo, name, "childpgid")), read_int(ctr_file(argo, name, "pid"))])
-                for _ in range(STRAY_ROUNDS):  # a command started as its emissary died: no childpgid
-                    strays = sandbox_processes(self.pod.argo_dir, name)
-                    if not strays:
-                        break
-                    _end_groups([_pgid(pid) for pid in strays])
-                    for pid in strays:
-                        _kill(pid)
+            for _ in range(STRAY_ROUNDS):  # e.g. a command started as its emissary died: no childpgid
+                strays = sandbox_processes(self.pod.argo_dir, name)
+                if not strays:
+                    break
+                _end_groups([_pgid(pid) for pid in strays])
+                for pid in strays:
+                    _kill(pid)
             self._advance()
         self.report_if_finished()
 

@@ -1,4 +1,5 @@
-"""An emissary killed outright (OOM, kill -9) while bwrap sets up leaves nothing behind.
+"""An emissary killed outright (OOM, kill -9) leaves nothing behind: not while bwrap sets up, and
+not while no engine watches (found on re-attach, by the sandbox's mount namespace).
 
 Two gaps in bwrap 0.8's start, each played by a stand-in for bwrap, since a real kill lands in
 them only now and then (in a loop of 300 pods whose emissaries were killed 0-9 ms after they
@@ -9,13 +10,18 @@ wrote their pid, ~35 commands outlived them before the fix, none after):
   waits forever, in the outer's process group: the command's own group does not exist yet.
 - The sandbox process sets its own parent-death signal only after every mount. If the outer dies
   during the mounts, the command starts anyway, in a session of its own, and an emissary killed
-  before it read bwrap's --info-fd never wrote that session's group to `childpgid`."""
+  before it read bwrap's --info-fd never wrote that session's group to `childpgid`.
+
+Then a sibling container's processes are told apart, and a re-attaching engine, which trusts no
+pid file, still ends what a killed emissary left running."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +37,16 @@ def _wait_for(check: Callable[[], object], what: str, timeout: float = 10) -> No
     while not check():
         assert time.monotonic() < end, what
         time.sleep(0.02)
+
+
+def _names(pids: list[int]) -> list[str]:
+    names = []
+    for pid in pids:
+        try:
+            names.append(Path(f"/proc/{pid}/comm").read_text().strip())
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def _kill_emissary_and_expect_nothing_left(pid_file: Path, done: Done, mark: str) -> None:
@@ -109,3 +125,49 @@ def test_a_sandboxs_processes_are_told_apart_from_a_sibling_containers(tmp_path:
     finally:
         backend.kill(handle, 0)
         done.wait(10)
+
+
+ENGINE = """
+import sys, time
+from pathlib import Path
+from wfexec.pod import ContainerPlan, PodPlan
+from wfexec.runtimes.host import HostBackend
+b = HostBackend(None)
+b.check()
+b.start(PodPlan(run_id="r", node_id="p", pod_name="p", argo_dir=Path(sys.argv[1]), template={"name": "p"},
+                containers=[ContainerPlan(name="main", command=["sh", "-c", "sleep 300 & sleep 300"],
+                                          env={"MARK": sys.argv[2]})]), lambda r: None)
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+def test_what_an_emissary_left_while_no_engine_watched_ends_on_reattach(tmp_path: Path) -> None:
+    """The engine is SIGKILLed (its fork server ends, the emissary goes on); then the emissary is
+    killed too. bwrap's parent-death signals take the command, not what the command started in
+    the background. A new engine re-attaches: its pid files may be stale (after a reboot), so it
+    trusts no group, but the sandbox's mount namespace still names the pod."""
+    mark = f"wfexec-unwatched-{os.getpid()}-{time.monotonic_ns()}"
+    argo = tmp_path / "p"
+    engine = subprocess.Popen([sys.executable, "-c", ENGINE, str(argo), mark], stdout=subprocess.PIPE)
+    try:
+        assert engine.stdout is not None and engine.stdout.readline() == b"started\n"
+        _wait_for(lambda: _names(marked_processes(mark)) == ["bwrap", "sh", "sleep", "sleep"],
+                  "the command did not start")
+    finally:
+        engine.kill()
+        engine.wait(10)
+    os.kill(int((argo / "ctr" / "main" / "pid").read_text()), signal.SIGKILL)
+    _wait_for(lambda: _names(marked_processes(mark)) == ["sleep", "sleep"], "bwrap's parent-death signals did not act")
+    time.sleep(1.5)  # nothing else is watching: they stay
+    assert _names(marked_processes(mark)) == ["sleep", "sleep"]
+    second = HostBackend(None)
+    second.check()
+    try:
+        done = Done()
+        assert second.reattach(pod(tmp_path, "p", sh("sleep 300 & sleep 300")), done) is not None
+        r = done.wait(10)
+        assert r.phase == "Failed" and "ended without an exit code" in r.message, r
+        _wait_for(lambda: marked_processes(mark) == [], "the background processes outlived their sandbox", 5)
+    finally:
+        second.close()
