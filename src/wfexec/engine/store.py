@@ -76,10 +76,9 @@ class Store:
         self._local = threading.local()
         if not self.path.exists():
             self._create()
-        try:
-            self._conn().executescript(SCHEMA)  # a store from before a table was added
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        else:
+            with self._said():
+                self._conn().executescript(SCHEMA)  # a store from before a table was added
 
     def _create(self) -> None:
         """Build the schema in WAL mode in a private file, then link it in unless another won."""
@@ -104,26 +103,30 @@ class Store:
     def _error(self, exc: BaseException) -> StoreError:
         return StoreError(f"run store {self.path}: {exc}")
 
+    @contextmanager
+    def _said(self) -> Iterator[None]:
+        """SQLite's errors (a damaged file, a full disk) as a StoreError naming the store."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
     # -- connection handling -------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            try:
+            with self._said():
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA busy_timeout=30000")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     conn.execute("PRAGMA journal_mode=WAL")  # a store made before stores were linked in
-            except sqlite3.Error as exc:
-                raise self._error(exc) from None
             self._local.conn = conn
         return conn
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
+        with self._said():
             return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
