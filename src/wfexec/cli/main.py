@@ -25,7 +25,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 VERB_MODULES = {
     "cp": "cmd_cp", "doctor": "cmd_doctor", "executor": "cmd_executor", "export": "cmd_export",
     "resolve-component": "cmd_kfp", "compile-component": "cmd_kfp", "run-component": "cmd_kfp",
-    "lint": "cmd_lint", "migrate": "cmd_migrate", "submit": "cmd_submit",
+    "lint": "cmd_lint", "migrate": "cmd_migrate", "submit": "cmd_submit", "server": "cmd_server",
     **{v: "cmd_runs" for v in ("list", "get", "logs", "wait", "stop", "terminate", "resume", "retry", "resubmit",
                                "delete")},
 }

@@ -1,0 +1,1 @@
+"""Routers of the Argo Server REST API: each module exposes `routes: list[BaseRoute]`."""
