@@ -71,7 +71,8 @@ def workflow_from_document(doc: dict[str, Any], file: str, templates: list[dict[
         by_name = {(t.get("metadata") or {}).get("name"): t for t in templates}
         tmpl = by_name.get(ref.get("name"))
         if tmpl is None:
-            raise SpecError(f"WorkflowTemplate {ref.get('name')!r} not found: load it with --templates PATH",
+            raise SpecError(f"WorkflowTemplate {ref.get('name')!r} not found: create it (`wfexec template create`)"
+                            " or load it with --templates PATH",
                             file=file, field="spec.workflowTemplateRef.name")
         base = copy.deepcopy(tmpl.get("spec") or {})
         merged_args = _merge_arguments(base.get("arguments") or {}, spec.get("arguments") or {})
@@ -79,6 +80,15 @@ def workflow_from_document(doc: dict[str, Any], file: str, templates: list[dict[
         base["arguments"] = merged_args
         wf["spec"] = base
     return wf
+
+
+def with_stored_templates(store: Store, wf: dict[str, Any],
+                          given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`given` plus the stored templates that `wf`'s templateRef / workflowTemplateRef name."""
+    from wfexec.engine.template_refs import gather
+
+    namespace = (wf.get("metadata") or {}).get("namespace") or "default"
+    return [*given, *gather(store, [wf], namespace, given)]
 
 
 def _merge_arguments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +109,10 @@ def _merge_arguments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, An
 def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str = "") -> RunRecord:
     wf = copy.deepcopy(wf)
     meta = wf.setdefault("metadata", {})
+    templates = with_stored_templates(store, wf, opts.workflow_templates)
+    if (wf.get("spec") or {}).get("workflowTemplateRef"):
+        wf = workflow_from_document(wf, file, templates)
+        meta = wf.setdefault("metadata", {})
     spec = wf.setdefault("spec", {})
     declared = {p["name"] for p in (spec.get("arguments") or {}).get("parameters") or []}
     for name in opts.parameters:
@@ -121,7 +135,7 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     options = {
         "parameters": opts.parameters, "entrypoint": opts.entrypoint, "runtime": opts.runtime,
         "executor": opts.executor, "config": opts.config, "parallelism": opts.parallelism,
-        "workflowTemplates": opts.workflow_templates, "grace": opts.grace, "file": file,
+        "workflowTemplates": templates, "grace": opts.grace, "file": file,
         "max_output_bytes": opts.max_output_bytes, "executor_source": opts.executor_source,
     }
     rec = RunRecord(name=name, uid=meta["uid"], namespace=meta["namespace"], phase=N.PENDING, message=None,
