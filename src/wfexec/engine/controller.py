@@ -84,6 +84,8 @@ class Controller:
         self.artifacts = ArtifactGlue(self)
         self.deadline: float | None = None
         self._suspend_events: dict[str, asyncio.Event] = {}
+        self.suspended = bool(self.spec.get("suspend"))  # spec.suspend: no new pods until resumed
+        self._node_sets: dict[str, list[Any]] = {}  # suspend node id -> `set` requests for it
         self._daemon_futures: dict[str, asyncio.Future[PodResult]] = {}
         self.shutdown_exempt = False
         self._dirty: set[str] = set()
@@ -252,8 +254,32 @@ class Controller:
                 await self._kill_running(f"Stopped with strategy '{control.capitalize()}'")
             elif control == "resume":
                 self.store.set_control(self.name, None)
+                self.suspended = False
                 for ev in list(self._suspend_events.values()):
                     ev.set()
+            elif control == "suspend":
+                self.store.set_control(self.name, None)
+                self.suspended = True
+            elif control == "set":
+                self.store.set_control(self.name, None)
+                self._take_node_sets()
+
+    def _take_node_sets(self) -> None:
+        """`set` requests (engine/node_set.py) for the Suspend nodes now waiting."""
+        from wfexec.engine.node_set import take_node_sets
+        from wfexec.engine.rerun import parse_node_selector
+
+        for change in take_node_sets(self.name):
+            try:
+                match = parse_node_selector(change.selector)
+            except WfexecError:
+                continue
+            for nid, ev in list(self._suspend_events.items()):
+                node = self.nodes.get(nid)
+                if node is not None and match is not None and match(node):
+                    self._node_sets.setdefault(nid, []).append(change)
+                    if change.phase:
+                        ev.set()
 
     async def _workflow_deadline(self, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -605,6 +631,8 @@ class Controller:
             return plan
 
         async with _maybe(self.wf_slots), _maybe(self.pod_slots):
+            while self.suspended and not self.shutdown:  # a suspended workflow starts no new pod
+                await asyncio.sleep(0.1)
             if self.shutdown and not self.shutdown_exempt:
                 return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
             node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
@@ -793,6 +821,7 @@ class Controller:
                 await ev.wait()
         finally:
             self._suspend_events.pop(node["id"], None)
+        changes = self._node_sets.pop(node["id"], [])
         outputs = []
         for p in (tmpl.get("outputs") or {}).get("parameters") or []:
             vf = p.get("valueFrom") or {}
@@ -803,6 +832,13 @@ class Controller:
             node["outputs"] = {"parameters": outputs}
         if self.shutdown:
             return self.finish_node(node, N.FAILED, f"Stopped with strategy '{self.shutdown.capitalize()}'")
+        if changes:  # `set` from outside: its outputs, message and phase win
+            from wfexec.engine.node_set import apply_outputs
+
+            for change in changes:
+                apply_outputs(node, change)
+            phase = next((c.phase for c in reversed(changes) if c.phase), None) or N.SUCCEEDED
+            return self.finish_node(node, phase, (node.get("message") or "") if phase != N.SUCCEEDED else "")
         return self.finish_node(node, N.SUCCEEDED)
 
     # ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -74,6 +75,18 @@ async def _fault(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(INTERNAL, f"internal error: {type(exc).__name__}"))
 
 
+def heal_lost_runs(store: Store) -> int:
+    """Runs whose engine died (with the server, or a reboot) continue under a new detached engine."""
+    from wfexec.engine import api
+    from wfexec.server.run_view import ACTIVE, list_rows
+
+    healed = 0
+    for row in list_rows(store, None):
+        if row.phase in ACTIVE:
+            healed += api.heal(store, row.record())
+    return healed
+
+
 def create_app(settings: ServerSettings | None = None) -> Starlette:
     settings = settings or ServerSettings()
     store = Store(settings.store_path)
@@ -83,6 +96,7 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from wfexec.server.watch import StoreWatcher
 
+        await run_in_threadpool(heal_lost_runs, store)
         watcher = StoreWatcher(store.path)
         app.state.watcher = watcher
         watcher.start()

@@ -1,0 +1,343 @@
+"""WorkflowService: create, get, list, delete, lint, and the run controls (stop … set)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from wfexec.engine import api
+from wfexec.engine import nodes as N
+from wfexec.engine.labels import SelectorError, parse_selector
+from wfexec.engine.store import Store, pid_alive
+from wfexec.errors import WfexecError
+from wfexec.server import run_view as V
+from wfexec.server.auth import authorize
+from wfexec.server.http import (
+    ALREADY_EXISTS,
+    FAILED_PRECONDITION,
+    ApiError,
+    bad_request,
+    body_bool,
+    body_object,
+    body_str,
+    body_str_list,
+    json_response,
+    not_found,
+    query_bool,
+    query_int,
+    query_str,
+    read_json,
+)
+from wfexec.server.listing import (
+    decode_continue,
+    encode_continue,
+    parse_field_selector,
+    parse_fields,
+)
+from wfexec.server.workflow_intake import checked_workflow, start_run
+
+DELETE_WAIT_SECONDS = 60
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _row(store: Store, namespace: str, name: str) -> V.RunRow:
+    row = V.get_row(store, namespace, name)
+    if row is None:
+        raise not_found(f'workflows.argoproj.io "{name}" not found in namespace {namespace!r}')
+    return row
+
+
+def _workflow(store: Store, row: V.RunRow) -> dict[str, Any]:
+    return V.as_workflow(row, store.get_nodes(row.name))
+
+
+def _params(values: list[str], field: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise bad_request(f"body.{field}: {item!r} is not NAME=VALUE")
+        k, v = item.split("=", 1)
+        out[k] = v
+    return out
+
+
+# -- create, lint, get, list, delete -------------------------------------------------------------
+async def create_workflow(request: Request) -> Response:
+    namespace = request.path_params["namespace"]
+    authorize(request, namespace, "edit")
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    wf = checked_workflow(body_object(body, "workflow") or {}, namespace)
+    dry = body_bool(body, "serverDryRun") or bool((body_object(body, "createOptions", required=False) or {})
+                                                   .get("dryRun"))
+    if dry:
+        return json_response(wf)
+    store = _store(request)
+
+    def create() -> dict[str, Any]:
+        name = (wf.get("metadata") or {}).get("name")
+        if name and store._read("SELECT 1 FROM runs WHERE name=?", (name,)):
+            raise ApiError(ALREADY_EXISTS, f'workflows.argoproj.io "{name}" already exists')
+        rec = start_run(store, wf)
+        return V.as_workflow(_row(store, rec.namespace, rec.name), {})
+
+    return json_response(await run_in_threadpool(create))
+
+
+async def lint_workflow(request: Request) -> Response:
+    namespace = request.path_params["namespace"]
+    authorize(request, namespace, "view")
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    wf = await run_in_threadpool(checked_workflow, body_object(body, "workflow") or {}, namespace)
+    return json_response(wf)
+
+
+async def get_workflow(request: Request) -> Response:
+    namespace, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, namespace, "view")
+    projection = parse_fields(query_str(request, "fields"))
+    uid = query_str(request, "uid")
+    store = _store(request)
+
+    def get() -> dict[str, Any]:
+        row = _row(store, namespace, name)
+        if uid and row.uid != uid:
+            raise not_found(f'workflows.argoproj.io "{name}" with uid {uid!r} not found')
+        api.heal(store, row.record()) if row.phase in V.ACTIVE else None
+        return _workflow(store, row)
+
+    wf = await run_in_threadpool(get)
+    return json_response(projection.apply(wf) if projection else wf)
+
+
+async def list_workflows(request: Request) -> Response:
+    namespace = request.path_params.get("namespace") or None
+    who = authorize(request, namespace, "view")
+    if namespace is None and who.namespace != "*":
+        namespace = who.namespace  # all namespaces, as far as this token reaches
+    try:
+        selector = parse_selector(query_str(request, "listOptions.labelSelector"))
+    except SelectorError as exc:
+        raise bad_request(f"query listOptions.labelSelector: {exc}") from None
+    terms = parse_field_selector(query_str(request, "listOptions.fieldSelector"))
+    limit = query_int(request, "listOptions.limit", 0)
+    offset = decode_continue(query_str(request, "listOptions.continue"))
+    projection = parse_fields(query_str(request, "fields"))
+    name_pattern = query_str(request, "nameFilter")
+    store = _store(request)
+
+    def listing() -> dict[str, Any]:
+        rows = V.list_rows(store, namespace)
+        if selector.requirements:
+            rows = [r for r in rows if selector.matches(V.labels_of(r))]
+        if terms:
+            rows = [r for r in rows if all(t.matches({"metadata.name": r.name, "metadata.namespace": r.namespace,
+                                                      "metadata.uid": r.uid, "status.phase": r.phase})
+                                           for t in terms)]
+        if name_pattern:
+            rows = [r for r in rows if name_pattern in r.name]
+        total = len(rows)
+        page = rows[offset:offset + limit] if limit else rows[offset:]
+        meta: dict[str, Any] = {"resourceVersion": str(total)}
+        if limit and offset + limit < total:
+            meta["continue"] = encode_continue(offset + limit)
+            meta["remainingItemCount"] = total - offset - limit
+        want_nodes = projection is None or projection.wants("items.status.nodes")
+        nodes = V.nodes_of(store, [r.name for r in page]) if want_nodes else {}
+        items = [V.as_workflow(r, nodes.get(r.name) if want_nodes else None) for r in page]
+        out = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": meta, "items": items}
+        return projection.apply(out) if projection else out
+
+    return json_response(await run_in_threadpool(listing))
+
+
+async def delete_workflow(request: Request) -> Response:
+    namespace, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, namespace, "edit")
+    query_bool(request, "force")
+    dry = bool(request.query_params.getlist("deleteOptions.dryRun"))
+    store = _store(request)
+
+    def delete() -> None:
+        row = _row(store, namespace, name)
+        if dry:
+            return
+        if row.phase in V.ACTIVE and row.engine_pid and pid_alive(row.engine_pid):
+            store.set_control(row.name, "terminate")
+            deadline = time.monotonic() + DELETE_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                current = V.get_row(store, namespace, name)
+                if current is None or current.phase not in V.ACTIVE:
+                    break
+                time.sleep(0.1)
+        store.delete_run(row.name)
+        shutil.rmtree(api.run_dir(row.name), ignore_errors=True)
+
+    await run_in_threadpool(delete)
+    return json_response({})
+
+
+# -- controls ------------------------------------------------------------------------------------
+async def _control_body(request: Request) -> tuple[str, str, dict[str, Any]]:
+    namespace, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, namespace, "edit")
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    for field in ("name", "namespace"):
+        given = body_str(body, field)
+        expected = name if field == "name" else namespace
+        if given not in (None, "", expected):
+            raise bad_request(f"body.{field}: {given!r} differs from the {field} in the path ({expected!r})")
+    return namespace, name, body
+
+
+def _running(store: Store, namespace: str, name: str, verb: str) -> V.RunRow:
+    row = _row(store, namespace, name)
+    if row.phase not in V.ACTIVE:
+        raise ApiError(FAILED_PRECONDITION, f"cannot {verb} workflow {name}: it has already ended ({row.phase})")
+    return row
+
+
+def _stopper(control: str):  # noqa: ANN202 - a Starlette endpoint
+    async def endpoint(request: Request) -> Response:
+        namespace, name, body = await _control_body(request)
+        body_str(body, "message")
+        if control == "stop" and body_str(body, "nodeFieldSelector"):
+            raise bad_request("body.nodeFieldSelector: stopping only some nodes is not supported; leave it empty")
+        store = _store(request)
+
+        def act() -> dict[str, Any]:
+            row = _running(store, namespace, name, control)
+            store.set_control(row.name, control)
+            api.heal(store, row.record())
+            return _workflow(store, _row(store, namespace, name))
+
+        return json_response(await run_in_threadpool(act))
+
+    return endpoint
+
+
+async def suspend_workflow(request: Request) -> Response:
+    namespace, name, _ = await _control_body(request)
+    store = _store(request)
+
+    def act() -> dict[str, Any]:
+        row = _running(store, namespace, name, "suspend")
+        rec = row.record()
+        manifest = rec.manifest
+        manifest.setdefault("spec", {})["suspend"] = True
+        store.update_run(row.name, manifest=manifest, control="suspend")
+        return _workflow(store, _row(store, namespace, name))
+
+    return json_response(await run_in_threadpool(act))
+
+
+async def resume_workflow(request: Request) -> Response:
+    namespace, name, body = await _control_body(request)
+    if body_str(body, "nodeFieldSelector"):
+        raise bad_request("body.nodeFieldSelector: resuming only some nodes is not supported; leave it empty")
+    store = _store(request)
+
+    def act() -> dict[str, Any]:
+        row = _running(store, namespace, name, "resume")
+        rec = row.record()
+        manifest = rec.manifest
+        (manifest.get("spec") or {}).pop("suspend", None)
+        store.update_run(row.name, manifest=manifest, control="resume")
+        api.heal(store, store.get_run(row.name))
+        return _workflow(store, _row(store, namespace, name))
+
+    return json_response(await run_in_threadpool(act))
+
+
+async def retry_workflow(request: Request) -> Response:
+    from wfexec.engine.rerun import retry_run
+
+    namespace, name, body = await _control_body(request)
+    restart = body_bool(body, "restartSuccessful")
+    selector = body_str(body, "nodeFieldSelector")
+    params = _params(body_str_list(body, "parameters"), "parameters")
+    store = _store(request)
+
+    def act() -> dict[str, Any]:
+        row = _row(store, namespace, name)
+        try:
+            retry_run(store, row.name, restart_successful=restart, node_selector=selector, parameters=params)
+        except WfexecError as exc:
+            raise ApiError(FAILED_PRECONDITION if "cannot be retried" in str(exc) or " is " in str(exc)
+                           else 3, str(exc)) from None
+        return _workflow(store, _row(store, namespace, name))
+
+    return json_response(await run_in_threadpool(act))
+
+
+async def resubmit_workflow(request: Request) -> Response:
+    from wfexec.engine.rerun import resubmit_run
+
+    namespace, name, body = await _control_body(request)
+    body_bool(body, "memoized")
+    params = _params(body_str_list(body, "parameters"), "parameters")
+    store = _store(request)
+
+    def act() -> dict[str, Any]:
+        row = _row(store, namespace, name)
+        new = resubmit_run(store, row.name, params)
+        return V.as_workflow(_row(store, new.namespace, new.name), {})
+
+    return json_response(await run_in_threadpool(act))
+
+
+async def set_workflow(request: Request) -> Response:
+    from wfexec.engine.node_set import NodeSet, request_node_set
+
+    namespace, name, body = await _control_body(request)
+    selector = body_str(body, "nodeFieldSelector")
+    if not selector:
+        raise bad_request("body.nodeFieldSelector: required, for example displayName=approve")
+    phase = body_str(body, "phase")
+    if phase not in (None, "", N.SUCCEEDED, N.FAILED, N.ERROR):
+        raise bad_request(f"body.phase: expected Succeeded, Failed or Error, got {phase!r}")
+    outputs_text = body_str(body, "outputParameters")
+    outputs: dict[str, str] = {}
+    if outputs_text:
+        try:
+            parsed = json.loads(outputs_text)
+        except ValueError:
+            raise bad_request("body.outputParameters: expected a JSON object of name to value, as a string") from None
+        if not isinstance(parsed, dict):
+            raise bad_request("body.outputParameters: expected a JSON object of name to value")
+        outputs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in parsed.items()}
+    store = _store(request)
+
+    def act() -> dict[str, Any]:
+        row = _running(store, namespace, name, "set")
+        request_node_set(store, row.name, NodeSet(selector=selector, phase=phase or None,
+                                                  message=body_str(body, "message"), outputs=outputs))
+        return _workflow(store, _row(store, namespace, name))
+
+    return json_response(await run_in_threadpool(act))
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/workflows/", list_workflows, methods=["GET"]),
+    Route("/api/v1/workflows/{namespace}", list_workflows, methods=["GET"]),
+    Route("/api/v1/workflows/{namespace}", create_workflow, methods=["POST"]),
+    Route("/api/v1/workflows/{namespace}/lint", lint_workflow, methods=["POST"]),
+    Route("/api/v1/workflows/{namespace}/{name}", get_workflow, methods=["GET"]),
+    Route("/api/v1/workflows/{namespace}/{name}", delete_workflow, methods=["DELETE"]),
+    Route("/api/v1/workflows/{namespace}/{name}/stop", _stopper("stop"), methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/terminate", _stopper("terminate"), methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/suspend", suspend_workflow, methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/resume", resume_workflow, methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/retry", retry_workflow, methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/resubmit", resubmit_workflow, methods=["PUT"]),
+    Route("/api/v1/workflows/{namespace}/{name}/set", set_workflow, methods=["PUT"]),
+]

@@ -1,0 +1,52 @@
+"""Where a run's container logs are on disk, by pod: the live tee while a pod runs, its kept log after.
+
+The engine writes each container's combined stdout+stderr to `pods/<node>/ctr/<container>/combined`
+while the pod runs and keeps it as `logs/<node>/<container>.log` once the pod ends (same bytes), so a
+reader at offset N in one continues at N in the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wfexec.engine import api
+from wfexec.engine import nodes as N
+
+
+@dataclass(frozen=True)
+class PodLog:
+    node_id: str
+    pod_name: str
+    container: str
+    started_at: str
+
+
+def pod_name_of(run: str, node: dict[str, Any]) -> str:
+    return N.pod_name(run, node["name"], node.get("templateName") or "")
+
+
+def pods_of(run: str, nodes: dict[str, dict[str, Any]], pod: str | None) -> list[dict[str, Any]]:
+    """The Pod nodes of a run (or the one whose pod name or node id is `pod`), oldest first."""
+    out = [n for n in nodes.values() if n.get("type") == N.POD]
+    if pod:
+        out = [n for n in out if pod in (n["id"], pod_name_of(run, n))]
+    return sorted(out, key=lambda n: (n.get("startedAt") or "", n["id"]))
+
+
+def log_path(run: str, node_id: str, container: str) -> Path | None:
+    """The container's log file as it is now: kept log, else live tee, else None."""
+    rd = api.run_dir(run)
+    kept = rd / "logs" / node_id / f"{container}.log"
+    if kept.exists():
+        return kept
+    live = rd / "pods" / node_id / "ctr" / container / "combined"
+    return live if live.exists() else None
+
+
+def containers_of(run: str, node_id: str) -> list[str]:
+    rd = api.run_dir(run)
+    names = {p.stem for p in (rd / "logs" / node_id).glob("*.log")}
+    names |= {p.parent.name for p in (rd / "pods" / node_id / "ctr").glob("*/combined")}
+    return sorted(names)
