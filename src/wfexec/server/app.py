@@ -29,7 +29,7 @@ from wfexec.server.settings import ServerSettings
 log = logging.getLogger("wfexec.server")
 
 # Routers in mount order; a module not present (another part not built yet) is skipped.
-API_MODULES = ("workflows", "logs", "events", "artifacts", "info", "templates", "cron", "archived")
+API_MODULES = ("workflows", "logs", "events", "artifacts", "info", "templates", "cron", "archived", "submit")
 
 
 def _optional_routes(module: str) -> list[BaseRoute]:
@@ -100,9 +100,16 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         watcher = StoreWatcher(store.path)
         app.state.watcher = watcher
         watcher.start()
+        from wfexec.server.cron import CronScheduler  # CronWorkflows fire while the server runs
+        from wfexec.server.workflow_intake import start_run
+
+        scheduler = CronScheduler(Store(store.path), launch=start_run)
+        app.state.cron = scheduler
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop()
             watcher.stop()
 
     middleware = []

@@ -1,0 +1,127 @@
+"""WorkflowTemplateService and ClusterWorkflowTemplateService: create, get, list, update, delete, lint.
+
+Paths and bodies are Argo Server's; the templates are stored objects (`engine/objects.py`), the same
+ones `wfexec template` shows and `templateRef` resolves against.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE
+from wfexec.server.api.stored import (
+    body_of,
+    lint_object,
+    list_body,
+    objects_of,
+    said_as_api_errors,
+    selector_of,
+    spec_errors,
+    with_kind,
+)
+from wfexec.server.auth import authorize
+from wfexec.server.http import body_object, json_response
+
+WT_BASE = "/api/v1/workflow-templates/{namespace}"
+CWT_BASE = "/api/v1/cluster-workflow-templates"
+
+
+def _scope(request: Request) -> tuple[str, str]:
+    """(kind, namespace) of the request: a namespaced path is a WorkflowTemplate."""
+    ns = request.path_params.get("namespace")
+    return (WORKFLOW_TEMPLATE, ns) if ns is not None else (CLUSTER_WORKFLOW_TEMPLATE, "")
+
+
+def _writer(request: Request, kind: str, ns: str) -> None:
+    # A cluster-scoped object touches every namespace: only an admin may write one.
+    authorize(request, None, "admin") if kind == CLUSTER_WORKFLOW_TEMPLATE else authorize(request, ns, "edit")
+
+
+def _reader(request: Request, kind: str, ns: str) -> None:
+    authorize(request, None if kind == CLUSTER_WORKFLOW_TEMPLATE else ns, "view")
+
+
+async def _template_in(request: Request, kind: str, ns: str) -> dict:
+    body = await body_of(request)
+    doc = with_kind(body_object(body, "template"), kind, "body.template")
+    if kind == WORKFLOW_TEMPLATE:
+        doc["metadata"] = {**(doc.get("metadata") or {}), "namespace": ns}
+    return doc
+
+
+async def create(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _writer(request, kind, ns)
+    doc = await _template_in(request, kind, ns)
+    objects = objects_of(request)
+
+    def store() -> dict:
+        lint_object(objects, doc, ns, "body.template")
+        with said_as_api_errors(), spec_errors("body.template"):
+            return objects.create(doc, ns).manifest()
+
+    return json_response(await run_in_threadpool(store))
+
+
+async def lint(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _reader(request, kind, ns)
+    doc = await _template_in(request, kind, ns)
+    await run_in_threadpool(lint_object, objects_of(request), doc, ns, "body.template")
+    return json_response(doc)
+
+
+async def get(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _reader(request, kind, ns)
+    obj = await run_in_threadpool(objects_of(request).get, kind, ns, request.path_params["name"])
+    return json_response(obj.manifest())
+
+
+async def list_(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _reader(request, kind, ns)
+    selector = selector_of(request)
+    objs = await run_in_threadpool(objects_of(request).list, kind, ns, selector)
+    pattern = request.query_params.get("namePattern")
+    if pattern:
+        objs = [o for o in objs if pattern in o.name or fnmatch.fnmatchcase(o.name, pattern)]
+    return json_response(list_body(objs))
+
+
+async def update(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _writer(request, kind, ns)
+    doc = await _template_in(request, kind, ns)
+    objects = objects_of(request)
+
+    def store() -> dict:
+        lint_object(objects, doc, ns, "body.template")
+        with said_as_api_errors(), spec_errors("body.template"):
+            return objects.update(doc, ns, request.path_params["name"]).manifest()
+
+    return json_response(await run_in_threadpool(store))
+
+
+async def delete(request: Request) -> Response:
+    kind, ns = _scope(request)
+    _writer(request, kind, ns)
+    await run_in_threadpool(objects_of(request).delete, kind, ns, request.path_params["name"])
+    return json_response({})
+
+
+routes: list[BaseRoute] = [
+    *(r for base in (WT_BASE, CWT_BASE) for r in (
+        Route(base, list_, methods=["GET"]),
+        Route(base, create, methods=["POST"]),
+        Route(base + "/lint", lint, methods=["POST"]),
+        Route(base + "/{name}", get, methods=["GET"]),
+        Route(base + "/{name}", update, methods=["PUT"]),
+        Route(base + "/{name}", delete, methods=["DELETE"]),
+    )),
+]
