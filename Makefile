@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-dev git python3.11 apache2-utils
+APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-dev git python3.11 apache2-utils chromium
 
 .PHONY: demo test test-deps venv dev-venv lint bench clean
 

@@ -1,0 +1,78 @@
+"""Layered layout of the (folded) graph with grandalf's Sugiyama implementation.
+
+grandalf lays out each connected part on its own; the parts are placed side by side. Edges
+come back as polylines through grandalf's dummy nodes, so long edges bend around layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grandalf.graphs import Edge as GEdge
+from grandalf.graphs import Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
+
+NODE_W, NODE_H = 180.0, 44.0
+FOLD_W, FOLD_H = 240.0, 60.0
+GAP_X, GAP_Y = 24.0, 56.0
+PART_GAP = 60.0
+
+
+@dataclass
+class Box:
+    x: float  # centre
+    y: float
+    w: float
+    h: float
+
+
+class _View:
+    """What grandalf reads (w, h) and writes (xy) for a vertex."""
+
+    def __init__(self, w: float, h: float) -> None:
+        self.w, self.h = w, h
+        self.xy = (0.0, 0.0)
+
+
+class _EdgeView:
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float]] = []
+
+    def setpath(self, pts: list[tuple[float, float]]) -> None:
+        self.points = [(float(x), float(y)) for x, y in pts]
+
+
+def layout(ids: list[str], sizes: dict[str, tuple[float, float]], edges: list[tuple[str, str]],
+           ) -> tuple[dict[str, Box], dict[tuple[str, str], list[tuple[float, float]]], float, float]:
+    """Boxes by id, edge polylines, and the drawing's width and height (origin at 0, 0)."""
+    verts = {i: Vertex(i) for i in ids}
+    for i, v in verts.items():
+        v.view = _View(*sizes.get(i, (NODE_W, NODE_H)))
+    gedges = []
+    for a, b in edges:
+        if a in verts and b in verts:
+            e = GEdge(verts[a], verts[b])
+            e.view = _EdgeView()
+            gedges.append(e)
+    graph = Graph(list(verts.values()), gedges)
+    boxes: dict[str, Box] = {}
+    paths: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    x_off, height = 0.0, 0.0
+    for part in graph.C:
+        sl = SugiyamaLayout(part)
+        sl.xspace, sl.yspace = GAP_X, GAP_Y
+        sl.init_all()
+        sl.draw(2)
+        bends = [p for e in part.sE for p in e.view.points]
+        x0 = min([v.view.xy[0] - v.view.w / 2 for v in part.sV] + [x for x, _ in bends])
+        y0 = min([v.view.xy[1] - v.view.h / 2 for v in part.sV] + [y for _, y in bends])
+        right = max([v.view.xy[0] + v.view.w / 2 for v in part.sV] + [x for x, _ in bends]) - x0
+        bottom = max([v.view.xy[1] + v.view.h / 2 for v in part.sV] + [y for _, y in bends]) - y0
+        for v in part.sV:
+            boxes[v.data] = Box(v.view.xy[0] - x0 + x_off, v.view.xy[1] - y0, v.view.w, v.view.h)
+        for e in part.sE:
+            pts = e.view.points or [e.v[0].view.xy, e.v[1].view.xy]
+            paths[(e.v[0].data, e.v[1].data)] = [(x - x0 + x_off, y - y0) for x, y in pts]
+        x_off += right + PART_GAP
+        height = max(height, bottom)
+    return boxes, paths, max(0.0, x_off - PART_GAP), height

@@ -1,0 +1,106 @@
+"""Routes of the UI: one page shell for every stable URL, static files, and the wfexec JSON endpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from wfexec.engine.store import Store
+from wfexec.errors import StoreError
+from wfexec.server.auth import authorize
+from wfexec.server.http import (
+    FAILED_PRECONDITION,
+    ApiError,
+    body_bool,
+    body_str,
+    json_response,
+    not_found,
+    read_json,
+)
+from wfexec.server.ui import executor_page
+from wfexec.server.ui.cron_schedule import cron_schedule
+from wfexec.server.ui.graph import build_graph
+from wfexec.server.ui.manifest_check import check_manifest
+
+STATIC = Path(__file__).parent / "static"
+# Paths the page shell answers (the page's script reads the path); every run and node has one.
+PAGES = ("/", "/workflows", "/workflows/{namespace}", "/workflows/{namespace}/{name}", "/submit",
+         "/workflow-templates", "/workflow-templates/{namespace}/{name}", "/cron-workflows",
+         "/cron-workflows/{namespace}/{name}", "/executor")
+
+
+def page(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
+
+
+def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> dict:
+    try:
+        rec = store.get_run(name)
+    except StoreError:
+        raise not_found(f"workflow {namespace}/{name} not found") from None
+    if rec.name != name or rec.namespace != namespace:
+        raise not_found(f"workflow {namespace}/{name} not found")
+    return build_graph(rec.name, rec.namespace, rec.phase, store.get_nodes(rec.name), unfold,
+                       started_at=rec.started_at, finished_at=rec.finished_at).to_dict()
+
+
+async def get_graph(request: Request) -> Response:
+    """The run's graph, folded and laid out: nodes with boxes and phases, edges with polylines."""
+    ns, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, ns)
+    unfold = {u for u in request.query_params.get("unfold", "").split(",") if u}
+    store: Store = request.app.state.store
+    return json_response(await run_in_threadpool(_graph, store, ns, name, unfold))
+
+
+async def get_executor(request: Request) -> Response:
+    authorize(request, None)
+    state = await run_in_threadpool(executor_page.current_state)
+    return json_response(state.to_dict())
+
+
+async def put_executor(request: Request) -> Response:
+    """Body `{"executor": "docker"|"emissary", "confirm": bool}`; 400 with the doctor's problems unless confirmed."""
+    authorize(request, None, "admin")
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    value = body_str(body, "executor")
+    if not value:
+        raise ApiError(3, "body.executor: required, expected docker or emissary")
+    try:
+        state = await run_in_threadpool(executor_page.change_executor, value, body_bool(body, "confirm"))
+    except executor_page.ChangeRefused as exc:
+        raise ApiError(FAILED_PRECONDITION, f"executor {value} cannot work here: " + "; ".join(exc.problems)
+                       + ". Send confirm: true to set it anyway.") from None
+    return json_response(state.to_dict())
+
+
+async def get_cron_schedule(request: Request) -> Response:
+    """The next times a CronWorkflow fires (none while suspended), from the scheduler's own rules."""
+    ns, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, ns)
+    store: Store = request.app.state.store
+    return json_response((await run_in_threadpool(cron_schedule, store, ns, name)).to_dict())
+
+
+async def post_manifest(request: Request) -> Response:
+    """Body `{"text": YAML}`: its documents as JSON and its lint issues by line, for the submit page."""
+    authorize(request, None)
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    text = body_str(body, "text") or ""
+    return json_response((await run_in_threadpool(check_manifest, text)).to_dict())
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/wfexec/manifests", post_manifest, methods=["POST"]),
+    Route("/api/v1/wfexec/cron-workflows/{namespace}/{name}/schedule", get_cron_schedule, methods=["GET"]),
+    Route("/api/v1/wfexec/workflows/{namespace}/{name}/graph", get_graph, methods=["GET"]),
+    Route("/api/v1/wfexec/executor", get_executor, methods=["GET"]),
+    Route("/api/v1/wfexec/executor", put_executor, methods=["PUT"]),
+    Mount("/ui-static", app=StaticFiles(directory=STATIC), name="ui-static"),
+    *[Route(p, page, methods=["GET"]) for p in PAGES],
+]

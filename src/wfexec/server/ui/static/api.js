@@ -1,0 +1,94 @@
+// Calls to Argo's REST API and wfexec's own JSON, with the token when the server asks for one.
+
+const TOKEN_KEY = "wfexec.token";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.code;
+  }
+}
+
+function headers(extra) {
+  const h = { ...(extra || {}) };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) h.Authorization = `Bearer ${token}`;
+  return h;
+}
+
+async function askToken() {
+  const dlg = document.getElementById("login");
+  const input = document.getElementById("login-token");
+  input.value = "";
+  dlg.showModal();
+  await new Promise((resolve) => dlg.addEventListener("close", resolve, { once: true }));
+  if (input.value.trim()) sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+  return Boolean(input.value.trim());
+}
+
+export async function request(method, path, body, retried = false) {
+  const init = { method, headers: headers(body !== undefined ? { "content-type": "application/json" } : {}) };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(path, init);
+  if (res.status === 401 && !retried && (await askToken())) return request(method, path, body, true);
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export const get = (p) => request("GET", p);
+export const put = (p, b) => request("PUT", p, b === undefined ? {} : b);
+export const post = (p, b) => request("POST", p, b);
+export const del = (p) => request("DELETE", p);
+
+// Read a newline-delimited JSON stream (Argo's watch and log streams); onItem gets each `result`.
+// Returns an AbortController; the stream is reopened after a drop until aborted.
+export function stream(path, onItem, { reopen = true } = {}) {
+  const ctl = new AbortController();
+  (async () => {
+    let delay = 250;
+    while (!ctl.signal.aborted) {
+      try {
+        const res = await fetch(path, { headers: headers(), signal: ctl.signal });
+        if (!res.ok || !res.body) throw new ApiError(res.status, null);
+        delay = 250;
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        let buf = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += decoder.decode(value, { stream: true });
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            try {
+              const msg = JSON.parse(line);
+              if (msg.result) onItem(msg.result);
+            } catch { /* a partial or non-JSON line: skip */ }
+          }
+        }
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+      }
+      if (!reopen) return;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 4000);
+    }
+  })();
+  return ctl;
+}
+
+export function q(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, v);
+  const s = u.toString();
+  return s ? `?${s}` : "";
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,147 @@
+// The runs list: live, filtered (phase, label, name, time range), paged with `fields=` projection.
+
+import { enc, get, q, stream } from "./api.js";
+import { setQuery } from "./app.js";
+import { banner, duration, el, fmtTime, labelsText, namespace, phaseBadge, PHASES } from "./util.js";
+
+const PAGE = 50;
+const FIELDS = ["metadata.continue", "items.metadata.name", "items.metadata.namespace", "items.metadata.uid",
+  "items.metadata.creationTimestamp", "items.metadata.labels", "items.status.phase", "items.status.message",
+  "items.status.startedAt", "items.status.finishedAt", "items.status.progress"].join(",");
+const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.object.metadata.namespace",
+  "result.object.metadata.creationTimestamp", "result.object.metadata.labels", "result.object.status.phase",
+  "result.object.status.startedAt", "result.object.status.finishedAt", "result.object.status.progress"].join(",");
+
+export async function render(view, params) {
+  const ns = params.namespace || namespace();
+  const qs = new URLSearchParams(location.search);
+  const state = { pages: [""], page: 0, rows: new Map() };
+  const f = {
+    phase: el("select#f-phase", { "aria-label": "Phase" }, el("option", { value: "" }, "any phase"),
+      Object.keys(PHASES).map((p) => el("option", { value: p }, p))),
+    label: el("input#f-label", { placeholder: "key=value", "aria-label": "Label", size: 16 }),
+    name: el("input#f-name", { placeholder: "name contains", "aria-label": "Name", size: 16 }),
+    from: el("input#f-from", { type: "datetime-local", "aria-label": "Started after" }),
+    to: el("input#f-to", { type: "datetime-local", "aria-label": "Started before" }),
+  };
+  f.phase.value = qs.get("phase") || "";
+  f.label.value = qs.get("label") || "";
+  f.name.value = qs.get("name") || "";
+  f.from.value = qs.get("from") || "";
+  f.to.value = qs.get("to") || "";
+  const tbody = el("tbody");
+  const count = el("span.count", { "aria-live": "polite" });
+  const prev = el("button#prev-page", { type: "button", onclick: () => go(state.page - 1) }, "← Newer");
+  const next = el("button#next-page", { type: "button", onclick: () => go(state.page + 1) }, "Older →");
+  const form = el("form.filters", { role: "search", onsubmit: (e) => { e.preventDefault(); apply(); } },
+    f.phase, f.label, f.name, el("label", "from ", f.from), el("label", "to ", f.to),
+    el("button", { type: "submit" }, "Filter"));
+  view.append(el("h1", `Workflows in ${ns}`), form,
+    el("table.runs", el("thead", el("tr", ["Name", "Phase", "Started", "Duration", "Progress", "Labels"]
+      .map((h) => el("th", { scope: "col" }, h)))), tbody),
+    el("div.pager", prev, " ", next, " ", count));
+
+  function selector() {
+    const parts = [];
+    if (f.label.value.trim()) parts.push(f.label.value.trim());
+    if (f.phase.value) parts.push(`workflows.argoproj.io/phase=${f.phase.value}`);
+    return parts.join(",");
+  }
+
+  function visible(wf) {
+    const st = wf.status || {};
+    const started = st.startedAt || wf.metadata.creationTimestamp;
+    if (f.phase.value && (st.phase || "Pending") !== f.phase.value) return false;
+    if (f.name.value && !wf.metadata.name.includes(f.name.value.trim())) return false;
+    if (f.from.value && started && new Date(started) < new Date(f.from.value)) return false;
+    if (f.to.value && started && new Date(started) > new Date(f.to.value)) return false;
+    if (f.label.value.trim()) {
+      const labels = wf.metadata.labels || {};
+      for (const term of f.label.value.split(",")) {
+        const [k, v] = term.split("=").map((s) => s.trim());
+        if (k && (v === undefined ? !(k in labels) : labels[k] !== v)) return false;
+      }
+    }
+    return true;
+  }
+
+  function row(wf) {
+    const st = wf.status || {};
+    const name = wf.metadata.name;
+    const href = `/workflows/${enc(wf.metadata.namespace || ns)}/${enc(name)}`;
+    return el("tr", { "data-name": name },
+      el("td", el("a", { href, "data-link": true }, name)),
+      el("td", phaseBadge(st.phase)),
+      el("td", fmtTime(st.startedAt || wf.metadata.creationTimestamp)),
+      el("td", duration(st.startedAt, st.finishedAt)),
+      el("td", st.progress || ""),
+      el("td.labels", labelsText(wf.metadata.labels).map((l) => el("span.label", l))));
+  }
+
+  function draw(items) {
+    state.rows = new Map();
+    tbody.replaceChildren();
+    for (const wf of items) {
+      if (!visible(wf)) continue;
+      const tr = row(wf);
+      state.rows.set(wf.metadata.name, tr);
+      tbody.append(tr);
+    }
+    if (!tbody.children.length) tbody.append(el("tr", el("td", { colspan: 6 }, "No workflows.")));
+  }
+
+  async function load() {
+    const path = `/api/v1/workflows/${enc(ns)}` + q({
+      "listOptions.limit": PAGE, "listOptions.continue": state.pages[state.page],
+      "listOptions.labelSelector": selector(), fields: FIELDS,
+    });
+    try {
+      const t0 = performance.now();
+      const data = await get(path);
+      const items = data.items || [];
+      const cont = (data.metadata || {}).continue || "";
+      state.pages[state.page + 1] = cont;
+      prev.disabled = state.page === 0;
+      next.disabled = !cont;
+      draw(items);
+      count.textContent = `page ${state.page + 1}, ${items.length} shown`;
+      view.dataset.loadedMs = String(Math.round(performance.now() - t0));
+      view.dataset.ready = "1";
+    } catch (e) {
+      banner(`Listing workflows: ${e.message}`);
+    }
+  }
+
+  function go(page) {
+    if (page < 0 || (page > state.page && !state.pages[page])) return;
+    state.page = page;
+    load();
+  }
+
+  function apply() {
+    setQuery({ phase: f.phase.value, label: f.label.value, name: f.name.value, from: f.from.value, to: f.to.value });
+    state.pages = [""];
+    state.page = 0;
+    load();
+  }
+
+  // Live: runs started elsewhere (CLI, API) appear on the first page; known rows update in place.
+  const watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS }), (res) => {
+    const wf = res.object;
+    if (!wf || !wf.metadata) return;
+    const old = state.rows.get(wf.metadata.name);
+    if (res.type === "DELETED") { if (old) old.remove(); state.rows.delete(wf.metadata.name); return; }
+    if (!visible(wf)) return;
+    const tr = row(wf);
+    if (old) old.replaceWith(tr);
+    else if (state.page === 0) {
+      const empty = tbody.querySelector("td[colspan]");
+      if (empty) empty.parentElement.remove();
+      tbody.prepend(tr);
+    } else return;
+    state.rows.set(wf.metadata.name, tr);
+  });
+
+  await load();
+  return () => watch.abort();
+}

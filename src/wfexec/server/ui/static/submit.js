@@ -1,0 +1,179 @@
+// Submit: paste or upload a Workflow, or pick a stored WorkflowTemplate; a form for its parameters
+// (enum → select, default, description), the entrypoint and labels; lint issues beside their line.
+
+import { enc, get, post } from "./api.js";
+import { navigate } from "./app.js";
+import { banner, el, namespace, parseLabels } from "./util.js";
+
+export async function render(view) {
+  const ns = namespace();
+  const qs = new URLSearchParams(location.search);
+  const text = el("textarea#manifest", { spellcheck: "false", rows: 22, "aria-label": "Workflow YAML",
+    placeholder: "Paste a Workflow, WorkflowTemplate or CronWorkflow (YAML or JSON)" });
+  const gutter = el("div.gutter", { "aria-hidden": "true" });
+  const issuesBox = el("ul#lint-issues.issues", { "aria-live": "polite" });
+  const upload = el("input#upload", { type: "file", accept: ".yaml,.yml,.json", "aria-label": "Upload a file" });
+  const templatePick = el("select#template-pick", { "aria-label": "Stored WorkflowTemplate" },
+    el("option", { value: "" }, "— paste or upload below —"));
+  const form = el("div#param-form.param-form");
+  const entry = el("select#entrypoint", { "aria-label": "Entrypoint" });
+  const labels = el("input#labels", { placeholder: "key=value, key2=value2", size: 40, "aria-label": "Labels" });
+  const submitBtn = el("button#submit-btn.primary", { type: "submit" }, "Submit");
+  const state = { doc: null, issues: [], template: null };
+
+  view.append(el("h1", `Submit a workflow to ${ns}`),
+    el("form.submit", { onsubmit: (e) => { e.preventDefault(); submit(); } },
+      el("div.row", el("label", "From a stored template ", templatePick), el("label", " or upload ", upload)),
+      el("div.editor", gutter, text), issuesBox,
+      el("h2", "Parameters"), form,
+      el("div.row", el("label", "Entrypoint ", entry), el("label", " Labels ", labels)),
+      el("div.row", submitBtn)));
+
+  function drawGutter() {
+    const n = text.value.split("\n").length;
+    const byLine = new Map();
+    for (const i of state.issues) if (i.line) byLine.set(i.line, (byLine.get(i.line) || []).concat(i.message));
+    const rows = [];
+    for (let k = 1; k <= n; k++) {
+      const msgs = byLine.get(k);
+      rows.push(el(msgs ? "div.bad" : "div", { title: msgs ? msgs.join("\n") : null, "data-line": k },
+        msgs ? `✗ ${k}` : String(k)));
+    }
+    gutter.replaceChildren(...rows);
+    gutter.scrollTop = text.scrollTop;
+  }
+  text.addEventListener("scroll", () => { gutter.scrollTop = text.scrollTop; });
+
+  function goToLine(line) {
+    const lines = text.value.split("\n");
+    const start = lines.slice(0, line - 1).reduce((a, l) => a + l.length + 1, 0);
+    text.focus();
+    text.setSelectionRange(start, start + (lines[line - 1] || "").length);
+  }
+
+  function drawIssues() {
+    issuesBox.replaceChildren(...state.issues.map((i) => el("li.issue",
+      i.line ? el("button.linkish", { type: "button", onclick: () => goToLine(i.line) }, `line ${i.line}`) : "",
+      i.line ? ": " : "", i.path ? el("code", i.path) : "", i.path ? ": " : "", i.message)));
+    drawGutter();
+  }
+
+  function specOf(doc) {
+    if (!doc) return {};
+    return doc.kind === "CronWorkflow" ? ((doc.spec || {}).workflowSpec || {}) : (doc.spec || {});
+  }
+
+  function drawForm(spec) {
+    const params = (spec.arguments || {}).parameters || [];
+    form.replaceChildren();
+    if (!params.length) form.append(el("p.dim", "This workflow declares no parameters."));
+    for (const p of params) {
+      const id = `param-${p.name}`;
+      const value = p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : "";
+      let input;
+      if (Array.isArray(p.enum) && p.enum.length) {
+        input = el("select", { id, name: p.name, "data-param": p.name }, p.enum.map((v) => el("option", { value: String(v) }, String(v))));
+        input.value = value || String(p.enum[0]);
+      } else {
+        input = el("input", { id, name: p.name, "data-param": p.name, value, size: 40 });
+      }
+      form.append(el("div.field", el("label", { for: id }, p.name), input,
+        p.description ? el("small.help", p.description) : null,
+        p.default !== undefined ? el("small.dim", ` default: ${p.default}`) : null));
+    }
+    const names = (spec.templates || []).map((t) => t.name);
+    entry.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+    if (spec.entrypoint) entry.value = spec.entrypoint;
+  }
+
+  let timer = null;
+  async function check() {
+    if (!text.value.trim()) { state.doc = null; state.issues = []; drawIssues(); return; }
+    try {
+      const res = await post("/api/v1/wfexec/manifests", { text: text.value });
+      state.issues = res.issues || [];
+      state.doc = (res.documents || [])[0] || null;
+      drawIssues();
+      if (state.doc && !state.template) drawForm(specOf(state.doc));
+    } catch (e) { banner(`Checking: ${e.message}`); }
+  }
+  text.addEventListener("input", () => {
+    state.template = null; templatePick.value = "";
+    drawGutter();
+    clearTimeout(timer); timer = setTimeout(check, 300);
+  });
+  upload.addEventListener("change", async () => {
+    const file = upload.files[0];
+    if (!file) return;
+    text.value = await file.text();
+    state.template = null; templatePick.value = "";
+    check();
+  });
+  templatePick.addEventListener("change", () => pickTemplate(templatePick.value));
+
+  async function pickTemplate(tname) {
+    state.template = null;
+    if (!tname) { drawForm(specOf(state.doc)); return; }
+    try {
+      state.template = await get(`/api/v1/workflow-templates/${enc(ns)}/${enc(tname)}`);
+      drawForm(state.template.spec || {});
+      text.value = ""; state.issues = []; drawIssues();
+    } catch (e) { banner(`Template ${tname}: ${e.message}`); }
+  }
+
+  function paramValues() {
+    return [...form.querySelectorAll("[data-param]")].map((i) => [i.dataset.param, i.value]);
+  }
+
+  async function submit() {
+    banner(null);
+    let labelMap;
+    try { labelMap = parseLabels(labels.value); } catch (e) { banner(e.message); labels.focus(); return; }
+    try {
+      let wf;
+      if (state.template) {
+        wf = await post(`/api/v1/workflows/${enc(ns)}/submit`, {
+          namespace: ns, resourceKind: "WorkflowTemplate", resourceName: state.template.metadata.name,
+          submitOptions: { parameters: paramValues().map(([k, v]) => `${k}=${v}`), entryPoint: entry.value || undefined,
+            labels: Object.entries(labelMap).map(([k, v]) => `${k}=${v}`).join(",") || undefined },
+        });
+      } else {
+        await check();
+        if (!state.doc) { banner("Nothing to submit: paste or upload a workflow, or pick a template."); return; }
+        if (state.issues.length) { banner(`Fix the ${state.issues.length} lint issue(s) first.`); return; }
+        wf = await post(`/api/v1/workflows/${enc(ns)}`, { namespace: ns, workflow: asWorkflow(state.doc, paramValues(), entry.value, labelMap) });
+      }
+      navigate(`/workflows/${enc(wf.metadata.namespace || ns)}/${enc(wf.metadata.name)}`);
+    } catch (e) { banner(`Submit: ${e.message}`); }
+  }
+
+  try {
+    const list = await get(`/api/v1/workflow-templates/${enc(ns)}`);
+    for (const t of list.items || []) templatePick.append(el("option", { value: t.metadata.name }, t.metadata.name));
+  } catch (e) { /* templates are optional here */ }
+  drawGutter();
+  drawForm({});
+  if (qs.get("template")) { templatePick.value = qs.get("template"); await pickTemplate(qs.get("template")); }
+  view.dataset.ready = "1";
+}
+
+function asWorkflow(doc, params, entrypoint, labels) {
+  let wf = JSON.parse(JSON.stringify(doc));
+  if (doc.kind === "WorkflowTemplate" || doc.kind === "ClusterWorkflowTemplate") {
+    wf = { apiVersion: doc.apiVersion, kind: "Workflow",
+      metadata: { generateName: `${(doc.metadata || {}).name || "wf"}-` }, spec: JSON.parse(JSON.stringify(doc.spec || {})) };
+  } else if (doc.kind === "CronWorkflow") {
+    wf = { apiVersion: doc.apiVersion, kind: "Workflow",
+      metadata: { generateName: `${(doc.metadata || {}).name || "cron"}-` }, spec: (doc.spec || {}).workflowSpec || {} };
+  }
+  wf.metadata = wf.metadata || {};
+  wf.spec = wf.spec || {};
+  const declared = ((wf.spec.arguments || {}).parameters || []);
+  for (const [k, v] of params) {
+    const p = declared.find((x) => x.name === k);
+    if (p) p.value = v;
+  }
+  if (entrypoint) wf.spec.entrypoint = entrypoint;
+  if (Object.keys(labels).length) wf.metadata.labels = { ...(wf.metadata.labels || {}), ...labels };
+  return wf;
+}
