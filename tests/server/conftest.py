@@ -102,3 +102,37 @@ def server_factory(tmp_path: Path) -> Iterator:
     yield start
     for srv in started:
         srv.stop()
+
+
+@pytest.fixture
+def swagger_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """Every HTTP response the test receives (requests, hera, the argo SDK) is checked against the swagger."""
+    from tests.server.swagger import SWAGGER
+
+    real_send = requests.Session.send
+
+    def send(self, request, **kwargs):  # noqa: ANN001, ANN202
+        resp = real_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            SWAGGER.check(request.method, request.url, resp.status_code, resp.content,
+                          resp.headers.get("content-type", ""))
+        return resp
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    try:
+        from argo_workflows import rest
+    except ImportError:  # pragma: no cover - the SDK is in the dev extra
+        rest = None
+    if rest is not None:
+        real_request = rest.RESTClientObject.request
+
+        def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN202
+            resp = real_request(self, method, url, *args, **kwargs)
+            if kwargs.get("_preload_content", True):
+                SWAGGER.check(method, url, resp.status, resp.data or b"", resp.getheader("content-type") or "")
+            return resp
+
+        monkeypatch.setattr(rest.RESTClientObject, "request", request)
+    before = SWAGGER.checked
+    yield SWAGGER
+    assert SWAGGER.checked > before, "the test received no response to check against the swagger"

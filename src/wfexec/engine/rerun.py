@@ -9,13 +9,14 @@ run from the old one's manifest and options.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
-from wfexec.engine.store import RunRecord, Store
+from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import WfexecError
 
 NODE_SELECTOR_KEYS = ("id", "name", "displayName", "templateName", "phase", "type")
@@ -99,10 +100,22 @@ def plan_retry(rec: RunRecord, nodes: dict[str, dict[str, Any]], *, restart_succ
     return RetryPlan(frozenset(drop - {rec.name}), frozenset(reset - drop))
 
 
+def _wait_engine_gone(rec: RunRecord, timeout: float = 30.0) -> None:
+    """An engine that just ended the run may still be writing its last words; let it finish first."""
+    if rec.phase in (N.PENDING, N.RUNNING):
+        return
+    deadline = time.monotonic() + timeout
+    while rec.engine_pid and pid_alive(rec.engine_pid):
+        if time.monotonic() > deadline:
+            raise WfexecError(f"workflow {rec.name}: its last engine (pid {rec.engine_pid}) has not exited")
+        time.sleep(0.02)
+
+
 def retry_run(store: Store, name: str, *, restart_successful: bool = False, node_selector: str | None = None,
               parameters: dict[str, str] | None = None) -> RetryPlan:
     """Reset the run for a retry and hand it to a background engine."""
     rec = store.get_run(name)
+    _wait_engine_gone(rec)
     nodes = store.get_nodes(rec.name)
     plan = plan_retry(rec, nodes, restart_successful=restart_successful,
                       selector=parse_node_selector(node_selector))
