@@ -27,6 +27,8 @@ class Swagger:
         self._ops: list[tuple[re.Pattern[str], int, str, str, dict[str, Any]]] = []
         for template, item in self.doc["paths"].items():
             pattern = re.sub(r"\{[^}]+\}", "[^/]+", template)
+            if template.startswith("/artifact-files/"):
+                pattern += "(/.*)?"  # the Argo UI appends a file's path inside a directory artifact
             params = template.count("{")
             for method, op in item.items():
                 if method != "parameters":
