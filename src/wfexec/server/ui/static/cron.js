@@ -61,7 +61,7 @@ async function renderList(view) {
           el("td", el("a", { href: `/cron-workflows/${enc(ns)}/${enc(name)}`, "data-link": true }, name)),
           el("td", el("code", schedules(c)), (c.spec || {}).timezone ? ` (${c.spec.timezone})` : ""),
           next, el("td", fmtTime(st.lastScheduledTime)), el("td", String((st.active || []).length)),
-          el("td.state", (c.spec || {}).suspend ? "⏸ suspended" : "▶ active"),
+          el("td.state", (c.spec || {}).suspend ? "‖ suspended" : "▶ active"),
           el("td", actionsFor(c, load))));
         nextTime(ns, name).then((t) => { next.textContent = t; });
       }
@@ -82,7 +82,7 @@ async function renderOne(view, ns, name) {
       view.append(el("h1", `Cron workflow ${name}`), actionsFor(c, load),
         el("table.kv", el("tbody",
           el("tr", el("th", { scope: "row" }, "Schedule"), el("td", el("code", schedules(c)))),
-          el("tr", el("th", { scope: "row" }, "State"), el("td.state", (c.spec || {}).suspend ? "⏸ suspended" : "▶ active")),
+          el("tr", el("th", { scope: "row" }, "State"), el("td.state", (c.spec || {}).suspend ? "‖ suspended" : "▶ active")),
           el("tr", el("th", { scope: "row" }, "Next"), el("td", await nextTime(ns, name))),
           el("tr", el("th", { scope: "row" }, "Last run"), el("td", fmtTime(st.lastScheduledTime))),
           el("tr", el("th", { scope: "row" }, "Concurrency"), el("td", (c.spec || {}).concurrencyPolicy || "Allow")),

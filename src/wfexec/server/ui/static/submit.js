@@ -19,7 +19,7 @@ export async function render(view) {
   const entry = el("select#entrypoint", { "aria-label": "Entrypoint" });
   const labels = el("input#labels", { placeholder: "key=value, key2=value2", size: 40, "aria-label": "Labels" });
   const submitBtn = el("button#submit-btn.primary", { type: "submit" }, "Submit");
-  const state = { doc: null, issues: [], template: null };
+  const state = { doc: null, issues: [], template: null, formKey: "" };
 
   view.append(el("h1", `Submit a workflow to ${ns}`),
     el("form.submit", { onsubmit: (e) => { e.preventDefault(); submit(); } },
@@ -63,17 +63,18 @@ export async function render(view) {
     return doc.kind === "CronWorkflow" ? ((doc.spec || {}).workflowSpec || {}) : (doc.spec || {});
   }
 
-  function drawForm(spec) {
+  function drawForm(spec, typed = new Map()) {
     const params = (spec.arguments || {}).parameters || [];
     form.replaceChildren();
     if (!params.length) form.append(el("p.dim", "This workflow declares no parameters."));
     for (const p of params) {
       const id = `param-${p.name}`;
-      const value = p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : "";
+      const declared = p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : "";
+      const value = typed.has(p.name) ? typed.get(p.name) : declared;
       let input;
       if (Array.isArray(p.enum) && p.enum.length) {
         input = el("select", { id, name: p.name, "data-param": p.name }, p.enum.map((v) => el("option", { value: String(v) }, String(v))));
-        input.value = value || String(p.enum[0]);
+        input.value = p.enum.map(String).includes(value) ? value : String(p.enum[0]);
       } else {
         input = el("input", { id, name: p.name, "data-param": p.name, value, size: 40 });
       }
@@ -94,7 +95,12 @@ export async function render(view) {
       state.issues = res.issues || [];
       state.doc = (res.documents || [])[0] || null;
       drawIssues();
-      if (state.doc && !state.template) drawForm(specOf(state.doc));
+      if (state.doc && !state.template) {
+        // Redraw the form only when the declared parameters or templates changed; keep what was typed.
+        const spec = specOf(state.doc);
+        const key = JSON.stringify([(spec.arguments || {}).parameters, (spec.templates || []).map((t) => t.name), spec.entrypoint]);
+        if (key !== state.formKey) { state.formKey = key; drawForm(spec, new Map(paramValues())); }
+      }
     } catch (e) { banner(`Checking: ${e.message}`); }
   }
   text.addEventListener("input", () => {
@@ -116,6 +122,7 @@ export async function render(view) {
     if (!tname) { drawForm(specOf(state.doc)); return; }
     try {
       state.template = await get(`/api/v1/workflow-templates/${enc(ns)}/${enc(tname)}`);
+      state.formKey = "";
       drawForm(state.template.spec || {});
       text.value = ""; state.issues = []; drawIssues();
     } catch (e) { banner(`Template ${tname}: ${e.message}`); }

@@ -1,0 +1,99 @@
+"""Browser tests of the web UI: Debian's chromium driven by Playwright, against a real `wfexec server`.
+
+One browser per test module; each flow saves a screenshot under `$WFEXEC_TEST_ARTIFACTS` (default
+`test-artifacts/` at the top of the checkout).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.server.conftest import ServerProcess, make_server
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(os.environ.get("WFEXEC_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "ui"
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if not path:
+        raise RuntimeError("Debian's chromium is not installed: `make test` installs it (APT_PACKAGES)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = make_server(tmp_path_factory.mktemp("ui-home")).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A 1280×800 page; page errors fail the test; a screenshot is saved at the end, pass or fail."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        finally:
+            context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def api(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:
+    res = requests.request(method, server.url + path, json=body, timeout=30)
+    assert res.status_code < 300, f"{method} {path}: {res.status_code} {res.text}"
+    return res.json() if res.content else None
+
+
+def create_workflow(server: ServerProcess, workflow: dict[str, Any], ns: str = "default") -> str:
+    return api(server, "POST", f"/api/v1/workflows/{ns}", {"namespace": ns, "workflow": workflow})["metadata"]["name"]
+
+
+def workflow(server: ServerProcess, name: str, ns: str = "default") -> dict[str, Any]:
+    return api(server, "GET", f"/api/v1/workflows/{ns}/{name}")
+
+
+def wait_phase(server: ServerProcess, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict[str, Any]:
+    return wait_for(lambda: (wf := workflow(server, name)) and (wf.get("status") or {}).get("phase") in phases and wf,
+                    timeout, f"{name} to reach {phases}")
