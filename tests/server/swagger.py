@@ -24,6 +24,9 @@ SWAGGER_FILE = Path(__file__).parent / "data" / "argo-workflows-v4.1-swagger.jso
 class Swagger:
     def __init__(self, path: Path = SWAGGER_FILE) -> None:
         self.doc = json.loads(path.read_text())
+        # The one known flaw of the document: IntOrString is typed `string` only, where Kubernetes' own
+        # OpenAPI says int-or-string and Argo Server returns an int as it was given (retryStrategy.limit: 2).
+        self.doc["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}
         self._ops: list[tuple[re.Pattern[str], int, str, str, dict[str, Any]]] = []
         for template, item in self.doc["paths"].items():
             pattern = re.sub(r"\{[^}]+\}", "[^/]+", template)
