@@ -45,7 +45,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"wfexec server exited with {self.proc.returncode}: {self.log.read_text()}")
             try:
-                requests.get(self.url + "/api/v1/version", timeout=1)
+                requests.get(self.url + "/api/v1/version", timeout=1, verify=False)
                 return self
             except requests.ConnectionError:
                 time.sleep(0.05)
@@ -75,7 +75,8 @@ def make_server(home: Path, *args: str) -> ServerProcess:
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {**os.environ, "WFEXEC_HOME": str(home)}
-    return ServerProcess(url=f"http://127.0.0.1:{port}", home=home, port=port, args=list(args), env=env,
+    scheme = "https" if "--tls-cert" in args else "http"
+    return ServerProcess(url=f"{scheme}://127.0.0.1:{port}", home=home, port=port, args=list(args), env=env,
                          log=home / "server.log")
 
 

@@ -23,3 +23,10 @@ def test_non_loopback_bind_refused_without_auth(tmp_path) -> None:
                                                                            "PATH": "/usr/bin:/bin"})
     assert res.returncode != 0
     assert "refusing to listen beyond loopback" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_lone_tls_flag_and_bad_port_are_refused(tmp_path) -> None:
+    for argv, words in ((["--tls-cert", "x.pem"], "go together"), (["--port", "70000"], "--port")):
+        res = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "server", *argv], capture_output=True,
+                             text=True, timeout=60, env={"WFEXEC_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert res.returncode != 0 and words in res.stderr and "Traceback" not in res.stderr
