@@ -19,7 +19,10 @@ from wfexec.errors import SpecError, WfexecError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submit", help="submit a workflow and run it")
-    p.add_argument("file", help="Workflow, WorkflowTemplate or CronWorkflow file (YAML or JSON)")
+    p.add_argument("file", nargs="?",
+                   help="Workflow, WorkflowTemplate or CronWorkflow file (YAML or JSON); `-` reads stdin")
+    p.add_argument("--from", dest="from_", metavar="KIND/NAME",
+                   help="submit from a stored workflowtemplate/NAME, clusterworkflowtemplate/NAME or cronwf/NAME")
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a workflow parameter")
     p.add_argument("--entrypoint", help="override spec.entrypoint")
     p.add_argument("--name", help="the run's name (default: generateName + random suffix)")
@@ -63,12 +66,20 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
     from wfexec.spec.lint import lint_documents
     from wfexec.spec.loader import find_documents, load_file
 
-    if not Path(file).exists():
+    if file == "-":
+        import sys
+
+        from wfexec.spec.loader import load_text
+
+        docs = load_text(sys.stdin.read(), "-")
+    elif not Path(file).exists():
         raise WfexecError(f"{file}: no such file")
-    docs = load_file(file)
+    else:
+        docs = load_file(file)
     tdocs = []
     for path in templates or []:
         tdocs.extend(find_documents(path) if Path(path).is_dir() else load_file(path))
+    tdocs += _stored_templates(docs, tdocs)
     issues = lint_documents(docs, templates=tdocs + docs)
     if issues:
         for issue in issues:
@@ -82,12 +93,32 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
     return api.workflow_from_document(main.data, file, wft), wft
 
 
+def _stored_templates(docs: list[Any], given: list[Any]) -> list[Any]:
+    """The stored templates the files name and `--templates` lacks, as documents lint can see."""
+    from wfexec.engine.template_refs import gather
+    from wfexec.spec.document import Document
+
+    found = gather(open_store(), [d.data for d in docs], "default", [d.data for d in given])
+    return [Document(t, f"stored {t['kind']}", 0, t["kind"]) for t in found]
+
+
+def _from_store(text: str) -> dict[str, Any]:
+    """The Workflow that `--from KIND/NAME` makes from a stored object."""
+    from wfexec.engine.objects import ObjectStore
+    from wfexec.engine.submit_from import parse_from, workflow_from_object
+
+    kind, name = parse_from(text)
+    return workflow_from_object(ObjectStore(open_store()).get(kind, "default", name))
+
+
 def run(args: argparse.Namespace) -> int:
     if args.kube:
         from wfexec.cluster.submit import submit_kube
 
         return submit_kube(args)
-    wf, wft = _load(args.file, args.templates)
+    if bool(args.from_) == bool(args.file):
+        raise WfexecError("submit: give either a FILE (`-` for stdin) or --from KIND/NAME")
+    wf, wft = (_from_store(args.from_), []) if args.from_ else _load(args.file, args.templates)
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
     runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
@@ -102,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     make_backend(runtime, executor, args.config).close()  # fail before the run is created
     store = open_store()
-    rec = api.create_run(store, wf, opts, file=args.file)
+    rec = api.create_run(store, wf, opts, file=args.file or args.from_)
     if not (args.wait or args.watch):
         api.start_background(rec.name)
         _print_created(store, rec.name, args.output)

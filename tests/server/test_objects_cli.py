@@ -1,0 +1,178 @@
+"""`wfexec template|cluster-template|cron`, `submit --from` and `submit -`, locally and against a server."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = """\
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: greet
+  labels: {team: blue}
+spec:
+  entrypoint: say
+  arguments: {parameters: [{name: msg, value: default}]}
+  templates:
+  - name: say
+    inputs: {parameters: [{name: msg}]}
+    container: {image: busybox, command: [sh, -c, "echo said {{inputs.parameters.msg}}"]}
+"""
+
+CRON = """\
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: nightly}
+spec:
+  schedules: ["0 3 * * *"]
+  timezone: Europe/Paris
+  concurrencyPolicy: Forbid
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - name: main
+      container: {image: busybox, command: [sh, -c, "echo from-cron"]}
+"""
+
+USES_REF = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: uses-ref-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: hello
+        templateRef: {name: greet, template: say}
+        arguments: {parameters: [{name: msg, value: from-stdin}]}
+"""
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """`wfexec …` run in this process (as the console script runs it), its output captured."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys, self.monkeypatch = capsys, monkeypatch
+        monkeypatch.delenv("ARGO_SERVER", raising=False)
+
+    def __call__(self, home: Path, *argv: str, stdin: str | None = None, env: dict[str, str] | None = None,
+                 ok: bool = True) -> Result:
+        from wfexec.cli.main import main
+
+        with self.monkeypatch.context() as m:
+            m.setenv("WFEXEC_HOME", str(home))
+            for key, value in (env or {}).items():
+                m.setenv(key, value)
+            m.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            self.capsys.readouterr()
+            code = main(list(argv))
+            out, err = self.capsys.readouterr()
+        res = Result(code, out, err)
+        assert "Traceback" not in err, err
+        if ok:
+            assert code == 0, out + err
+        return res
+
+
+@pytest.fixture
+def wfexec(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(capsys, monkeypatch)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "greet.yaml").write_text(TEMPLATE)
+    (tmp_path / "cron.yaml").write_text(CRON)
+    (tmp_path / "cwt.yaml").write_text(TEMPLATE.replace("kind: WorkflowTemplate", "kind: ClusterWorkflowTemplate")
+                                       .replace("name: greet", "name: shared"))
+    return tmp_path
+
+
+def test_local_template_and_cron_verbs(wfexec: Cli, tmp_path: Path, files: Path) -> None:
+    home = tmp_path / "home"
+    out = wfexec(home, "template", "create", str(files / "greet.yaml")).stdout
+    assert "Name:" in out and "greet" in out and "Namespace:" in out
+    assert wfexec(home, "template", "list", "-l", "team=blue").stdout.split() == ["NAME", "greet"]
+    assert wfexec(home, "template", "list", "-l", "team!=blue").stdout.split() == ["NAME"]
+    assert '"kind": "WorkflowTemplate"' in wfexec(home, "template", "get", "greet", "-o", "json").stdout
+    assert "no linting errors" in wfexec(home, "template", "lint", str(files / "greet.yaml")).stdout
+    dup = wfexec(home, "template", "create", str(files / "greet.yaml"), ok=False)
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    wrong = wfexec(home, "template", "create", str(files / "cron.yaml"), ok=False)
+    assert "expected a WorkflowTemplate" in wrong.stderr and "cron.yaml" in wrong.stderr
+
+    wfexec(home, "cluster-template", "create", str(files / "cwt.yaml"))
+    assert "shared" in wfexec(home, "cluster-template", "list").stdout
+
+    out = wfexec(home, "cron", "create", str(files / "cron.yaml")).stdout
+    assert "Schedules:" in out and "0 3 * * *" in out and "ConcurrencyPolicy:" in out and "Forbid" in out
+    assert "CronWorkflow 'nightly' suspended" in wfexec(home, "cron", "suspend", "nightly").stdout
+    listed = wfexec(home, "cron", "list").stdout
+    assert "nightly" in listed and "Europe/Paris" in listed and "true" in listed
+    assert "resumed" in wfexec(home, "cron", "resume", "nightly").stdout
+    bad = wfexec(home, "cron", "lint", "-", stdin=CRON.replace("0 3 * * *", "every day"), ok=False)
+    assert bad.returncode == 1 and "schedules" in bad.stderr
+
+    # submit --from each kind, and `submit -` whose templateRef resolves from the store.
+    out = wfexec(home, "submit", "--from", "workflowtemplate/greet", "-p", "msg=by-from", "--wait", "-o", "name")
+    assert "said by-from" in wfexec(home, "logs", out.stdout.strip()).stdout
+    out = wfexec(home, "submit", "--from", "clusterworkflowtemplate/shared", "--wait", "-o", "name")
+    assert "said default" in wfexec(home, "logs", out.stdout.strip()).stdout
+    out = wfexec(home, "submit", "--from", "cronwf/nightly", "--wait", "-o", "json").stdout
+    assert '"workflows.argoproj.io/cron-workflow": "nightly"' in out
+    out = wfexec(home, "submit", "-", "--wait", "-o", "name", stdin=USES_REF)
+    assert "said from-stdin" in wfexec(home, "logs", out.stdout.strip()).stdout
+
+    assert "deleted" in wfexec(home, "template", "delete", "greet").stdout
+    gone = wfexec(home, "submit", "-", stdin=USES_REF, ok=False)
+    assert gone.returncode == 1 and "greet" in gone.stderr  # lint: the templateRef names nothing now
+    missing = wfexec(home, "submit", "--from", "wftmpl/greet", ok=False)
+    assert "not found" in missing.stderr
+    assert "deleted" in wfexec(home, "cron", "delete", "--all").stdout
+
+
+def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files: Path) -> None:
+    client_home = tmp_path / "client"  # the client's own store stays empty: everything goes to the server
+    remote = {"ARGO_SERVER": f"127.0.0.1:{server.port}", "ARGO_NAMESPACE": "default"}
+    hello = tmp_path / "hello.yaml"
+    hello.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: rhello-}\n"
+                     "spec:\n  entrypoint: main\n  arguments: {parameters: [{name: who, value: x}]}\n"
+                     "  templates:\n  - name: main\n    container: {image: busybox, command: [sh, -c,"
+                     " 'echo hello {{workflow.parameters.who}}']}\n")
+    out = wfexec(client_home, "--argo-server", f"127.0.0.1:{server.port}", "submit", str(hello), "-p", "who=remote",
+                 "--wait", "-o", "name").stdout.strip()
+    assert out.startswith("rhello-")
+    assert out in wfexec(client_home, "list", env=remote).stdout
+    assert "Succeeded" in wfexec(client_home, "get", out, env=remote).stdout
+    assert f"{out}: hello remote" in wfexec(client_home, "logs", out, env=remote).stdout
+    assert out in server.wfexec("list").stdout  # the server's store has it
+
+    wfexec(client_home, "template", "create", str(files / "greet.yaml"), env=remote)
+    assert "greet" in server.wfexec("template", "list").stdout
+    sub = wfexec(client_home, "submit", "--from", "wftmpl/greet", "-p", "msg=over-http", "-w", "-o", "name",
+                 env=remote).stdout.strip()
+    assert "said over-http" in wfexec(client_home, "logs", sub, env=remote).stdout
+    failing = wfexec(client_home, "submit", "-", env=remote, ok=False,
+                     stdin=hello.read_text().replace("echo hello", "exit 4 #"))
+    assert failing.returncode == 0  # submitted, not waited for
+    assert f"Workflow '{out}' deleted" in wfexec(client_home, "delete", out, env=remote).stdout
+    gone = wfexec(client_home, "get", out, env=remote, ok=False)
+    assert gone.returncode == 1 and "not found" in gone.stderr and "HTTP 404" in gone.stderr
+    wfexec(client_home, "template", "delete", "greet", env=remote)
+    assert not (client_home / "runs.db").exists() or "greet" not in wfexec(client_home, "template", "list").stdout
+
+    down = wfexec(client_home, "list", env={"ARGO_SERVER": "127.0.0.1:9"}, ok=False)
+    assert down.returncode == 1 and "cannot reach the Argo Server" in down.stderr
