@@ -1,0 +1,129 @@
+"""A small request generator driven by Argo's swagger: for each operation, path parameters, query
+parameters and bodies built from the parameter and definition schemas, mostly well-typed, sometimes
+not (wrong types, missing members, odd strings). Deterministic for a seed."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ODD_STRINGS = ["", " ", "a" * 300, "ünï/cøde", "../..", "%2e%2e", "x\x00y", "{{workflow.name}}", "-1", "true",
+               "null", "{}", "[", "a=b,c in (", "metadata.name=x", "default", "0", "9" * 30]
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    params: dict[str, str]
+    body: Any  # None: no body
+
+
+class Generator:
+    def __init__(self, swagger: dict[str, Any], seed: int = 0, names: list[str] | None = None) -> None:
+        self.doc = swagger
+        self.defs = swagger["definitions"]
+        self.rng = random.Random(seed)
+        self.names = names or []
+
+    def operations(self, prefixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
+        out = []
+        for path, item in self.doc["paths"].items():
+            for method, op in item.items():
+                oid = op.get("operationId", "") if isinstance(op, dict) else ""
+                if oid.startswith(prefixes) and oid not in skip:
+                    out.append((method.upper(), path, op))
+        return out
+
+    # -- values -------------------------------------------------------------------------------
+    def odd(self) -> Any:
+        return self.rng.choice([*ODD_STRINGS, 0, -5, 3.5, True, None, [], {}, [1, "a"], {"k": [None]}])
+
+    def string(self) -> str:
+        return self.rng.choice([*ODD_STRINGS, self.rng.choice(self.names or ["x"]),
+                                "".join(self.rng.choice("abcxyz-._/") for _ in range(self.rng.randint(1, 12)))])
+
+    def value(self, schema: dict[str, Any], depth: int = 0) -> Any:
+        if self.rng.random() < 0.08:
+            return self.odd()
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if depth > 5:
+                return {}
+            return self.value(self.defs.get(name, {}), depth + 1)
+        kind = schema.get("type")
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties") or {}
+            keys = [k for k in props if self.rng.random() < (0.5 if depth < 3 else 0.15)]
+            out = {k: self.value(props[k], depth + 1) for k in keys}
+            if self.rng.random() < 0.05:
+                out["unknownField"] = self.odd()
+            return out
+        if kind == "array":
+            return [self.value(schema.get("items") or {}, depth + 1) for _ in range(self.rng.randint(0, 2))]
+        if kind == "integer":
+            return self.rng.choice([0, 1, 2, -1, 10**12])
+        if kind == "number":
+            return self.rng.choice([0.0, 1.5, -2.0])
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        return self.string()
+
+    def param(self, p: dict[str, Any]) -> str:
+        kind = p.get("type")
+        if self.rng.random() < 0.15:
+            return str(self.rng.choice(ODD_STRINGS))
+        if kind == "integer":
+            return str(self.rng.choice([0, 1, 5, -3, 10**9]))
+        if kind == "boolean":
+            return self.rng.choice(["true", "false"])
+        if kind == "array":
+            return self.string()
+        return self.string()
+
+    def call(self, method: str, path: str, op: dict[str, Any], valid_body: dict[str, Any] | None = None) -> Call:
+        params: dict[str, str] = {}
+        body: Any = None
+        url = path
+        for p in op.get("parameters") or []:
+            where = p.get("in")
+            if where == "path":
+                if p["name"] == "namespace":
+                    val = self.rng.choice(["default", "default", "other", "a b", "x" * 80])
+                elif p["name"] in ("name", "id", "uid"):
+                    val = self.rng.choice([*self.names, "nope", "..", "a%2Fb"]) if self.names else "nope"
+                else:
+                    val = self.string() or "x"
+                url = url.replace("{" + p["name"] + "}", re.sub(r"[/?#]", "_", str(val)) or "x")
+            elif where == "query" and self.rng.random() < 0.4:
+                params[p["name"]] = self.param(p)
+            elif where == "body":
+                roll = self.rng.random()
+                if roll < 0.2 and valid_body is not None:
+                    body = self.mutate(json.loads(json.dumps(valid_body)))
+                elif roll < 0.3:
+                    body = self.odd()
+                else:
+                    body = self.value(p.get("schema") or {})
+        return Call(method, url, params, body)
+
+    def mutate(self, obj: Any, depth: int = 0) -> Any:
+        """A valid body with one member changed, dropped or retyped somewhere."""
+        if isinstance(obj, dict) and obj and depth < 6:
+            key = self.rng.choice(list(obj))
+            roll = self.rng.random()
+            if roll < 0.3:
+                obj.pop(key)
+            elif roll < 0.6:
+                obj[key] = self.odd()
+            else:
+                obj[key] = self.mutate(obj[key], depth + 1)
+            return obj
+        if isinstance(obj, list) and obj and depth < 6:
+            i = self.rng.randrange(len(obj))
+            obj[i] = self.mutate(obj[i], depth + 1) if self.rng.random() < 0.7 else self.odd()
+            return obj
+        return self.odd()
