@@ -64,6 +64,8 @@ def test_due_times_follow_the_timezone_and_every_schedule() -> None:
     with pytest.raises(SpecError, match="concurrencyPolicy"):
         cron_rules({"schedules": ["@hourly"], "concurrencyPolicy": "Sometimes"})
     assert cron_rules({"schedule": "@hourly"}).schedules == ("@hourly",)  # the field Argo v4 removed
+    with pytest.raises(SpecError, match=r"spec.schedules\[0\]"):
+        cron_rules({"schedules": ["* * * * * *"]})  # seconds: croniter would take it, Argo does not
 
 
 def test_fires_on_schedule_and_keeps_status(store: Store) -> None:
@@ -149,3 +151,32 @@ def test_suspend_and_starting_deadline(store: Store) -> None:
     clock.advance(4 * 60 + 30)  # 00:15:30, but looked at first at 00:18:00: later than the deadline
     clock.advance(150)
     assert CronScheduler(store, clock=clock).tick() == []
+
+
+def test_server_fires_a_time_missed_while_it_was_down(server_factory) -> None:
+    """The scheduler inside `wfexec server`: after a restart, a missed minute within the deadline fires."""
+    import requests
+
+    srv = server_factory()
+    body = cron("minutely", "echo from-server", startingDeadlineSeconds=3600)
+    body["spec"]["schedules"] = ["* * * * *"]
+    r = requests.post(f"{srv.url}/api/v1/cron-workflows/default", json={"cronWorkflow": body}, timeout=30)
+    assert r.status_code == 200, r.text
+    srv.stop()
+    three_minutes_ago = dt.datetime.now(UTC) - dt.timedelta(minutes=3)
+    ObjectStore(Store(srv.home / "runs.db")).set_status(
+        CRON_WORKFLOW, "default", "minutely", {"lastScheduledTime": three_minutes_ago.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    restarted_at = time.time()
+    srv.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        st = requests.get(f"{srv.url}/api/v1/cron-workflows/default/minutely", timeout=30).json().get("status") or {}
+        if st.get("succeeded") or st.get("failed"):
+            break
+        time.sleep(0.3)
+    assert st.get("succeeded") == 1 and st.get("active") == [], st
+    runs = requests.get(f"{srv.url}/api/v1/workflows/default", timeout=30).json()["items"]
+    assert [w["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] for w in runs] == ["minutely"]
+    assert runs[0]["status"]["phase"] == "Succeeded"
+    scheduled = int(runs[0]["metadata"]["name"].rsplit("-", 1)[1])
+    assert scheduled <= restarted_at  # the time missed while down, not one that came after the restart

@@ -79,7 +79,10 @@ def cron_rules(spec: dict[str, Any]) -> CronRules:
     if not raw:
         raise SpecError("a CronWorkflow needs at least one schedule", field="spec.schedules")
     for i, text in enumerate(raw):
-        if not isinstance(text, str) or not croniter.is_valid(text):
+        # Argo parses standard cron: five fields or a macro (croniter alone would also take seconds).
+        fields = text.split() if isinstance(text, str) else []
+        standard = len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))
+        if not standard or not croniter.is_valid(text):
             raise SpecError(f"{text!r} is not a cron schedule: expected five fields like '*/5 * * * *'"
                             " or a macro like '@hourly'", field=f"spec.schedules[{i}]")
     tz_name = spec.get("timezone") or "UTC"
