@@ -162,6 +162,8 @@ def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files
 
     wfexec(client_home, "template", "create", str(files / "greet.yaml"), env=remote)
     assert "greet" in server.wfexec("template", "list").stdout
+    every = wfexec(client_home, "template", "list", "-A", env=remote).stdout.split()
+    assert every[:2] == ["NAMESPACE", "NAME"] and "greet" in every
     sub = wfexec(client_home, "submit", "--from", "wftmpl/greet", "-p", "msg=over-http", "-w", "-o", "name",
                  env=remote).stdout.strip()
     assert "said over-http" in wfexec(client_home, "logs", sub, env=remote).stdout

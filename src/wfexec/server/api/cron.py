@@ -83,6 +83,15 @@ async def list_(request: Request) -> Response:
     return json_response(list_body(objs))
 
 
+async def list_all_namespaces(request: Request) -> Response:
+    """`/api/v1/cron-workflows/`: every namespace the caller may read."""
+    who = authorize(request, None, "view")
+    selector = selector_of(request)
+    ns = None if who.namespace == "*" else who.namespace
+    objs = await run_in_threadpool(objects_of(request).list, CRON_WORKFLOW, ns, selector)
+    return json_response(list_body(objs))
+
+
 async def delete(request: Request) -> Response:
     ns = request.path_params["namespace"]
     authorize(request, ns, "edit")
@@ -107,6 +116,7 @@ async def resume(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
+    Route("/api/v1/cron-workflows/", list_all_namespaces, methods=["GET"]),
     Route(BASE, list_, methods=["GET"]),
     Route(BASE, create, methods=["POST"]),
     Route(BASE + "/lint", lint, methods=["POST"]),

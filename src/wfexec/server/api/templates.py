@@ -94,6 +94,15 @@ async def list_(request: Request) -> Response:
     return json_response(list_body(objs))
 
 
+async def list_all_namespaces(request: Request) -> Response:
+    """`/api/v1/workflow-templates/`: every namespace the caller may read."""
+    who = authorize(request, None, "view")
+    selector = selector_of(request)
+    ns = None if who.namespace == "*" else who.namespace
+    objs = await run_in_threadpool(objects_of(request).list, WORKFLOW_TEMPLATE, ns, selector)
+    return json_response(list_body(objs))
+
+
 async def update(request: Request) -> Response:
     kind, ns = _scope(request)
     _writer(request, kind, ns)
@@ -116,6 +125,7 @@ async def delete(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
+    Route("/api/v1/workflow-templates/", list_all_namespaces, methods=["GET"]),
     *(r for base in (WT_BASE, CWT_BASE) for r in (
         Route(base, list_, methods=["GET"]),
         Route(base, create, methods=["POST"]),
