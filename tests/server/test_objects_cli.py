@@ -170,6 +170,12 @@ def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files
     failing = wfexec(client_home, "submit", "-", env=remote, ok=False,
                      stdin=hello.read_text().replace("echo hello", "exit 4 #"))
     assert failing.returncode == 0  # submitted, not waited for
+    slow = wfexec(client_home, "submit", "-", "-o", "name", env=remote,
+                  stdin=hello.read_text().replace("echo hello", "sleep 2; echo hello")).stdout.strip()
+    assert f"workflow {slow} suspended" in wfexec(client_home, "suspend", slow, env=remote).stdout
+    assert '"suspend": true' in wfexec(client_home, "get", slow, "-o", "json", env=remote).stdout
+    assert f"workflow {slow} resumed" in wfexec(client_home, "resume", slow, env=remote).stdout
+    assert f"{slow} Succeeded" in wfexec(client_home, "wait", slow, env=remote).stdout
     assert f"Workflow '{out}' deleted" in wfexec(client_home, "delete", out, env=remote).stdout
     gone = wfexec(client_home, "get", out, env=remote, ok=False)
     assert gone.returncode == 1 and "not found" in gone.stderr and "HTTP 404" in gone.stderr

@@ -27,7 +27,7 @@ VERB_MODULES = {
     "cp": "cmd_cp", "doctor": "cmd_doctor", "executor": "cmd_executor", "export": "cmd_export",
     "resolve-component": "cmd_kfp", "compile-component": "cmd_kfp", "run-component": "cmd_kfp",
     "lint": "cmd_lint", "migrate": "cmd_migrate", "submit": "cmd_submit", "server": "cmd_server",
-    "template": "cmd_template", "cluster-template": "cmd_template", "cron": "cmd_cron",
+    "template": "cmd_template", "cluster-template": "cmd_template", "cron": "cmd_cron", "suspend": "cmd_suspend",
     **{v: "cmd_runs" for v in ("list", "get", "logs", "wait", "stop", "terminate", "resume", "retry", "resubmit",
                                "delete")},
 }
