@@ -247,6 +247,11 @@ class Store:
         rows = self._read("SELECT id, data FROM nodes WHERE run=? ORDER BY rowid", (run,))
         return {r[0]: json.loads(r[1]) for r in rows}
 
+    def nodes_version(self, run: str) -> tuple[int, int]:
+        """(count, highest seq) of a run's nodes: changes whenever a node is written or deleted."""
+        row = self._read("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (run,))[0]
+        return int(row[0]), int(row[1])
+
     def delete_nodes(self, run: str, ids: list[str]) -> None:
         with self._tx() as db:
             db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(run, i) for i in ids])

@@ -41,6 +41,7 @@ class FoldInfo:
     phases: dict[str, int]
     members: str  # the loop's step or the retried node's name
     retry: bool
+    parent: str  # the node the group hangs from: where the view goes when it unfolds
 
 
 @dataclass
@@ -172,4 +173,5 @@ def _fold_node(fold: Fold, nodes: dict[str, Node], box: Box) -> GraphNode:
     kind = "attempts" if fold.retry else "items"
     return GraphNode(id=fold.id, label=f"{fold.base} ({len(fold.members):,} {kind})", type="Fold", phase=phase,
                      x=box.x, y=box.y, w=box.w, h=box.h,
-                     fold=FoldInfo(count=len(fold.members), phases=phases, members=fold.base, retry=fold.retry))
+                     fold=FoldInfo(count=len(fold.members), phases=phases, members=fold.base, retry=fold.retry,
+                                   parent=fold.parent))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +26,13 @@ from wfexec.server.http import (
 from wfexec.server.ui import executor_page
 from wfexec.server.ui.cron_schedule import cron_schedule
 from wfexec.server.ui.graph import build_graph
+from wfexec.server.ui.graph_cache import ResponseCache
 from wfexec.server.ui.manifest_check import check_manifest
 
 STATIC = Path(__file__).parent / "static"
+# Graph answers by (run, its phase, its nodes' version, what is unfolded): a reload or a second
+# viewer of an unchanged run costs one small query.
+GRAPHS = ResponseCache(64)
 # Paths the page shell answers (the page's script reads the path); every run and node has one.
 PAGES = ("/", "/workflows", "/workflows/{namespace}", "/workflows/{namespace}/{name}", "/submit",
          "/workflow-templates", "/workflow-templates/{namespace}/{name}", "/cron-workflows",
@@ -38,15 +43,17 @@ def page(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
 
 
-def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> dict:
+def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:
     try:
         rec = store.get_run(name)
     except StoreError:
         raise not_found(f"workflow {namespace}/{name} not found") from None
     if rec.name != name or rec.namespace != namespace:
         raise not_found(f"workflow {namespace}/{name} not found")
-    return build_graph(rec.name, rec.namespace, rec.phase, store.get_nodes(rec.name), unfold,
-                       started_at=rec.started_at, finished_at=rec.finished_at).to_dict()
+    key = (str(store.path), rec.uid, rec.phase, rec.finished_at, store.nodes_version(name), tuple(sorted(unfold)))
+    return GRAPHS.get(key, lambda: json.dumps(build_graph(
+        rec.name, rec.namespace, rec.phase, store.get_nodes(rec.name), unfold, started_at=rec.started_at,
+        finished_at=rec.finished_at).to_dict(), separators=(",", ":")).encode())
 
 
 async def get_graph(request: Request) -> Response:
@@ -55,7 +62,8 @@ async def get_graph(request: Request) -> Response:
     authorize(request, ns)
     unfold = {u for u in request.query_params.get("unfold", "").split(",") if u}
     store: Store = request.app.state.store
-    return json_response(await run_in_threadpool(_graph, store, ns, name, unfold))
+    body = await run_in_threadpool(_graph, store, ns, name, unfold)
+    return Response(body, media_type="application/json")
 
 
 async def get_executor(request: Request) -> Response:

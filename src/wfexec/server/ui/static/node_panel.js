@@ -81,7 +81,7 @@ export function renderPanel(host, wf, nodeId, { onClose }) {
   const sections = [
     ["Input parameters", params(ins.parameters)], ["Input artifacts", artifacts(wf, node, ins.artifacts, "inputs")],
     ["Output parameters", params(outs.parameters)], ["Output artifacts", artifacts(wf, node, outs.artifacts, "outputs")],
-    ["Result", outs.result !== undefined ? el("pre.result", outs.result) : null],
+    ["Result", outs.result ? el("pre.result", outs.result) : null],
   ];
   for (const [title, body] of sections) if (body) host.append(el("h3", title), body);
   for (const ext of panelExtensions) {

@@ -29,14 +29,20 @@ export async function render(view, { namespace: ns, name }) {
     el("button#zoom-in", { type: "button", onclick: () => gv.zoomAt(1.2, graphBox.clientWidth / 2, graphBox.clientHeight / 2) }, "Zoom in (+)"),
     el("button#zoom-out", { type: "button", onclick: () => gv.zoomAt(1 / 1.2, graphBox.clientWidth / 2, graphBox.clientHeight / 2) }, "Zoom out (−)"),
     el("button#centre-failed", { type: "button", onclick: () => { if (!gv.centreOnFailed()) banner("No failed node.", "info"); } }, "Centre on failed (f)"),
-    el("button#fold-all", { type: "button", onclick: () => { state.unfold.clear(); syncUrl(); refresh(); } }, "Fold all"),
+    el("button#fold-all", { type: "button", onclick: () => { state.unfold.clear(); state.focus = "fit"; syncUrl(); refresh(); } }, "Fold all"),
     el("span.graph-count"));
   view.append(el("div.run-top", head, actions), tabBar, el("div.run-main", tabBody, panel));
   view.classList.add("run-page");
 
   const gv = new GraphView(graphBox, {
     onSelect: (id) => selectNode(id),
-    onUnfold: (id) => { state.unfold.add(id); syncUrl(); refresh(); },
+    onUnfold: (id) => {
+      const fold = state.graph && state.graph.nodes.find((n) => n.id === id);
+      state.unfold.add(id);
+      state.focus = fold && fold.fold ? fold.fold.parent : "";
+      syncUrl();
+      refresh();
+    },
   });
 
   function syncUrl() {
@@ -128,6 +134,8 @@ export async function render(view, { namespace: ns, name }) {
     state.graph = graph;
     gv.update(graph);
     gv.select(state.node);
+    if (state.focus === "fit") gv.fit(); else if (state.focus) gv.centreOn(state.focus);
+    state.focus = "";
     graphTools.querySelector(".graph-count").textContent =
       `${graph.total_nodes.toLocaleString("en-US")} nodes, ${graph.nodes.length.toLocaleString("en-US")} drawn`;
     state.wfStale = true;
@@ -163,6 +171,14 @@ export async function render(view, { namespace: ns, name }) {
     state.refreshing = null;
   }
 
+  drawTab();
+  await refresh();
+  if (state.node) { gv.select(state.node); gv.centreOn(state.node); drawPanel(); }
+  else panel.hidden = true;
+  view.dataset.ready = "1";
+  performance.mark("wfexec:interactive");
+
+  // Live from here on: each change to the run redraws what changed (the first event is the run as it is).
   const events = stream(`/api/v1/workflow-events/${enc(ns)}` + q({
     "listOptions.fieldSelector": `metadata.name=${name}`,
     fields: "result.type,result.object.metadata.name,result.object.status.phase,result.object.status.progress",
@@ -172,11 +188,6 @@ export async function render(view, { namespace: ns, name }) {
     refresh();
   });
 
-  drawTab();
-  await refresh();
-  if (state.node) { gv.select(state.node); gv.centreOn(state.node); drawPanel(); }
-  else panel.hidden = true;
-  view.dataset.ready = "1";
   const keys = (e) => {
     if (e.target.closest("input, textarea, select")) return;
     if (e.key === "f" && state.tab === "graph" && !e.target.closest("svg")) gv.centreOnFailed();

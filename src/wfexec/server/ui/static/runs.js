@@ -107,6 +107,7 @@ export async function render(view, params) {
       count.textContent = `page ${state.page + 1}, ${items.length} shown`;
       view.dataset.loadedMs = String(Math.round(performance.now() - t0));
       view.dataset.ready = "1";
+      if (!performance.getEntriesByName("wfexec:interactive").length) performance.mark("wfexec:interactive");
     } catch (e) {
       banner(`Listing workflows: ${e.message}`);
     }

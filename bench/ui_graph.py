@@ -1,0 +1,183 @@
+"""Time to interactive of the web UI in Chromium: run pages of 500, 2,000 and 5,000 nodes, and the runs list
+with 10,000 runs in the store.
+
+Runs are seeded straight into a fresh run store (finished runs in Argo's node shape), then a real
+`wfexec server` serves them to Debian's chromium driven by Playwright. Two shapes per size:
+`items` (one withItems loop: it folds) and `dag` (a tree of distinct tasks, each with four
+dependents: nothing to fold, every node laid out and drawn).
+
+Time to interactive: navigation start to the page's `wfexec:interactive` mark (graph drawn or
+list shown, handlers attached), median of --repeat loads in fresh pages. Baseline, same run, same
+browser: fetching and parsing what an Argo-style page must load first, the run's full Workflow
+object (for the list: the unprojected first page of 50), from the same page.
+
+Run: .venv/bin/python bench/ui_graph.py [--sizes 500,2000,5000] [--runs 10000] [--repeat 3]
+Targets: run page ≤ 1 s at 2,000 nodes and ≤ 2 s at 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
+TARGETS = {2000: 1.0, 5000: 2.0}
+
+
+def node(run: str, nid: str, display: str, kind: str, *, children: list[str] | None = None,
+         boundary: str | None = None, name: str | None = None) -> dict[str, Any]:
+    n: dict[str, Any] = {"id": nid, "name": name or f"{run}.{display}", "displayName": display, "type": kind,
+                         "phase": "Succeeded", "startedAt": T0, "finishedAt": T1, "templateName": "noop"}
+    if children:
+        n["children"] = children
+    if boundary:
+        n["boundaryID"] = boundary
+    if kind == "Pod":
+        n["outputs"] = {"exitCode": "0"}
+    return n
+
+
+def items_nodes(run: str, total: int) -> list[dict[str, Any]]:
+    """A Steps run with one withItems loop: total = items + the run + its step group."""
+    items = [f"{run}-i{i}" for i in range(total - 2)]
+    out = [node(run, run, run, "Steps", children=[f"{run}-g0"], name=run),
+           node(run, f"{run}-g0", "[0]", "StepGroup", children=items, boundary=run)]
+    out += [node(run, nid, f"each({i}:item-{i})", "Pod", boundary=run) for i, nid in enumerate(items)]
+    return out
+
+
+def dag_nodes(run: str, total: int) -> list[dict[str, Any]]:
+    """A DAG run of distinct tasks: task i depends on task (i-1)//4; total = tasks + the run."""
+    tasks = total - 1
+    out = [node(run, run, run, "DAG", children=[f"{run}-t0"], name=run)]
+    for i in range(tasks):
+        kids = [f"{run}-t{j}" for j in range(4 * i + 1, min(4 * i + 5, tasks))]
+        out.append(node(run, f"{run}-t{i}", f"t{i}", "Pod", children=kids, boundary=run))
+    return out
+
+
+def seed(store: Any, name: str, nodes: list[dict[str, Any]], labels: dict[str, str] | None = None) -> None:
+    from wfexec.engine.store import RunRecord
+
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                "metadata": {"name": name, "namespace": "default", "uid": str(uuid.uuid4()),
+                             "creationTimestamp": T0, "labels": labels or {}},
+                "spec": {"entrypoint": "main", "templates": [
+                    {"name": "noop", "container": {"image": "busybox", "command": ["true"]}}]}}
+    store.create_run(RunRecord(name=name, uid=manifest["metadata"]["uid"], namespace="default", phase="Succeeded",
+                               message=None, created_at=T0, started_at=T0, finished_at=T1, manifest=manifest,
+                               options={}, status={}, engine_pid=None, control=None))
+    if nodes:
+        store.put_nodes(name, nodes)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import requests
+
+    port = free_port()
+    env = {**os.environ, "WFEXEC_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "wfexec.cli.main", "server", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(home / "server.log", "wb"))  # noqa: SIM115
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(url + "/api/v1/version", timeout=1)
+            return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f"server did not start: {(home / 'server.log').read_text()}")
+
+
+def interactive_ms(browser: Any, url: str, repeat: int, baseline_path: str) -> tuple[float, float, int]:
+    """Median time to interactive, median baseline fetch, and how many graph nodes were drawn."""
+    ttis, bases, drawn = [], [], 0
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.wait_for_function("performance.getEntriesByName('wfexec:interactive').length > 0", timeout=120_000)
+        ttis.append(page.evaluate("performance.getEntriesByName('wfexec:interactive')[0].startTime"))
+        drawn = int(page.evaluate("Number(document.querySelector('svg.graph')?.dataset.nodes || 0)"))
+        bases.append(page.evaluate("""async (p) => {
+            const t = performance.now(); const r = await fetch(p); await r.json(); return performance.now() - t; }""",
+                                   baseline_path))
+        page.close()
+    return statistics.median(ttis), statistics.median(bases), drawn
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="500,2000,5000")
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("Debian's chromium is needed (make test installs it)")
+    home = Path(tempfile.mkdtemp(prefix="wfexec-bench-ui-"))
+    os.environ["WFEXEC_HOME"] = str(home)
+    from playwright.sync_api import sync_playwright
+
+    from wfexec.engine.store import Store
+
+    store = Store(home / "runs.db")
+    t = time.perf_counter()
+    cases = []
+    for size in sizes:
+        for shape, make in (("items", items_nodes), ("dag", dag_nodes)):
+            name = f"bench-{shape}-{size}"
+            seed(store, name, make(name, size))
+            cases.append((shape, size, name))
+    for i in range(args.runs):
+        seed(store, f"list-{i:05d}", [], {"bench": "list", "batch": str(i % 10)})
+    print(f"seeded {len(cases)} graph runs and {args.runs:,} list runs in {time.perf_counter() - t:.1f} s")
+    proc, url = start_server(home)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            interactive_ms(browser, f"{url}/workflows/default", 1, "/api/v1/workflows/default?listOptions.limit=1")
+            for shape, size, name in cases:
+                tti, base, drawn = interactive_ms(browser, f"{url}/workflows/default/{name}", args.repeat,
+                                                  f"/api/v1/workflows/default/{name}")
+                rows.append((f"run page, {shape}", f"{size:,}", str(drawn), tti, base, TARGETS.get(size)))
+            tti, base, _ = interactive_ms(browser, f"{url}/workflows/default", args.repeat,
+                                          "/api/v1/workflows/default?listOptions.limit=50")
+            rows.append(("runs list (page of 50)", f"{args.runs + len(cases):,} runs", "", tti, base, None))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"{'case':<24} {'nodes':>12} {'drawn':>6} {'interactive':>12} {'baseline':>9} {'ratio':>6}  target")
+    for case, nodes, drawn, tti, base, target in rows:
+        verdict = "" if target is None else (f"≤ {target:.0f} s " + ("ok" if tti <= target * 1000 else "MISSED"))
+        print(f"{case:<24} {nodes:>12} {drawn:>6} {tti:>9.0f} ms {base:>6.0f} ms {tti / max(base, 1):>5.1f}x  {verdict}")
+    print("baseline: fetch + parse of the run's full Workflow object (list: the unprojected first page) in the same "
+          "page; interactive: navigation start to the graph drawn (list shown), median of", args.repeat)
+    print(json.dumps({"rows": [dict(zip(("case", "nodes", "drawn", "interactive_ms", "baseline_ms", "target_s"), r,
+                                        strict=True)) for r in rows]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
