@@ -69,7 +69,11 @@ class RunGraph:
     finished_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data for JSON; by hand, as `dataclasses.asdict` deep-copies (half a second at 5,000 nodes)."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("nodes", "edges")}
+        out["nodes"] = [{**n.__dict__, "fold": asdict(n.fold) if n.fold else None} for n in self.nodes]
+        out["edges"] = [{"source": e.source, "target": e.target, "points": e.points} for e in self.edges]
+        return out
 
 
 _Layout = tuple[dict[str, Box], dict[tuple[str, str], list[tuple[float, float]]], float, float]

@@ -62,6 +62,8 @@ export class GraphView {
 
   _apply() {
     this.world.setAttribute("transform", `translate(${this.tx},${this.ty}) scale(${this.scale})`);
+    // Zoomed far out, labels and arrowheads are too small to read: leave them out of the paint.
+    this.svg.classList.toggle("lod-low", this.scale < 0.3);
   }
 
   _wire() {
