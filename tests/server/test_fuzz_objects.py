@@ -57,8 +57,11 @@ def test_fuzz_object_operations(server) -> None:
             assert "Traceback" not in resp.text and 'File "' not in resp.text, f"{where} -> {resp.text[:500]}"
             if resp.status_code >= 400:
                 assert resp.json().get("message"), where
+            sent = resp.request.url  # `..` in a generated name is resolved before sending: check what was asked
+            if SWAGGER.operation(method, sent) is None:
+                continue
             try:
-                SWAGGER.check(method, server.url + call.path, resp.status_code, resp.content)
+                SWAGGER.check(method, sent, resp.status_code, resp.content)
             except AssertionError as exc:
                 raise AssertionError(f"{where}: {exc}") from None
     assert calls >= 200, calls

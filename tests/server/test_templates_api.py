@@ -62,10 +62,10 @@ def test_hera_workflow_template_then_template_ref_succeeds(url: str) -> None:
         with Steps(name="main"):
             Step(name="hello", template_ref=TemplateRef(name="greet", template="say"),
                  arguments={"msg": "from-ref"})
-    w.create()
-    done = w.wait(poll_interval=1)
-    assert done.status.phase == "Succeeded", done.status.message
-    logs = requests.get(f"{url}/api/v1/workflows/{NS}/{done.metadata.name}/log",
+    made = w.create()
+    # hera's wait() stops at a Pending phase, which a loaded machine can show; poll until the run ends.
+    assert wait_phase(url, made.metadata.name) == "Succeeded"
+    logs = requests.get(f"{url}/api/v1/workflows/{NS}/{made.metadata.name}/log",
                         params={"logOptions.container": "main"}, timeout=30)
     assert "from-ref" in logs.text
 
@@ -118,8 +118,7 @@ def test_cluster_template_and_submit_from(url: str) -> None:
                   workflow_template_ref=WorkflowTemplateRef(name="shared", cluster_scope=True),
                   arguments={"msg": "cluster"}) as w:
         pass
-    w.create()
-    assert w.wait(poll_interval=1).status.phase == "Succeeded"
+    assert wait_phase(url, w.create().metadata.name) == "Succeeded"
 
     sub = call("POST", url, f"/api/v1/workflows/{NS}/submit",
                json={"resourceKind": "ClusterWorkflowTemplate", "resourceName": "shared",
@@ -170,8 +169,8 @@ def test_hera_cron_workflow_crud_suspend_and_submit(url: str) -> None:
 def test_archived_workflows(url: str) -> None:
     with Workflow(generate_name="arch-", namespace=NS, entrypoint="main", labels={"arch": "yes"}) as w:
         Container(name="main", image="busybox", command=["sh", "-c", "exit 3"])
-    w.create()
-    name = w.wait(poll_interval=1).metadata.name
+    name = w.create().metadata.name
+    assert wait_phase(url, name) == "Failed"
     listed = call("GET", url, "/api/v1/archived-workflows?listOptions.labelSelector=arch%3Dyes")
     assert [i["metadata"]["name"] for i in listed["items"]] == [name]
     uid = listed["items"][0]["metadata"]["uid"]
