@@ -153,6 +153,23 @@ def test_suspend_and_starting_deadline(store: Store) -> None:
     assert CronScheduler(store, clock=clock).tick() == []
 
 
+def test_stop_strategy_ends_scheduling(store: Store) -> None:
+    objects = ObjectStore(store)
+    objects.create(cron("once", "true", stopStrategy={"expression": "cronworkflow.succeeded >= 1"}))
+    with pytest.raises(SpecError, match="stopStrategy.expression"):
+        cron_rules({"schedules": ["@hourly"], "stopStrategy": {"expression": "cronworkflow.failed >="}})
+    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
+    sched = CronScheduler(store, clock=clock)
+    sched.tick()
+    clock.advance(60)
+    (first,) = sched.tick()
+    assert wait_ended(store, first) == "Succeeded"
+    sched.tick()
+    assert status(objects, "once")["phase"] == "Stopped"
+    clock.advance(5 * 60)
+    assert sched.tick() == []  # stopped: 00:10 does not fire
+
+
 def test_server_fires_a_time_missed_while_it_was_down(server_factory) -> None:
     """The scheduler inside `wfexec server`: after a restart, a missed minute within the deadline fires."""
     import requests

@@ -28,7 +28,8 @@ from wfexec.engine import nodes as N
 from wfexec.engine.objects import API_VERSION, CRON_WORKFLOW, ObjectStore, StoredObject
 from wfexec.engine.store import RunRecord, Store
 from wfexec.engine.submit_from import workflow_from_cron
-from wfexec.errors import SpecError, StoreError, WfexecError
+from wfexec.errors import ExpressionError, SpecError, StoreError, WfexecError
+from wfexec.expr.exprlang import evaluate_expr, parse_expr
 
 log = logging.getLogger("wfexec.server.cron")
 
@@ -69,6 +70,7 @@ class CronRules:
     suspend: bool
     keep_succeeded: int
     keep_failed: int
+    stop_when: str | None  # stopStrategy.expression, over cronworkflow.succeeded / failed
 
 
 def cron_rules(spec: dict[str, Any]) -> CronRules:
@@ -96,7 +98,35 @@ def cron_rules(spec: dict[str, Any]) -> CronRules:
         raise SpecError(f"{policy!r}: expected one of {', '.join(POLICIES)}", field="spec.concurrencyPolicy")
     return CronRules(tuple(raw), tz, policy, _count(spec, "startingDeadlineSeconds", None),
                      bool(spec.get("suspend")), _count(spec, "successfulJobsHistoryLimit", 3) or 0,
-                     _count(spec, "failedJobsHistoryLimit", 1) or 0)
+                     _count(spec, "failedJobsHistoryLimit", 1) or 0, _stop_expression(spec))
+
+
+def _stop_expression(spec: dict[str, Any]) -> str | None:
+    strategy = spec.get("stopStrategy")
+    if strategy is None:
+        return None
+    text = strategy.get("expression") if isinstance(strategy, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("expected an expression such as 'cronworkflow.failed >= 3'",
+                        field="spec.stopStrategy.expression")
+    try:
+        parse_expr(text)
+    except ExpressionError as exc:
+        raise SpecError(str(exc), field="spec.stopStrategy.expression") from None
+    return text
+
+
+def stop_now(rules: CronRules, status: dict[str, Any], obj: StoredObject) -> bool:
+    """Whether `stopStrategy.expression` holds for the counts in `status` (a bad one never stops)."""
+    if not rules.stop_when:
+        return False
+    env = {"cronworkflow": {"name": obj.name, "namespace": obj.namespace,
+                            "succeeded": int(status.get("succeeded") or 0), "failed": int(status.get("failed") or 0)}}
+    try:
+        return evaluate_expr(rules.stop_when, env) is True
+    except ExpressionError as exc:
+        log.warning("CronWorkflow %s/%s: stopStrategy: %s", obj.namespace, obj.name, exc)
+        return False
 
 
 def _count(spec: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -207,6 +237,9 @@ class CronScheduler:
         rules = cron_rules(obj.spec)
         status = dict(obj.status)
         changed = self._settle(obj, rules, status)
+        if changed and status.get("phase") != "Stopped" and stop_now(rules, status, obj):
+            status["phase"] = "Stopped"  # stopStrategy: no more runs, as Argo marks it
+        stopped = status.get("phase") == "Stopped"
         key = (obj.uid, obj.namespace, obj.name)
         first_look = key not in self._seen
         last = parse_time(status.get("lastScheduledTime"))
@@ -214,7 +247,7 @@ class CronScheduler:
         self._seen[key] = now
         due = latest_due(rules, since, now)
         fired: str | None = None
-        if due is not None and not rules.suspend and self._in_time(rules, due, now, first_look):
+        if due is not None and not (rules.suspend or stopped) and self._in_time(rules, due, now, first_look):
             fired = self._fire(obj, rules, status, due)
             changed = True
         if changed:
