@@ -170,6 +170,23 @@ def test_stop_strategy_ends_scheduling(store: Store) -> None:
     assert sched.tick() == []  # stopped: 00:10 does not fire
 
 
+def test_when_skips_a_time_its_expression_refuses(store: Store) -> None:
+    objects = ObjectStore(store)
+    objects.create(cron("guarded", "true", when="{{= cronworkflow.succeeded < 1 && cronworkflow.name == 'guarded' }}"))
+    with pytest.raises(SpecError, match="spec.when"):
+        cron_rules({"schedules": ["@hourly"], "when": "{{= 1 + }}"})
+    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
+    sched = CronScheduler(store, clock=clock)
+    sched.tick()
+    clock.advance(60)
+    (first,) = sched.tick()
+    assert wait_ended(store, first) == "Succeeded"
+    clock.advance(5 * 60)
+    assert sched.tick() == []  # succeeded is 1 now: `when` refuses 00:10
+    st = status(objects, "guarded")
+    assert st["lastScheduledTime"] == "2026-01-01T00:05:00Z" and st["succeeded"] == 1
+
+
 def test_server_fires_a_time_missed_while_it_was_down(server_factory) -> None:
     """The scheduler inside `wfexec server`: after a restart, a missed minute within the deadline fires."""
     import requests

@@ -71,6 +71,7 @@ class CronRules:
     keep_succeeded: int
     keep_failed: int
     stop_when: str | None  # stopStrategy.expression, over cronworkflow.succeeded / failed
+    when: str | None  # `when`: fire a due time only if this expression holds
 
 
 def cron_rules(spec: dict[str, Any]) -> CronRules:
@@ -98,7 +99,44 @@ def cron_rules(spec: dict[str, Any]) -> CronRules:
         raise SpecError(f"{policy!r}: expected one of {', '.join(POLICIES)}", field="spec.concurrencyPolicy")
     return CronRules(tuple(raw), tz, policy, _count(spec, "startingDeadlineSeconds", None),
                      bool(spec.get("suspend")), _count(spec, "successfulJobsHistoryLimit", 3) or 0,
-                     _count(spec, "failedJobsHistoryLimit", 1) or 0, _stop_expression(spec))
+                     _count(spec, "failedJobsHistoryLimit", 1) or 0, _stop_expression(spec), _when(spec))
+
+
+def _when(spec: dict[str, Any]) -> str | None:
+    """The `when` expression, without the `{{= … }}` it is usually written in."""
+    text = spec.get("when")
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str):
+        raise SpecError("expected an expression such as '{{= cronworkflow.failed == 0 }}'", field="spec.when")
+    inner = text.strip()
+    if inner.startswith("{{=") and inner.endswith("}}"):
+        inner = inner[3:-2]
+    try:
+        parse_expr(inner)
+    except ExpressionError as exc:
+        raise SpecError(str(exc), field="spec.when") from None
+    return inner
+
+
+def _cron_env(obj: StoredObject, status: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.body.get("metadata") or {}
+    return {"cronworkflow": {
+        "name": obj.name, "namespace": obj.namespace, "labels": dict(obj.labels),
+        "annotations": dict(meta.get("annotations") or {}), "lastScheduledTime": parse_time(
+            status.get("lastScheduledTime")), "succeeded": int(status.get("succeeded") or 0),
+        "failed": int(status.get("failed") or 0)}}
+
+
+def holds(text: str | None, obj: StoredObject, status: dict[str, Any], what: str) -> bool | None:
+    """An expression over `cronworkflow.*`; None when there is none; a failing one is false, and logged."""
+    if not text:
+        return None
+    try:
+        return evaluate_expr(text, _cron_env(obj, status)) in (True, "true")
+    except ExpressionError as exc:
+        log.warning("CronWorkflow %s/%s: %s: %s", obj.namespace, obj.name, what, exc)
+        return False
 
 
 def _stop_expression(spec: dict[str, Any]) -> str | None:
@@ -117,16 +155,8 @@ def _stop_expression(spec: dict[str, Any]) -> str | None:
 
 
 def stop_now(rules: CronRules, status: dict[str, Any], obj: StoredObject) -> bool:
-    """Whether `stopStrategy.expression` holds for the counts in `status` (a bad one never stops)."""
-    if not rules.stop_when:
-        return False
-    env = {"cronworkflow": {"name": obj.name, "namespace": obj.namespace,
-                            "succeeded": int(status.get("succeeded") or 0), "failed": int(status.get("failed") or 0)}}
-    try:
-        return evaluate_expr(rules.stop_when, env) is True
-    except ExpressionError as exc:
-        log.warning("CronWorkflow %s/%s: stopStrategy: %s", obj.namespace, obj.name, exc)
-        return False
+    """Whether `stopStrategy.expression` holds for the counts in `status`."""
+    return bool(holds(rules.stop_when, obj, status, "stopStrategy"))
 
 
 def _count(spec: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -247,7 +277,8 @@ class CronScheduler:
         self._seen[key] = now
         due = latest_due(rules, since, now)
         fired: str | None = None
-        if due is not None and not (rules.suspend or stopped) and self._in_time(rules, due, now, first_look):
+        if due is not None and not (rules.suspend or stopped) and self._in_time(rules, due, now, first_look) \
+                and holds(rules.when, obj, status, "when") is not False:
             fired = self._fire(obj, rules, status, due)
             changed = True
         if changed:
