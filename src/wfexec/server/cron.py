@@ -223,6 +223,7 @@ class CronScheduler:
     interval: float = 1.0
     _seen: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
     _thread: threading.Thread | None = None
+    _objects: ObjectStore | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -244,7 +245,9 @@ class CronScheduler:
 
     def tick(self) -> list[str]:
         """One look at every CronWorkflow; the names of the runs it started."""
-        objects = ObjectStore(self.store)
+        if self._objects is None:
+            self._objects = ObjectStore(self.store)
+        objects = self._objects
         now = self.clock.now()
         started: list[str] = []
         crons = objects.list(CRON_WORKFLOW)
