@@ -13,7 +13,7 @@ import pytest
 import requests
 from hera.shared import global_config
 from hera.workflows import Container, CronWorkflow, Parameter, Step, Steps, Workflow, WorkflowTemplate
-from hera.workflows.models import TemplateRef, WorkflowTemplateRef
+from hera.workflows.models import SubmitOpts, TemplateRef, WorkflowSubmitRequest, WorkflowTemplateRef
 from hera.workflows.service import WorkflowsService
 
 from tests.server.swagger import check_response
@@ -72,6 +72,11 @@ def test_hera_workflow_template_then_template_ref_succeeds(url: str) -> None:
     svc = WorkflowsService(host=url, verify_ssl=False)
     assert [t.metadata.name for t in svc.list_workflow_templates(NS, label_selector="team=blue").items] == ["greet"]
     assert svc.list_workflow_templates(NS, label_selector="team in (red)").items in (None, [])
+    submitted = svc.submit_workflow(WorkflowSubmitRequest(
+        namespace=NS, resource_kind="WorkflowTemplate", resource_name="greet",
+        submit_options=SubmitOpts(parameters=["msg=via-hera-submit"], generate_name="hera-sub-")), namespace=NS)
+    assert submitted.metadata.name.startswith("hera-sub-")
+    assert wait_phase(url, submitted.metadata.name) == "Succeeded"
     body = call("GET", url, f"/api/v1/workflow-templates/{NS}/greet")
     assert body["spec"]["templates"][0]["name"] == "say"
     call("GET", url, f"/api/v1/workflow-templates/{NS}")
