@@ -154,7 +154,7 @@ def test_retry_and_resubmit(server) -> None:
         "restartSuccessful": True, "nodeFieldSelector": "displayName=first"}, timeout=10))
     assert r.status_code == 200
     done = wait_phase(server.url, name)
-    assert done["status"]["phase"] == "Succeeded"
+    assert done["status"]["phase"] == "Succeeded", json.dumps(done["status"], indent=1)
     assert done["status"]["nodes"][first["id"]]["outputs"]["result"] != first["outputs"]["result"]  # it re-ran
     r = check_response(requests.put(f"{base}/{name}/retry", json={}, timeout=10))
     assert r.status_code == 400 and "Succeeded" in r.json()["message"]

@@ -174,7 +174,9 @@ def needs_resume(rec: RunRecord) -> bool:
 def heal(store: Store, rec: RunRecord) -> bool:
     """Continue runs whose engine died: any command that reads the store calls this."""
     if needs_resume(rec) and rec.started_at:
-        start_background(rec.name)
+        # Recorded at once, so a second reader does not start a second engine before this one claims the
+        # run (a straggler that claims after the first has finished would run the run again).
+        store.update_run(rec.name, engine_pid=start_background(rec.name))
         return True
     return False
 

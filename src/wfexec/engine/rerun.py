@@ -132,8 +132,10 @@ def retry_run(store: Store, name: str, *, restart_successful: bool = False, node
         options = dict(rec.options)
         options["parameters"] = {**(options.get("parameters") or {}), **parameters}
         fields["options"] = options
+        store.update_run(rec.name, options=options)
+    # the engine's pid goes in with the phase, so no reader sees a Running run without an engine and starts one
+    fields["engine_pid"] = api.start_background(rec.name)
     store.update_run(rec.name, **fields)
-    api.start_background(rec.name)
     return plan
 
 

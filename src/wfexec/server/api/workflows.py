@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.labels import SelectorError, parse_selector
 from wfexec.engine.store import Store, pid_alive
 from wfexec.errors import WfexecError
+from wfexec.server import fast_list as FL
 from wfexec.server import run_view as V
 from wfexec.server.auth import authorize
 from wfexec.server.http import (
@@ -44,6 +46,13 @@ from wfexec.server.listing import (
 from wfexec.server.workflow_intake import checked_workflow, start_run
 
 DELETE_WAIT_SECONDS = 60
+
+
+def _item_cache(request: Request) -> FL.ItemCache:
+    cache = getattr(request.app.state, "item_cache", None)
+    if cache is None:
+        cache = request.app.state.item_cache = FL.ItemCache(_store(request).path)
+    return cache
 
 
 def _store(request: Request) -> Store:
@@ -135,28 +144,50 @@ async def list_workflows(request: Request) -> Response:
     name_pattern = query_str(request, "nameFilter")
     store = _store(request)
 
-    def listing() -> dict[str, Any]:
-        rows = V.list_rows(store, namespace)
-        if selector.requirements:
-            rows = [r for r in rows if selector.matches(V.labels_of(r))]
-        if terms:
-            rows = [r for r in rows if all(t.matches({"metadata.name": r.name, "metadata.namespace": r.namespace,
-                                                      "metadata.uid": r.uid, "status.phase": r.phase})
-                                           for t in terms)]
-        if name_pattern:
-            rows = [r for r in rows if name_pattern in r.name]
-        total = len(rows)
-        page = rows[offset:offset + limit] if limit else rows[offset:]
+    def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]]) -> bool:
+        if terms and not all(t.matches({"metadata.name": name, "metadata.namespace": ns, "metadata.uid": uid,
+                                        "status.phase": phase}) for t in terms):
+            return False
+        if name_pattern and name_pattern not in name:
+            return False
+        return not selector.requirements or selector.matches(labels())
+
+    def page_meta(total: int) -> dict[str, Any]:
         meta: dict[str, Any] = {"resourceVersion": str(total)}
         if limit and offset + limit < total:
             meta["continue"] = encode_continue(offset + limit)
             meta["remainingItemCount"] = total - offset - limit
-        want_nodes = projection is None or projection.wants("items.status.nodes")
+        return meta
+
+    def window(rows: list[Any]) -> list[Any]:
+        return rows[offset:offset + limit] if limit else rows[offset:]
+
+    def fast_listing(fast: FL.FastList) -> str:
+        rows = [r for r in _item_cache(request).select(store, fast, namespace)
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: FL.labels_of(r))]
+        assert projection is not None
+        top = projection.apply({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList",
+                                "metadata": page_meta(len(rows))})
+        items = "[" + ",".join(r.item_json for r in window(rows)) + "]"
+        head = json.dumps(top, separators=(",", ":"))
+        return '{"items":' + items + "}" if head == "{}" else head[:-1] + ',"items":' + items + "}"
+
+    def listing() -> dict[str, Any]:
+        rows = [r for r in V.list_rows(store, namespace)
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: V.labels_of(r))]
+        page = window(rows)
+        want_nodes = projection is None or any(projection.wants(f"items.status.{k}") for k in ("nodes", "progress"))
         nodes = V.nodes_of(store, [r.name for r in page]) if want_nodes else {}
         items = [V.as_workflow(r, nodes.get(r.name) if want_nodes else None) for r in page]
-        out = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": meta, "items": items}
+        out = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": page_meta(len(rows)),
+               "items": items}
         return projection.apply(out) if projection else out
 
+    fast = FL.plan(projection)
+    if fast is not None:
+        key = (namespace, request.url.query)
+        body = await run_in_threadpool(_item_cache(request).body, key, lambda: fast_listing(fast))
+        return Response(body, media_type="application/json")
     return json_response(await run_in_threadpool(listing))
 
 
