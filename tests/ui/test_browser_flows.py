@@ -94,17 +94,27 @@ def test_submit_from_the_form_watch_the_graph_turn_green_and_download_the_artifa
 
 
 def test_logs_follow_while_the_step_writes_them(page, ui_server):
-    name = create_workflow(ui_server, one_step("talk", "for i in $(seq 1 30); do echo line-$i; sleep 0.2; done"))
-    open_run(page, ui_server, name)
-    page.click("svg.graph g.node.t-pod", timeout=30_000)
-    page.wait_for_selector("#logs")
-    page.wait_for_function("document.querySelector('#logs').textContent.includes('line-3')", timeout=30_000)
-    early = page.inner_text("#logs")
-    assert "line-30" not in early, "the logs were read after the step ended, not while written"
-    page.wait_for_function("document.querySelector('#logs').textContent.includes('line-30')", timeout=30_000)
-    page.fill("#log-search", "line-2")
+    # The step writes 20 lines, waits for the test's go-ahead, then writes 20 more: the second half can
+    # only reach the page through a live follow.
+    flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
+    try:
+        flag = flag_dir / "go"
+        script = (f"for i in $(seq 1 20); do echo line-$i; done; while [ ! -e {flag} ]; do sleep 0.1; done; "
+                  "for i in $(seq 21 40); do echo line-$i; done")
+        name = create_workflow(ui_server, one_step("talk", script))
+        open_run(page, ui_server, name)
+        page.click("svg.graph g.node.t-pod", timeout=30_000)
+        page.wait_for_selector("#logs")
+        page.wait_for_function("document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
+        assert "line-21" not in page.inner_text("#logs")
+        assert "Running" in page.inner_text("aside.panel")
+        flag.touch()
+        page.wait_for_function("document.querySelector('#logs').textContent.includes('line-40')", timeout=30_000)
+    finally:
+        shutil.rmtree(flag_dir, ignore_errors=True)
+    page.fill("#log-search", "line-3")
     page.wait_for_function("document.querySelector('#logs').textContent.split('\\n').length === 11")
-    assert all("line-2" in line for line in page.inner_text("#logs").splitlines())
+    assert all("line-3" in line for line in page.inner_text("#logs").splitlines())
 
 
 def test_retry_a_failed_run_and_stop_a_running_one(page, ui_server):

@@ -13,9 +13,9 @@ from grandalf.graphs import Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from grandalf.utils.poset import Poset
 
-NODE_W, NODE_H = 180.0, 44.0
-FOLD_W, FOLD_H = 240.0, 60.0
-GAP_X, GAP_Y = 24.0, 56.0
+NODE_W, NODE_H = 180.0, 36.0
+FOLD_W, FOLD_H = 240.0, 50.0
+GAP_X, GAP_Y = 24.0, 44.0
 PART_GAP = 60.0
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -40,7 +42,13 @@ PAGES = ("/", "/workflows", "/workflows/{namespace}", "/workflows/{namespace}/{n
 
 
 def page(request: Request) -> Response:
-    return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
+    """The page shell; a run's page also tells the browser to fetch the run's graph while scripts load."""
+    shell = (STATIC / "index.html").read_text()
+    ns, name = request.path_params.get("namespace"), request.path_params.get("name")
+    if ns and name and request.url.path.startswith("/workflows/") and "unfold" not in request.query_params:
+        graph = f"/api/v1/wfexec/workflows/{quote(ns, safe='')}/{quote(name, safe='')}/graph"
+        shell = shell.replace("</head>", f'<link rel="preload" href="{html.escape(graph)}" as="fetch" crossorigin>\n</head>', 1)
+    return HTMLResponse(shell, headers={"cache-control": "no-cache"})
 
 
 def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:

@@ -170,9 +170,10 @@ export class GraphView {
         }
       }
     } else {
+      // Fit first: far out, labels are left out of the first layout (SVG text is its costly part).
+      if (!old) this.fit();
       this.world.querySelector(".edges").innerHTML = graph.edges.map(edgeSvg).join("");
       this.world.querySelector(".nodes").innerHTML = graph.nodes.map((n) => nodeSvg(n, this.selected)).join("");
-      if (!old) this.fit();
     }
     this.svg.dataset.phase = graph.phase;
     this.svg.dataset.nodes = String(graph.nodes.length);
