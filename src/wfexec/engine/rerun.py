@@ -107,7 +107,7 @@ def _wait_engine_gone(rec: RunRecord, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while rec.engine_pid and pid_alive(rec.engine_pid):
         if time.monotonic() > deadline:
-            raise WfexecError(f"workflow {rec.name}: its last engine (pid {rec.engine_pid}) has not exited")
+            raise NotRetryable(f"workflow {rec.name}: its last engine (pid {rec.engine_pid}) has not exited yet")
         time.sleep(0.02)
 
 

@@ -121,7 +121,8 @@ async def get_workflow(request: Request) -> Response:
         row = _row(store, namespace, name)
         if uid and row.uid != uid:
             raise not_found(f'workflows.argoproj.io "{name}" with uid {uid!r} not found')
-        api.heal(store, row.record()) if row.phase in V.ACTIVE else None
+        if row.phase in V.ACTIVE:
+            api.heal(store, row.record())  # a run whose engine died continues, as the CLI's readers do
         return _workflow(store, row)
 
     wf = await run_in_threadpool(get)
@@ -290,7 +291,7 @@ async def resume_workflow(request: Request) -> Response:
 
 
 async def retry_workflow(request: Request) -> Response:
-    from wfexec.engine.rerun import retry_run
+    from wfexec.engine.rerun import NotRetryable, retry_run
 
     namespace, name, body = await _control_body(request)
     restart = body_bool(body, "restartSuccessful")
@@ -302,9 +303,10 @@ async def retry_workflow(request: Request) -> Response:
         row = _row(store, namespace, name)
         try:
             retry_run(store, row.name, restart_successful=restart, node_selector=selector, parameters=params)
-        except WfexecError as exc:
-            raise ApiError(FAILED_PRECONDITION if "cannot be retried" in str(exc) or " is " in str(exc)
-                           else 3, str(exc)) from None
+        except NotRetryable as exc:
+            raise ApiError(FAILED_PRECONDITION, str(exc)) from None
+        except WfexecError as exc:  # a node selector that does not parse
+            raise bad_request(str(exc)) from None
         return _workflow(store, _row(store, namespace, name))
 
     return json_response(await run_in_threadpool(act))
