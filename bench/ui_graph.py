@@ -7,9 +7,10 @@ Runs are seeded straight into a fresh run store (finished runs in Argo's node sh
 dependents: nothing to fold, every node laid out and drawn).
 
 Time to interactive: navigation start to the page's `wfexec:interactive` mark (graph drawn or
-list shown, handlers attached), median of --repeat loads in fresh pages. Baseline, same run, same
-browser: fetching and parsing what an Argo-style page must load first, the run's full Workflow
-object (for the list: the unprojected first page of 50), from the same page.
+list shown, handlers attached). "first" is the first load in a fresh browser context, before the
+server has laid that run out (the target is judged on it); "warm" is the median of --repeat loads
+after it. Baseline, same run, same browser: fetching and parsing what an Argo-style page must load
+first, the run's full Workflow object (for the list: the unprojected first page of 50).
 
 Run: .venv/bin/python bench/ui_graph.py [--sizes 500,2000,5000] [--runs 10000] [--repeat 3]
 Targets: run page ≤ 1 s at 2,000 nodes and ≤ 2 s at 5,000.
@@ -107,20 +108,31 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"server did not start: {(home / 'server.log').read_text()}")
 
 
-def interactive_ms(browser: Any, url: str, repeat: int, baseline_path: str) -> tuple[float, float, int]:
-    """Median time to interactive, median baseline fetch, and how many graph nodes were drawn."""
-    ttis, bases, drawn = [], [], 0
-    for _ in range(repeat):
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(url)
-        page.wait_for_function("performance.getEntriesByName('wfexec:interactive').length > 0", timeout=120_000)
-        ttis.append(page.evaluate("performance.getEntriesByName('wfexec:interactive')[0].startTime"))
-        drawn = int(page.evaluate("Number(document.querySelector('svg.graph')?.dataset.nodes || 0)"))
-        bases.append(page.evaluate("""async (p) => {
-            const t = performance.now(); const r = await fetch(p); await r.json(); return performance.now() - t; }""",
-                                   baseline_path))
-        page.close()
-    return statistics.median(ttis), statistics.median(bases), drawn
+def load_ms(context: Any, url: str, baseline_path: str) -> tuple[float, float, int]:
+    """One load in a new page: time to interactive, the baseline fetch, and the graph nodes drawn."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(url)
+    page.wait_for_function("performance.getEntriesByName('wfexec:interactive').length > 0", timeout=120_000)
+    tti = page.evaluate("performance.getEntriesByName('wfexec:interactive')[0].startTime")
+    drawn = int(page.evaluate("Number(document.querySelector('svg.graph')?.dataset.nodes || 0)"))
+    base = page.evaluate("""async (p) => {
+        const t = performance.now(); const r = await fetch(p); await r.json(); return performance.now() - t; }""",
+                         baseline_path)
+    page.close()
+    return tti, base, drawn
+
+
+def measure(browser: Any, url: str, repeat: int, baseline_path: str) -> tuple[float, float, float, int]:
+    """First load (empty browser cache; the server has not laid this run out yet), median of the
+    `repeat` loads after it (assets cached), median baseline, nodes drawn."""
+    context = browser.new_context()
+    try:
+        first, base0, drawn = load_ms(context, url, baseline_path)
+        warm = [load_ms(context, url, baseline_path) for _ in range(repeat)]
+    finally:
+        context.close()
+    return first, statistics.median(w[0] for w in warm), statistics.median([base0, *(w[1] for w in warm)]), drawn
 
 
 def main() -> int:
@@ -155,27 +167,29 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            interactive_ms(browser, f"{url}/workflows/default", 1, "/api/v1/workflows/default?listOptions.limit=1")
             for shape, size, name in cases:
-                tti, base, drawn = interactive_ms(browser, f"{url}/workflows/default/{name}", args.repeat,
-                                                  f"/api/v1/workflows/default/{name}")
-                rows.append((f"run page, {shape}", f"{size:,}", str(drawn), tti, base, TARGETS.get(size)))
-            tti, base, _ = interactive_ms(browser, f"{url}/workflows/default", args.repeat,
-                                          "/api/v1/workflows/default?listOptions.limit=50")
-            rows.append(("runs list (page of 50)", f"{args.runs + len(cases):,} runs", "", tti, base, None))
+                first, warm, base, drawn = measure(browser, f"{url}/workflows/default/{name}", args.repeat,
+                                                   f"/api/v1/workflows/default/{name}")
+                rows.append((f"run page, {shape}", f"{size:,}", str(drawn), first, warm, base, TARGETS.get(size)))
+            first, warm, base, _ = measure(browser, f"{url}/workflows/default", args.repeat,
+                                           "/api/v1/workflows/default?listOptions.limit=50")
+            rows.append(("runs list (page of 50)", f"{args.runs + len(cases):,} runs", "", first, warm, base, None))
             browser.close()
     finally:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(home, ignore_errors=True)
-    print(f"{'case':<24} {'nodes':>12} {'drawn':>6} {'interactive':>12} {'baseline':>9} {'ratio':>6}  target")
-    for case, nodes, drawn, tti, base, target in rows:
-        verdict = "" if target is None else (f"≤ {target:.0f} s " + ("ok" if tti <= target * 1000 else "MISSED"))
-        print(f"{case:<24} {nodes:>12} {drawn:>6} {tti:>9.0f} ms {base:>6.0f} ms {tti / max(base, 1):>5.1f}x  {verdict}")
-    print("baseline: fetch + parse of the run's full Workflow object (list: the unprojected first page) in the same "
-          "page; interactive: navigation start to the graph drawn (list shown), median of", args.repeat)
-    print(json.dumps({"rows": [dict(zip(("case", "nodes", "drawn", "interactive_ms", "baseline_ms", "target_s"), r,
-                                        strict=True)) for r in rows]}))
+    print(f"{'case':<24} {'nodes':>12} {'drawn':>6} {'first':>9} {'warm':>9} {'baseline':>9} {'ratio':>6}  target")
+    for case, nodes, drawn, first, warm, base, target in rows:
+        verdict = "" if target is None else (f"≤ {target:.0f} s: " + ("ok" if first <= target * 1000 else "MISSED"))
+        print(f"{case:<24} {nodes:>12} {drawn:>6} {first:>6.0f} ms {warm:>6.0f} ms {base:>6.0f} ms "
+              f"{first / max(base, 1):>5.1f}x  {verdict}")
+    print("first: navigation start to the graph drawn (list shown), empty browser cache and the run not yet laid "
+          f"out by the server; warm: median of {args.repeat} loads after it; baseline: fetch + parse of the run's "
+          "full Workflow object (list: the unprojected first page) in the same page; ratio: first / baseline; "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    keys = ("case", "nodes", "drawn", "first_ms", "warm_ms", "baseline_ms", "target_s")
+    print(json.dumps({"rows": [dict(zip(keys, r, strict=True)) for r in rows]}))
     return 0
 
 

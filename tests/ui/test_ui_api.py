@@ -3,6 +3,7 @@ refusal), the manifest check, the cron schedule; bad input gets a 4xx in Argo's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -92,5 +93,8 @@ def test_every_page_url_serves_the_shell_and_a_run_page_preloads_its_graph(no_do
         assert res.status_code == 200 and '<main id="view"' in res.text, path
     res = requests.get(no_docker_server.url + "/workflows/default/some-run", timeout=10)
     assert 'rel="preload" href="/api/v1/wfexec/workflows/default/some-run/graph"' in res.text
+    stamp = re.search(r'src="/ui-static/([0-9a-f]{12})/app.js"', res.text)
+    assert stamp, "the scripts are named by a content stamp"
     for asset in ("app.js", "app.css", "graph_view.js"):
-        assert requests.get(f"{no_docker_server.url}/ui-static/{asset}", timeout=10).status_code == 200
+        got = requests.get(f"{no_docker_server.url}/ui-static/{stamp.group(1)}/{asset}", timeout=10)
+        assert got.status_code == 200 and "immutable" in got.headers["cache-control"]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from wfexec.engine.store import Store
 from wfexec.errors import StoreError
@@ -30,8 +28,10 @@ from wfexec.server.ui.cron_schedule import cron_schedule
 from wfexec.server.ui.graph import build_graph
 from wfexec.server.ui.graph_cache import ResponseCache
 from wfexec.server.ui.manifest_check import check_manifest
+from wfexec.server.ui.static_files import STATIC, ImmutableStatic, content_stamp
 
-STATIC = Path(__file__).parent / "static"
+STAMP = content_stamp()
+SHELL = (STATIC / "index.html").read_text().replace("/ui-static/", f"/ui-static/{STAMP}/")
 # Graph answers by (run, its phase, its nodes' version, what is unfolded): a reload or a second
 # viewer of an unchanged run costs one small query.
 GRAPHS = ResponseCache(64)
@@ -43,7 +43,7 @@ PAGES = ("/", "/workflows", "/workflows/{namespace}", "/workflows/{namespace}/{n
 
 def page(request: Request) -> Response:
     """The page shell; a run's page also tells the browser to fetch the run's graph while scripts load."""
-    shell = (STATIC / "index.html").read_text()
+    shell = SHELL
     ns, name = request.path_params.get("namespace"), request.path_params.get("name")
     if ns and name and request.url.path.startswith("/workflows/") and "unfold" not in request.query_params:
         graph = f"/api/v1/wfexec/workflows/{quote(ns, safe='')}/{quote(name, safe='')}/graph"
@@ -117,6 +117,6 @@ routes: list[BaseRoute] = [
     Route("/api/v1/wfexec/workflows/{namespace}/{name}/graph", get_graph, methods=["GET"]),
     Route("/api/v1/wfexec/executor", get_executor, methods=["GET"]),
     Route("/api/v1/wfexec/executor", put_executor, methods=["PUT"]),
-    Mount("/ui-static", app=StaticFiles(directory=STATIC), name="ui-static"),
+    Mount(f"/ui-static/{STAMP}", app=ImmutableStatic(STATIC), name="ui-static"),
     *[Route(p, page, methods=["GET"]) for p in PAGES],
 ]

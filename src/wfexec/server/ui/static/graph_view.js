@@ -18,7 +18,10 @@ function clip(text, max) {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
-function nodeSvg(n, selected) {
+// A hover title per node helps on small graphs; on thousands it is mostly parse time.
+const TITLES_UP_TO = 1000;
+
+function nodeSvg(n, selected, titled = true) {
   const p = phaseInfo(n.phase);
   const x = n.x - n.w / 2, y = n.y - n.h / 2;
   const cls = `node ${p.cls} t-${n.type.toLowerCase()}${n.fold ? " fold" : ""}${n.id === selected ? " selected" : ""}`;
@@ -32,7 +35,7 @@ function nodeSvg(n, selected) {
       `<text class="unfold" x="${x + n.w - 12}" y="${n.y + 5}" text-anchor="end" aria-hidden="true">⊕</text>`;
   }
   return `<g class="${cls}" data-id="${esc(n.id)}" tabindex="0" role="button" aria-label="${esc(label)}, ${esc(n.phase)}">` +
-    `<title>${esc(label)} — ${esc(n.phase)}${n.message ? ": " + esc(n.message) : ""}</title>${body}</g>`;
+    (titled ? `<title>${esc(label)} — ${esc(n.phase)}${n.message ? ": " + esc(n.message) : ""}</title>` : "") + `${body}</g>`;
 }
 
 function edgeSvg(e) {
@@ -166,14 +169,15 @@ export class GraphView {
         const m = graph.nodes[i];
         if (n.phase !== m.phase || n.message !== m.message || JSON.stringify(n.fold) !== JSON.stringify(m.fold)) {
           const g = this.svg.querySelector(`.node[data-id="${CSS.escape(m.id)}"]`);
-          if (g) g.outerHTML = nodeSvg(byId.get(m.id), this.selected);
+          if (g) g.outerHTML = nodeSvg(byId.get(m.id), this.selected, graph.nodes.length <= TITLES_UP_TO);
         }
       }
     } else {
       // Fit first: far out, labels are left out of the first layout (SVG text is its costly part).
       if (!old) this.fit();
       this.world.querySelector(".edges").innerHTML = graph.edges.map(edgeSvg).join("");
-      this.world.querySelector(".nodes").innerHTML = graph.nodes.map((n) => nodeSvg(n, this.selected)).join("");
+      const titled = graph.nodes.length <= TITLES_UP_TO;
+      this.world.querySelector(".nodes").innerHTML = graph.nodes.map((n) => nodeSvg(n, this.selected, titled)).join("");
     }
     this.svg.dataset.phase = graph.phase;
     this.svg.dataset.nodes = String(graph.nodes.length);
