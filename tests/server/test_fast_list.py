@@ -42,3 +42,20 @@ def test_fast_and_general_projection_agree(server) -> None:
     assert by_name[names[0]]["status"]["progress"] == "1/1"
     assert by_name[names[1]]["status"]["phase"] == "Failed" and by_name[names[1]]["status"]["progress"] == "0/1"
     assert by_name[names[0]]["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
+
+
+def test_cached_lists_follow_every_change(server) -> None:
+    base = f"{server.url}/api/v1/workflows/default"
+    params = {"fields": UI_FIELDS, "listOptions.labelSelector": "cache=probe"}
+
+    def listed() -> dict[str, str]:
+        items = check_response(requests.get(base, params=params, timeout=10)).json()["items"]
+        return {i["metadata"]["name"]: i["status"]["phase"] for i in items}
+
+    assert listed() == {} and listed() == {}  # the second answer may come from the cache
+    name = create(server.url, container_wf("echo hi", labels={"cache": "probe"}))
+    assert name in listed()  # a create is a write: no cached answer survives it
+    wait_phase(server.url, name)
+    assert listed()[name] == "Succeeded"
+    requests.delete(f"{base}/{name}", timeout=30)
+    assert listed() == {}
