@@ -27,10 +27,23 @@ async function askToken() {
   return Boolean(input.value.trim());
 }
 
+// A GET that fails below HTTP (the browser aborts requests in flight when the host's network
+// changes, e.g. as Docker adds a bridge) is tried again; other methods are not repeated.
+async function fetchOnce(path, init) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(path, init);
+    } catch (e) {
+      if (init.method !== "GET" || attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 150 * (attempt + 1)));
+    }
+  }
+}
+
 export async function request(method, path, body, retried = false) {
   const init = { method, headers: headers(body !== undefined ? { "content-type": "application/json" } : {}) };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(path, init);
+  const res = await fetchOnce(path, init);
   if (res.status === 401 && !retried && (await askToken())) return request(method, path, body, true);
   const text = await res.text();
   let data = null;
@@ -45,12 +58,16 @@ export const post = (p, b) => request("POST", p, b);
 export const del = (p) => request("DELETE", p);
 
 // Read a newline-delimited JSON stream (Argo's watch and log streams); onItem gets each `result`.
-// Returns an AbortController; the stream is reopened after a drop until aborted.
-export function stream(path, onItem, { reopen = true } = {}) {
+// Returns an AbortController. With `reopen`, the stream is opened again whenever it ends; without,
+// only when it broke (a few times), after `onRestart` (a log view starts over: the server sends the
+// whole log again).
+export function stream(path, onItem, { reopen = true, onRestart = null } = {}) {
   const ctl = new AbortController();
   (async () => {
     let delay = 250;
+    let breaks = 0;
     while (!ctl.signal.aborted) {
+      let broke = false;
       try {
         const res = await fetch(path, { headers: headers(), signal: ctl.signal });
         if (!res.ok || !res.body) throw new ApiError(res.status, null);
@@ -75,10 +92,12 @@ export function stream(path, onItem, { reopen = true } = {}) {
         }
       } catch (e) {
         if (ctl.signal.aborted) return;
+        broke = true;
       }
-      if (!reopen) return;
+      if (!reopen && (!broke || ++breaks > 5)) return;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 4000);
+      if (onRestart && !ctl.signal.aborted) onRestart();
     }
   })();
   return ctl;

@@ -126,7 +126,7 @@ function renderLogs(host, wf, node) {
       const text = (res.content || "").replace(/\n$/, "");
       for (const l of text.split("\n")) lines.push(l);
       if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; show(); }); }
-    }, { reopen: false });
+    }, { reopen: false, onRestart: () => { lines.length = 0; show(); } });
   }
 
   picker.addEventListener("change", open);

@@ -20,7 +20,7 @@ function write(v, indent, out) {
   if (Array.isArray(v)) {
     if (!v.length) { out.push(" []"); return; }
     for (const item of v) {
-      if (item && typeof item === "object" && !Array.isArray(item) && Object.keys(item).length) {
+      if (item && typeof item === "object" && Object.keys(item).length) {
         const lines = [];
         write(item, indent + 1, lines);
         out.push("\n" + pad + "- " + lines.join("").replace(/^\n\s*/, ""));
