@@ -111,3 +111,19 @@ export function q(params) {
 }
 
 export const enc = encodeURIComponent;
+
+// With a token (client auth), a plain link cannot carry it: fetch the file and hand it over as a blob.
+export function hasToken() {
+  return Boolean(sessionStorage.getItem(TOKEN_KEY));
+}
+
+export async function download(path, filename) {
+  const res = await fetchOnce(path, { method: "GET", headers: headers() });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

@@ -1,8 +1,8 @@
 // The node panel: phase, message, times, inputs and outputs (artifacts as links), exit code,
 // containers, and the logs (live, searchable, downloadable, per container).
 
-import { enc, stream } from "./api.js";
-import { duration, el, fmtTime, phaseBadge } from "./util.js";
+import { download, enc, hasToken, stream } from "./api.js";
+import { banner, duration, el, fmtTime, phaseBadge } from "./util.js";
 
 // Kinds of run that show their nodes their own way (KFP v2 runs, from their own module) push
 // `{matches(wf, node), render(wf, node) -> Element}` here; the first that matches adds its section.
@@ -54,7 +54,13 @@ function artifacts(wf, node, list, kind) {
   const base = kind === "inputs" ? "/input-artifacts" : "/artifacts";
   return el("ul.artifacts", list.map((a) => {
     const href = `${base}/${enc(ns)}/${enc(name)}/${enc(node.id)}/${enc(a.name)}`;
-    return el("li", el("a", { href, download: a.name, class: "artifact", "data-artifact": a.name }, `⬇ ${a.name}`),
+    const fetchWithToken = (e) => {
+      if (!hasToken()) return;
+      e.preventDefault();
+      download(href, a.name).catch((err) => banner(`Artifact ${a.name}: ${err.message}`));
+    };
+    return el("li", el("a", { href, download: a.name, class: "artifact", "data-artifact": a.name, onclick: fetchWithToken },
+      `⬇ ${a.name}`),
       a.path ? el("span.dim", ` ${a.path}`) : null);
   }));
 }
