@@ -17,6 +17,7 @@ NODE_W, NODE_H = 180.0, 36.0
 FOLD_W, FOLD_H = 240.0, 50.0
 GAP_X, GAP_Y = 24.0, 44.0
 PART_GAP = 60.0
+BIG_PART = 1500
 
 
 @dataclass
@@ -130,7 +131,8 @@ def layout(ids: list[str], sizes: dict[str, tuple[float, float]], edges: list[tu
         sl = _Sugiyama(part)
         sl.xspace, sl.yspace = GAP_X, GAP_Y
         sl.init_all()
-        sl.draw(2)
+        # Two crossing-reduction rounds, one on very large parts (already unreadable without zoom).
+        sl.draw(2 if len(part_ids) <= BIG_PART else 1)
         bends = [p for e in part.sE for p in e.view.points]
         x0 = min([v.view.xy[0] - v.view.w / 2 for v in part.sV] + [x for x, _ in bends])
         y0 = min([v.view.xy[1] - v.view.h / 2 for v in part.sV] + [y for _, y in bends])
