@@ -46,6 +46,8 @@ async def watch_workflows(request: Request) -> Response:
     store = request.app.state.store
     watcher: StoreWatcher = request.app.state.watcher
     want_nodes = projection is None or projection.wants("result.object.status.nodes")
+    # the runs list asks for progress without nodes: counted apart, so a big run's nodes are not read per event
+    want_progress = not want_nodes and projection is not None and projection.wants("result.object.status.progress")
 
     def matches(row: V.RunRow) -> bool:
         if namespace and row.namespace != namespace:
@@ -68,7 +70,8 @@ async def watch_workflows(request: Request) -> Response:
         if row is None or not matches(row):
             return None
         nodes = store.get_nodes(row.name) if want_nodes else None
-        return shaped(change.kind, V.as_workflow(row, nodes))
+        progress = V.progress_of(store, row.name) if want_progress else None
+        return shaped(change.kind, V.as_workflow(row, nodes, progress))
 
     def render_all(changes: list[RunChange]) -> list[bytes | None]:
         return [render(c) for c in changes]
