@@ -28,11 +28,12 @@ def pod_name_of(run: str, node: dict[str, Any]) -> str:
 
 
 def pods_of(run: str, nodes: dict[str, dict[str, Any]], pod: str | None) -> list[dict[str, Any]]:
-    """The Pod nodes of a run (or the one whose pod name or node id is `pod`), oldest first."""
+    """The Pod nodes of a run (or the one whose pod name or node id is `pod`), oldest first; `nodes` comes in
+    the order the engine created them, which decides within one second."""
     out = [n for n in nodes.values() if n.get("type") == N.POD]
     if pod:
         out = [n for n in out if pod in (n["id"], pod_name_of(run, n))]
-    return sorted(out, key=lambda n: (n.get("startedAt") or "", n["id"]))
+    return sorted(out, key=lambda n: n.get("startedAt") or "")  # stable: the store's order breaks ties
 
 
 def log_path(run: str, node_id: str, container: str) -> Path | None:
