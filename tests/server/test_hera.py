@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from hera.exceptions import Unauthorized
 from hera.shared import global_config
 from hera.workflows import Container, Steps, Workflow, WorkflowsService
@@ -28,6 +30,18 @@ def hera_host(server) -> Iterator[str]:
     global_config.reset()
 
 
+def _past_pending(url: str, name: str, token: str | None = None) -> None:
+    """hera's wait() polls only while the phase is Running and returns at once on Pending (on a real Argo
+    Server too, where a new workflow's phase is empty at first); on a loaded machine our engine may take
+    more than wait()'s first sleep to start, so let the run leave Pending before handing it to wait()."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    deadline = time.monotonic() + 60
+    while requests.get(f"{url}/api/v1/workflows/default/{name}", headers=headers, timeout=10).json()[
+            "status"]["phase"] == "Pending":
+        assert time.monotonic() < deadline, f"{name} stayed Pending"
+        time.sleep(0.05)
+
+
 def _hello(name: str = "hera-hello-", labels: dict[str, str] | None = None, script: str = "echo hello") -> Workflow:
     with Workflow(generate_name=name, entrypoint="main", namespace="default", labels=labels or {}) as w:
         c = Container(name="say", image="busybox", command=["sh", "-c", script])
@@ -42,6 +56,7 @@ def test_create_wait_get_list_lint_delete(hera_host: str) -> None:
     assert created.metadata.name and created.metadata.name.startswith("hera-hello-")
     w.name = created.metadata.name
     w.generate_name = None
+    _past_pending(hera_host, w.name)
     done = w.wait(poll_interval=2)
     assert done.status.phase == "Succeeded"
     svc = WorkflowsService(host=hera_host, namespace="default")
@@ -106,6 +121,7 @@ def test_client_auth_token_and_401(server_factory) -> None:
         w = _hello("hera-auth-")
         created = w.create()
         w.name, w.generate_name = created.metadata.name, None
+        _past_pending(srv.url, w.name, token)
         assert w.wait(poll_interval=2).status.phase == "Succeeded"
         svc = WorkflowsService(host=srv.url, namespace="default", token=token)
         assert [i.metadata.name for i in svc.list_workflows().items] == [created.metadata.name]
