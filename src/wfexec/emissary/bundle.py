@@ -118,7 +118,8 @@ def _package_root() -> Path:
 def _emissary_sources() -> list[Path]:
     """Every wfexec source file the emissary may import (it is stdlib-only by rule)."""
     pkg = _package_root()
-    files = [pkg / "__init__.py", pkg / "errors.py", pkg / "artifacts" / "__init__.py", pkg / "artifacts" / "pack.py"]
+    files = [pkg / "__init__.py", pkg / "errors.py", pkg / "durations.py", pkg / "artifacts" / "__init__.py",
+             pkg / "artifacts" / "pack.py"]
     files += sorted(p for p in (pkg / "emissary").rglob("*.py") if "__pycache__" not in p.parts)
     return [f for f in files if f.is_file()]
 

@@ -21,6 +21,7 @@ import select
 import signal
 import time
 
+from wfexec.durations import DurationError, go_seconds
 from wfexec.emissary.layout import EMISSARY_FAILED, ctr_dir, ctr_file, read_int, write_atomic, write_small
 from wfexec.emissary.outputs import save_outputs, to_host
 
@@ -143,10 +144,13 @@ class _Emissary:
                 os.makedirs(d, exist_ok=True)
         except OSError as exc:
             return self._fail(f"failed to create {exc.filename}: {exc.strerror}")
+        try:
+            retries, pause = _container_set_retries(template)
+        except DurationError as exc:
+            return self._fail(f"containerSet.retryStrategy.duration: {exc}")
         code = self._run_once()
         if self.no_space is not None:
             return self._fail(f"failed to save the container's output: {self.no_space}")
-        retries, pause = _container_set_retries(template)
         while code != 0 and retries > 0 and self.started and not self.stop_seen and self.no_space is None:
             # containerSet.retryStrategy: the container runs again inside the same pod
             retries -= 1
@@ -664,28 +668,15 @@ class _Emissary:
 
 
 def _container_set_retries(template: dict[str, Any]) -> tuple[int, float]:
-    """(retries, seconds between tries) from `containerSet.retryStrategy` ({retries, duration})."""
+    """(retries, seconds between tries) from `containerSet.retryStrategy` ({retries, duration});
+    the duration is read as Argo's emissary reads it, with Go's time.ParseDuration."""
     strategy = (template.get("containerSet") or {}).get("retryStrategy") or {}
     try:
         retries = max(0, int(str(strategy.get("retries", 0))))
     except ValueError:
         retries = 0
-    return retries, _seconds(str(strategy.get("duration") or ""))
-
-
-def _seconds(text: str) -> float:
-    """Go durations as the retry strategy writes them ("300ms", "1s", "2m"); 0 when absent."""
-    units = {"ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "s": 1.0, "m": 60.0, "h": 3600.0}
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit):
-            try:
-                return float(text[: -len(unit)]) * units[unit]
-            except ValueError:
-                return 0.0
-    try:
-        return float(text) if text else 0.0
-    except ValueError:
-        return 0.0
+    duration = str(strategy.get("duration") or "")
+    return retries, go_seconds(duration) if duration else 0.0
 
 
 def _dependencies(template: dict[str, Any], name: str) -> list[str]:
