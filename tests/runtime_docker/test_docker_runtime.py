@@ -13,8 +13,9 @@ from tests.runtime_docker.conftest import EXECUTORS, Waiter, make_pod, run_pod, 
 from tests.support.docker_daemon import containers_labelled
 from tests.support.images import HELLO_MESSAGE, no_command_image
 from wfexec.errors import ExecutorError, RuntimeUnavailable
+from wfexec.executors.result import DEADLINE_MESSAGE
 from wfexec.pod import ContainerPlan, OutputArtifactPlan, OutputParameterPlan, PodResult, VolumeMount
-from wfexec.runtimes.docker import DEADLINE_MESSAGE, DockerBackend
+from wfexec.runtimes.docker import DockerBackend
 
 pytestmark = pytest.mark.docker
 

@@ -20,11 +20,12 @@ import docker
 import docker.errors
 
 from wfexec.emissary.bundle import EmissaryBundle, prepare_emissary_bundle
-from wfexec.emissary.layout import EMISSARY_FAILED, artifact_copy
 from wfexec.errors import WfexecError
-from wfexec.executors.docker import DockerExecutor, save_logs
+from wfexec.executors.base import Executor
+from wfexec.executors.docker import DockerExecutor
+from wfexec.executors.emissary import EmissaryExecutor
+from wfexec.executors.result import PodEnd, read_pod_result
 from wfexec.pod import OnDone, PodPlan, PodResult
-from wfexec.runtimes.docker_emissary import ArgoDirExecutor
 from wfexec.runtimes.docker_pod import (
     L_CONTAINER,
     L_EXECUTOR,
@@ -42,14 +43,12 @@ from wfexec.runtimes.docker_support import connect, ensure_pause_image
 
 log = logging.getLogger(__name__)
 
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-RESULT_LIMIT = 256 * 1024  # as the host runtime: Argo keeps the last 256 kB of outputs.result
-
 
 @dataclass
 class DockerPodHandle:
     pod: PodPlan
-    executor: DockerExecutor
+    containers: DockerExecutor  # the pod's Docker containers (name -> id), under either executor
+    executor: Executor  # the chosen executor: `containers` itself, or the emissary over them
     roles: dict[str, str] = field(default_factory=dict)  # container name -> init/main/sidecar
     started: threading.Event = field(default_factory=threading.Event)
     stop_requested: bool = False
@@ -83,11 +82,11 @@ class DockerBackend:
             self._client.close()
             self._client = None
 
-    def _executor_for(self, pod: PodPlan, kind: str) -> DockerExecutor:
+    def _handle(self, pod: PodPlan, kind: str) -> DockerPodHandle:
         assert self._client is not None
-        if kind == "emissary":
-            return ArgoDirExecutor(pod.argo_dir, self._client)
-        return DockerExecutor(self._client)
+        containers = DockerExecutor(self._client)
+        executor: Executor = EmissaryExecutor(pod.argo_dir, engine=containers) if kind == "emissary" else containers
+        return DockerPodHandle(pod, containers, executor)
 
     # -- Backend --------------------------------------------------------------------------
     def start(self, pod: PodPlan, on_done: OnDone) -> DockerPodHandle:
@@ -97,8 +96,8 @@ class DockerBackend:
         prepare_argo_dir(pod, [r.plan.name for r in requests])
         if self._bundle is not None:
             self._bundle.install(pod.argo_dir)
-        handle = DockerPodHandle(pod, self._executor_for(pod, self.executor),
-                                 roles={r.plan.name: r.plan.role for r in requests})
+        handle = self._handle(pod, self.executor)
+        handle.roles = {r.plan.name: r.plan.role for r in requests}
         handle.thread = threading.Thread(target=self._run, args=(handle, requests, on_done),
                                          name=f"wfexec-docker-{pod.pod_name}", daemon=True)
         handle.thread.start()
@@ -107,7 +106,7 @@ class DockerBackend:
     def kill(self, handle: DockerPodHandle, grace: float) -> None:
         with handle.lock:
             handle.stop_requested = True
-            running = [n for n in handle.executor.ids if handle.executor.exit_code_cached(n) is None]
+            running = [n for n in handle.containers.ids if handle.containers.exit_code_cached(n) is None]
         try:
             handle.executor.kill(running, grace)
         except WfexecError as exc:
@@ -125,18 +124,18 @@ class DockerBackend:
         if not found:
             return None
         kind = found[0]["Labels"].get(L_EXECUTOR, self.executor)
-        handle = DockerPodHandle(pod, self._executor_for(pod, kind))
+        handle = self._handle(pod, kind)
         for c in found:
             if c["Labels"].get(L_ROLE) == "infra":
                 handle.infra = c["Id"]
                 continue
-            handle.executor.ids[c["Labels"][L_CONTAINER]] = c["Id"]
+            handle.containers.ids[c["Labels"][L_CONTAINER]] = c["Id"]
             handle.roles[c["Labels"][L_CONTAINER]] = c["Labels"].get(L_ROLE, "main")
         mains = [n for n, r in handle.roles.items() if r == "main"]
         if not mains:  # crashed during the init phase: start over
             self._remove(handle)
             return None
-        handle.address = self._address(handle.infra or handle.executor.ids[mains[0]])
+        handle.address = self._address(handle.infra or handle.containers.ids[mains[0]])
         handle.started.set()
         handle.thread = threading.Thread(target=self._follow, args=(handle, on_done),
                                          name=f"wfexec-docker-{pod.pod_name}", daemon=True)
@@ -188,7 +187,7 @@ class DockerBackend:
             except docker.errors.APIError as exc:
                 raise WfexecError(f"container {req.plan.name!r} of pod {handle.pod.pod_name!r} could not be "
                                   f"created: {exc.explanation or exc}") from None
-            handle.executor.ids[req.plan.name] = cid
+            handle.containers.ids[req.plan.name] = cid
         try:
             self._client.api.start(cid)
         except docker.errors.APIError as exc:
@@ -199,6 +198,7 @@ class DockerBackend:
     def _run_inits(self, handle: DockerPodHandle, inits: list[ContainerRequest], t0: float) -> PodResult | None:
         """Init containers one after another (inside the pod's deadline); a PodResult if one fails."""
         ex, pod = handle.executor, handle.pod
+        ids = handle.containers.ids
         for req in inits:
             if self._create_start(handle, req, None, None) is None:
                 break
@@ -209,11 +209,10 @@ class DockerBackend:
                 ex.wait([req.plan.name])
             code = self._exit_code(ex, req.plan.name)
             if timed_out or code != 0:
-                codes = {r.plan.name: self._exit_code(ex, r.plan.name) for r in inits if r.plan.name in ex.ids}
-                logs = self._save_logs(handle, list(codes))
-                text = DEADLINE_MESSAGE if timed_out else \
-                    f"init container {req.plan.name}: {self._message(handle, req.plan.name, code)}"
-                return PodResult(phase="Failed", exit_code=None, logs=logs, container_exit_codes=codes, message=text)
+                codes = {r.plan.name: self._exit_code(ex, r.plan.name) for r in inits if r.plan.name in ids}
+                self._save_logs(handle, list(codes))
+                failure = None if timed_out else f"init container {req.plan.name}: {ex.failure_text(req.plan.name, code)}"
+                return read_pod_result(pod, ex, PodEnd(codes, [], deadline_hit=timed_out, failure=failure))
         return None
 
     def _start_pod(self, handle: DockerPodHandle, reqs: list[ContainerRequest]) -> None:
@@ -264,96 +263,38 @@ class DockerBackend:
         return handle.infra
 
     def _finish(self, handle: DockerPodHandle, t0: float) -> PodResult:
-        pod, ex = handle.pod, handle.executor
-        if pod.main_container not in ex.ids:  # stopped while init containers ran
-            codes = {n: self._exit_code(ex, n) for n in ex.ids}
+        pod, ex, ids = handle.pod, handle.executor, handle.containers.ids
+        if pod.main_container not in ids:  # stopped while init containers ran
+            codes = {n: self._exit_code(ex, n) for n in ids}
             return PodResult(phase="Failed", message="pod was stopped before its main container started",
-                             logs=self._save_logs(handle, list(ex.ids)), container_exit_codes=codes)
-        mains = [n for n, r in handle.roles.items() if r == "main" and n in ex.ids]
-        sidecars = [n for n, r in handle.roles.items() if r == "sidecar" and n in ex.ids]
-        message = ""
+                             logs=self._save_logs(handle, list(ids)), container_exit_codes=codes)
+        mains = [n for n, r in handle.roles.items() if r == "main" and n in ids]
+        sidecars = [n for n, r in handle.roles.items() if r == "sidecar" and n in ids]
         timeout = None if pod.deadline_seconds is None else max(0.0, pod.deadline_seconds - (time.monotonic() - t0))
-        if not ex.wait(mains, timeout=timeout):
-            message = DEADLINE_MESSAGE
+        deadline_hit = not ex.wait(mains, timeout=timeout)
+        if deadline_hit:
             ex.kill(mains, pod.kill_grace_seconds)
             ex.wait(mains)
         if sidecars:
             ex.kill(sidecars, pod.kill_grace_seconds)
-        names = [n for n in handle.roles if n in ex.ids]
+        names = [n for n in handle.roles if n in ids]
         codes = {n: self._exit_code(ex, n) for n in names}
-        logs = self._save_logs(handle, names)
-        main = pod.main_container
-        code = codes.get(main)
-        result = self._read_result(handle, main) if main in ex.ids else None
-        params = {p.name: ex.file_contents_or_none(main, p.path) for p in pod.output_parameters}
-        artifacts = {}
-        for art in pod.output_artifacts:
-            dest = Path(artifact_copy(str(pod.argo_dir), art.path))
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            artifacts[art.name] = dest if ex.copy_file_if_exists(main, art.path, str(dest), archive=art.archive) else None
-        failed_main = next((n for n in mains if codes.get(n) != 0), None)
-        if message:
-            phase = "Failed"
-        elif failed_main is None:
-            phase = "Succeeded"
-        else:
-            phase = "Failed"
-            text = self._message(handle, failed_main, codes.get(failed_main))
-            message = text if failed_main == main else f"{failed_main}: {text}"
-        return PodResult(phase=phase, message=message, exit_code=code, result=result, parameters=params,
-                         artifacts=artifacts, logs=logs, container_exit_codes=codes, ip=handle.address)
+        self._save_logs(handle, names)
+        return read_pod_result(pod, ex, PodEnd(codes, mains, deadline_hit=deadline_hit, ip=handle.address))
 
     # -- helpers --------------------------------------------------------------------------
-    def _exit_code(self, ex: DockerExecutor, name: str) -> int | None:
+    def _exit_code(self, ex: Executor, name: str) -> int | None:
         try:
             return ex.exit_code(name)
         except WfexecError:
             return None
 
-    def _message(self, handle: DockerPodHandle, name: str, code: int | None) -> str:
-        """Argo-like failure text; for the emissary, why it failed when it says so."""
-        ex = handle.executor
-        if isinstance(ex, ArgoDirExecutor) and name in ex.ids and ex.emissary_exit_code(name) is None \
-                and not handle.stop_requested and code is not None and code < 128:
-            return (f"Error (exit code {code}): the emissary of container {name!r} ended without an exit code; "
-                    "see its log")
-        text = f"Error (exit code {code})"
-        try:
-            assert self._client is not None
-            if self._client.api.inspect_container(ex.ids[name])["State"].get("OOMKilled"):
-                return f"OOMKilled (exit code {code})"
-        except (docker.errors.DockerException, KeyError):
-            pass
-        if code == EMISSARY_FAILED and isinstance(ex, ArgoDirExecutor):
-            why = _last_emissary_line(handle.pod.argo_dir / "ctr" / name / "combined")
-            if why:
-                text += f": {why}"
-        return text
-
-    def _save_logs(self, handle: DockerPodHandle, names: list[str]) -> dict[str, Any]:
+    def _save_logs(self, handle: DockerPodHandle, names: list[str]) -> dict[str, Path]:
         ctr = handle.pod.argo_dir / "ctr"
-        logs = {}
+        limit = handle.pod.max_output_bytes
         for name in names:
-            if handle.executor.name == "docker":
-                save_logs(handle.executor, name, str(ctr / name / "stdout"), str(ctr / name / "combined"),
-                          handle.pod.max_output_bytes)
-            else:
-                combined = ctr / name / "combined"
-                if not combined.exists():  # the emissary never started: keep what Docker saw
-                    save_logs(DockerExecutor(handle.executor.client, handle.executor.ids), name,
-                              str(ctr / name / "stdout.docker"), str(combined))
-            logs[name] = ctr / name / "combined"
-        return logs
-
-    def _read_result(self, handle: DockerPodHandle, main: str) -> str | None:
-        try:
-            data = (handle.pod.argo_dir / "ctr" / main / "stdout").read_bytes()
-        except FileNotFoundError:
-            return None
-        text = data.decode("utf-8", errors="replace")
-        if text.endswith("\n"):
-            text = text[:-1]
-        return text[-RESULT_LIMIT:]
+            handle.executor.keep_logs(name, str(ctr / name / "stdout"), str(ctr / name / "combined"), limit)
+        return {name: ctr / name / "combined" for name in names}
 
     def _address(self, cid: str) -> str | None:
         assert self._client is not None
@@ -371,7 +312,7 @@ class DockerBackend:
     def _remove(self, handle: DockerPodHandle) -> None:
         if self._client is None:
             return
-        ids = list(handle.executor.ids.items()) + ([("POD", handle.infra)] if handle.infra else [])
+        ids = list(handle.containers.ids.items()) + ([("POD", handle.infra)] if handle.infra else [])
         for name, cid in ids:  # joiners first, the network holder last
             try:
                 self._client.api.remove_container(cid, force=True, v=True)
@@ -379,19 +320,6 @@ class DockerBackend:
                 pass
             except docker.errors.DockerException as exc:
                 log.warning("could not remove container %s (%s): %s", name, cid[:12], exc)
-
-
-def _last_emissary_line(path: Path) -> str | None:
-    """The emissary's last `emissary: …` complaint in a combined log."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            f.seek(max(0, f.tell() - 4096))
-            tail = f.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    lines = [ln[len("emissary: "):] for ln in tail.splitlines() if ln.startswith("emissary: ")]
-    return lines[-1] if lines else None
 
 
 def _unexpected(handle: DockerPodHandle, exc: BaseException) -> str:

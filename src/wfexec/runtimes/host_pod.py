@@ -16,16 +16,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from wfexec.emissary.layout import artifact_copy, ctr_file, parameter_copy, read_int
+from wfexec.emissary.layout import ctr_file, read_int
 from wfexec.errors import WfexecError
+from wfexec.executors.emissary import EmissaryExecutor
+from wfexec.executors.result import PodEnd, read_pod_result
 from wfexec.pod import ContainerPlan, OnDone, PodPlan, PodResult
 from wfexec.runtimes.host_strays import sandbox_processes
 
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-RESULT_LIMIT = 256 * 1024  # Argo keeps the last 256 kB of outputs.result
 ESCALATE_EVERY = 0.5  # seconds between SIGKILL retries once the grace is over
 STRAY_ROUNDS = 5  # looks for a dead emissary's sandbox processes (one may fork as we kill)
 
@@ -37,6 +36,7 @@ class HostPod:
                  call_later: Callable[[float, Callable[[], None]], None]) -> None:
         self.key = key
         self.pod = pod
+        self.executor = EmissaryExecutor(pod.argo_dir, host_pids=True)
         self._on_done = on_done
         self._launch_fn = launch
         self._later = call_later
@@ -70,7 +70,7 @@ class HostPod:
             for c in self.pod.containers:
                 if os.path.isdir(self._ctr(c.name)):
                     self.launched.add(c.name)
-                code = read_int(ctr_file(str(self.pod.argo_dir), c.name, "exitcode"))
+                code = self.executor.exit_code(c.name)
                 if code is not None:
                     self.codes[c.name] = code
             self._advance()
@@ -84,7 +84,7 @@ class HostPod:
         with self._lock:
             if name in self.codes or self.finished:
                 return
-            self.codes[name] = read_int(ctr_file(str(self.pod.argo_dir), name, "exitcode"))
+            self.codes[name] = self.executor.exit_code(name)
             self._advance()
         self.report_if_finished()
 
@@ -137,7 +137,8 @@ class HostPod:
             if c.name not in self.codes:
                 return
             if self.codes[c.name] != 0:
-                self.failure = self.failure or f"init container {c.name}: {self._error_text(c.name)}"
+                self.failure = self.failure or \
+                    f"init container {c.name}: {self.executor.failure_text(c.name, self.codes[c.name])}"
                 return self._maybe_finish()
         if not self.stopping:
             for c in self.sidecars + self.mains:
@@ -194,8 +195,7 @@ class HostPod:
 
     def terminate(self, grace: float, names: list[str]) -> None:
         """SIGTERM (through each emissary, which forwards it), SIGKILL the groups after `grace`."""
-        for name in names:
-            self._signal_emissary(name, signal.SIGTERM)
+        self.executor.signal(names, signal.SIGTERM)
         if names:
             self._later(grace, lambda: self._escalate(names))
 
@@ -204,31 +204,8 @@ class HostPod:
             live = [n for n in names if n not in self.codes]
         if not live:
             return
-        for name in live:
-            if read_int(ctr_file(str(self.pod.argo_dir), name, "exitcode")) is not None:
-                continue
-            pgid = read_int(ctr_file(str(self.pod.argo_dir), name, "childpgid"))
-            if pgid is not None and pgid > 1:
-                _end_groups([pgid])
-            else:
-                self._signal_emissary(name, signal.SIGTERM)
+        self.executor.signal(live, signal.SIGKILL)  # the child's group, or the emissary before it has one
         self._later(ESCALATE_EVERY, lambda: self._escalate(live))
-
-    def _signal_emissary(self, name: str, sig: int) -> None:
-        argo = str(self.pod.argo_dir)
-        pid = read_int(ctr_file(argo, name, "pid"))
-        if pid is None or read_int(ctr_file(argo, name, "exitcode")) is not None:
-            try:  # not started yet: the emissary looks at the signal file before it runs the child
-                os.makedirs(self._ctr(name), exist_ok=True)
-                with open(ctr_file(argo, name, "signal"), "w") as f:
-                    f.write(str(int(sig)))
-            except OSError:
-                pass
-            return
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     # -- the result ----------------------------------------------------------------------------
     def _ctr(self, name: str) -> str:
@@ -252,66 +229,11 @@ class HostPod:
                     time.sleep(0.0005)
 
     def result(self) -> PodResult:
-        pod = self.pod
-        argo = str(pod.argo_dir)
-        main = pod.main_container
-        codes = {c.name: self.codes.get(c.name) for c in pod.containers if c.name in self.launched}
-        logs = {n: Path(ctr_file(argo, n, "combined")) for n in codes}
-        code = codes.get(main)
-        params: dict[str, str | None] = {}
-        for p in pod.output_parameters:
-            try:
-                with open(parameter_copy(argo, p.path), encoding="utf-8", errors="replace") as f:
-                    params[p.name] = f.read()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                params[p.name] = None
-        artifacts = {}
-        for a in pod.output_artifacts:
-            path = artifact_copy(argo, a.path)
-            artifacts[a.name] = Path(path) if os.path.lexists(path) else None
-        if self.error:
-            phase, message = "Error", self.error
-        elif self.deadline_hit:
-            phase, message = "Failed", DEADLINE_MESSAGE
-        elif self.failure:
-            phase, message = "Failed", self.failure
-        else:
-            failed = next((c.name for c in self.mains if codes.get(c.name) != 0), None)
-            if failed is None:
-                phase, message = "Succeeded", ""
-            else:
-                text = self._error_text(failed)
-                phase, message = "Failed", text if failed == main else f"{failed}: {text}"
-                if codes.get(failed) == 64 and "No space left on device" in text:
-                    phase = "Error"  # the emissary could not keep the output: not the step's failure
-                elif codes.get(failed) in (None, 64) and _disk_full(argo):
-                    phase, message = "Error", (f"no space left on device under {argo}: the output or exit code "
-                                               f"of container {failed!r} could not be saved")
-        return PodResult(phase=phase, message=message, exit_code=code, result=self._read_result(main),
-                         parameters=params, artifacts=artifacts, logs=logs, container_exit_codes=codes,
-                         ip="127.0.0.1")
-
-    def _error_text(self, name: str) -> str:
-        code = self.codes.get(name)
-        if code is None:
-            return f"Error (exit code unknown): the emissary of container {name!r} ended without an exit code"
-        text = f"Error (exit code {code})"
-        if code == 64:  # the emissary's own failure: say why
-            why = _last_emissary_line(ctr_file(str(self.pod.argo_dir), name, "combined"))
-            if why:
-                text += f": {why}"
-        return text
-
-    def _read_result(self, main: str) -> str | None:
-        try:
-            with open(ctr_file(str(self.pod.argo_dir), main, "stdout"), "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            return None
-        text = data.decode("utf-8", errors="replace")
-        if text.endswith("\n"):
-            text = text[:-1]
-        return text[-RESULT_LIMIT:]
+        codes = {c.name: self.codes.get(c.name) for c in self.pod.containers if c.name in self.launched}
+        mains = [c.name for c in self.mains]
+        return read_pod_result(self.pod, self.executor, PodEnd(codes, mains, error=self.error,
+                                                              deadline_hit=self.deadline_hit,
+                                                              failure=self.failure, ip="127.0.0.1"))
 
     def state(self) -> dict[str, Any]:
         return {"key": self.key, "launched": sorted(self.launched), "codes": self.codes}
@@ -345,26 +267,6 @@ def process_alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-
-
-def _disk_full(path: str, reserve: int = 64 * 1024) -> bool:
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < reserve
-
-
-def _last_emissary_line(path: str) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4096))
-            tail = f.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    lines = [ln[len("emissary: "):] for ln in tail.splitlines() if ln.startswith("emissary: ")]
-    return lines[-1] if lines else None
 
 
 def _end_groups(pgids: list[int | None]) -> None:
