@@ -44,7 +44,7 @@ def items_workflow(n: int) -> dict[str, Any]:
 def bare_pods(n: int, parallelism: int) -> float:
     """N no-op pods straight through the host backend, `parallelism` at a time: the pods' own cost."""
     from wfexec.pod import ContainerPlan, PodPlan
-    from wfexec.runtimes.host import HostBackend
+    from wfexec.runtimes.host.backend import HostBackend
 
     backend = HostBackend(None)
     backend.check()

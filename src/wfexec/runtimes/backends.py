@@ -26,11 +26,11 @@ def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
                 "the step's containers (and a root-equivalent docker socket). Use --executor emissary, "
                 "or --runtime docker."
             )
-        from wfexec.runtimes.host import HostBackend
+        from wfexec.runtimes.host.backend import HostBackend
 
         backend: Backend = HostBackend(config)
     else:
-        from wfexec.runtimes.docker import DockerBackend
+        from wfexec.runtimes.docker.backend import DockerBackend
 
         backend = DockerBackend(config, executor=executor)
     backend.check()

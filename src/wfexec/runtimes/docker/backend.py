@@ -19,14 +19,14 @@ from typing import Any
 import docker
 import docker.errors
 
-from wfexec.emissary.bundle import EmissaryBundle, prepare_emissary_bundle
 from wfexec.errors import WfexecError
 from wfexec.executors.base import Executor
 from wfexec.executors.docker import DockerExecutor
 from wfexec.executors.emissary import EmissaryExecutor
 from wfexec.executors.result import PodEnd, read_pod_result
 from wfexec.pod import OnDone, PodPlan, PodResult
-from wfexec.runtimes.docker_pod import (
+from wfexec.runtimes.docker.bundle import EmissaryBundle, prepare_emissary_bundle
+from wfexec.runtimes.docker.pod import (
     L_CONTAINER,
     L_EXECUTOR,
     L_NODE,
@@ -39,7 +39,7 @@ from wfexec.runtimes.docker_pod import (
     docker_name,
     prepare_argo_dir,
 )
-from wfexec.runtimes.docker_support import connect, ensure_pause_image
+from wfexec.runtimes.docker.support import connect, ensure_pause_image
 
 log = logging.getLogger(__name__)
 

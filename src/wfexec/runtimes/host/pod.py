@@ -23,7 +23,7 @@ from wfexec.errors import WfexecError
 from wfexec.executors.emissary import EmissaryExecutor
 from wfexec.executors.result import PodEnd, read_pod_result
 from wfexec.pod import ContainerPlan, OnDone, PodPlan, PodResult
-from wfexec.runtimes.host_strays import sandbox_processes
+from wfexec.runtimes.host.strays import sandbox_processes
 
 ESCALATE_EVERY = 0.5  # seconds between SIGKILL retries once the grace is over
 STRAY_ROUNDS = 5  # looks for a dead emissary's sandbox processes (one may fork as we kill)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from wfexec.errors import WfexecError
 from wfexec.pod import ARGO_DIR_IN_CONTAINER, ContainerPlan, PodPlan
-from wfexec.runtimes.host_shims import host_path
+from wfexec.runtimes.host.shims import host_path
 
 NOT_BOUND_BACK = {"proc", "dev", "tmp"}
 # The host's /dev with a private /dev/shm, not bwrap's `--dev`: that one binds each device node

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 from wfexec.errors import RuntimeUnavailable
 
-SERVER = Path(__file__).resolve().parents[1] / "emissary" / "forkserver.py"
+SERVER = Path(__file__).resolve().parents[2] / "emissary" / "forkserver.py"
 PYTHON_ENV = "WFEXEC_FORKSERVER_PYTHON"  # the interpreter that runs the server (default: see _python)
 RESTART_LIMIT = 3  # deaths within RESTART_WINDOW seconds: give up
 RESTART_WINDOW = 30.0

@@ -9,7 +9,7 @@ files stay in the pod's argo dir, so a new backend's `reattach()` follows them b
 fork server ends with its engine (end of its input); its emissaries do not.
 
 How it survives a fork server crash: the server answers each request once its emissary is
-forked; when it dies, a new one is started and sent what was not answered (host_forkserver.py).
+forked; when it dies, a new one is started and sent what was not answered (forkserver.py).
 Emissaries already forked report to the completion pipe, which the backend owns, as before.
 
 Threading: `start`, `kill`, `reattach` may be called from any thread; `on_done` is called
@@ -33,10 +33,10 @@ from wfexec.errors import RuntimeUnavailable, WfexecError
 from wfexec.home import wfexec_home
 from wfexec.migrate.command_rule import command_from_image
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
-from wfexec.runtimes.host_forkserver import ForkServer
-from wfexec.runtimes.host_pod import HostPod, process_alive
-from wfexec.runtimes.host_sandbox import Sandbox, bwrap_sandbox, unsandboxed
-from wfexec.runtimes.host_timers import Timers
+from wfexec.runtimes.host.forkserver import ForkServer
+from wfexec.runtimes.host.pod import HostPod, process_alive
+from wfexec.runtimes.host.sandbox import Sandbox, bwrap_sandbox, unsandboxed
+from wfexec.runtimes.host.timers import Timers
 
 log = logging.getLogger("wfexec.runtimes.host")
 REATTACH_POLL = 0.05  # seconds between looks at the exitcode files of re-attached pods

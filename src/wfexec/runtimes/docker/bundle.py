@@ -112,7 +112,7 @@ class EmissaryBundle:
 
 
 def _package_root() -> Path:
-    return Path(__file__).resolve().parents[1]  # .../wfexec
+    return Path(__file__).resolve().parents[2]  # .../wfexec
 
 
 def _emissary_sources() -> list[Path]:
@@ -127,7 +127,7 @@ def _emissary_sources() -> list[Path]:
 def _version_hash() -> str:
     h = hashlib.sha256(LAYOUT_VERSION.encode())
     h.update(_LAUNCHER_C.encode() + BUNDLE_MOUNT.encode() + _BOOT.encode() + _FINDER.encode())
-    for path in [HOST_PYTHON, *_shared_libs(HOST_PYTHON)]:  # an upgraded python or libc: a new bundle
+    for path in [HOST_PYTHON, *shared_libs(HOST_PYTHON)]:  # an upgraded python or libc: a new bundle
         st = os.stat(os.path.realpath(path))
         h.update(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode())
     pkg = _package_root()
@@ -146,7 +146,7 @@ def _run(cmd: list[str], what: str) -> str:
     return proc.stdout
 
 
-def _shared_libs(binary: str) -> list[str]:
+def shared_libs(binary: str) -> list[str]:
     """Absolute library paths `ldd` reports (the loader included)."""
     out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     libs = []
@@ -197,7 +197,7 @@ def _build(dest: Path) -> None:
     (dest / "bin" / "python3.11._pth").write_text("../lib/python3.11\n../lib/python3.11/lib-dynload\n../src\n")
     libs: dict[str, str] = {}
     for binary in [HOST_PYTHON, *map(str, extensions)]:
-        for lib in _shared_libs(binary):
+        for lib in shared_libs(binary):
             libs[os.path.basename(lib)] = os.path.realpath(lib)
     for name, real in libs.items():
         shutil.copy2(real, libdir / name)

@@ -11,7 +11,7 @@ from typing import Any
 from wfexec.errors import ExecutorError
 from wfexec.migrate.command_rule import command_from_image
 from wfexec.pod import ARGO_DIR_IN_CONTAINER, ContainerPlan
-from wfexec.runtimes.docker_support import configured_image_command
+from wfexec.runtimes.docker.support import configured_image_command
 
 EMISSARY_IN_CONTAINER = f"{ARGO_DIR_IN_CONTAINER}/emissary"
 

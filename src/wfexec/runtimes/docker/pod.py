@@ -17,11 +17,11 @@ from typing import Any
 
 import docker
 
-from wfexec.emissary.bundle import EmissaryBundle
 from wfexec.errors import WfexecError
 from wfexec.pod import ARGO_DIR_IN_CONTAINER, ContainerPlan, PodPlan
-from wfexec.runtimes.docker_emissary import EMISSARY_IN_CONTAINER, emissary_command
-from wfexec.runtimes.docker_support import image_config, map_image, resource_limits
+from wfexec.runtimes.docker.bundle import EmissaryBundle
+from wfexec.runtimes.docker.emissary import EMISSARY_IN_CONTAINER, emissary_command
+from wfexec.runtimes.docker.support import image_config, map_image, resource_limits
 
 LABEL_PREFIX = "wfexec."
 L_RUN, L_NODE, L_POD, L_CONTAINER, L_ROLE, L_EXECUTOR = (
