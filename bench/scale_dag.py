@@ -71,7 +71,7 @@ def bare_pods(n: int, parallelism: int) -> float:
 
 def one(kind: str, n: int, profile: str | None) -> dict[str, Any]:
     from wfexec.engine import api
-    from wfexec.engine.controller import default_parallelism
+    from wfexec.engine.pods import default_parallelism
     from wfexec.engine.store import Store
 
     store = Store()

@@ -133,11 +133,11 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
 
 def run_foreground(store: Store, name: str) -> str:
     """Drive the run in this process until it ends; returns the final phase."""
-    from wfexec.engine.controller import Controller
+    from wfexec.engine.workflow import WorkflowRun
 
     if not store.claim_engine(name, os.getpid()):
         raise WfexecError(f"run {name!r} is already being driven by another wfexec process")
-    return Controller(store, name).run()
+    return WorkflowRun(store, name).run()
 
 
 def start_background(name: str) -> int:

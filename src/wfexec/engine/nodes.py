@@ -8,6 +8,8 @@ from typing import Any
 # Phases
 PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
     "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
+# A node's status as Argo records it (`status.nodes[id]`).
+Node = dict[str, Any]
 FULFILLED = {SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED}
 # Node types
 POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_TYPE, SUSPEND, CONTAINER = (
