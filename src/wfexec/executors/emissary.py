@@ -157,7 +157,8 @@ class EmissaryExecutor(Executor):
                     return
                 except (ProcessLookupError, PermissionError):
                     pass
-            sig = signal.SIGTERM  # no child group yet: the emissary ends before it starts one
+            self._signal_file(name, sig)  # no child group yet: the emissary obeys it when it has one
+            return
         pid = read_int(ctr_file(self.argo_dir, name, "pid"))
         if pid is None:  # not started yet: the emissary looks at the signal file before it runs the child
             self._signal_file(name, sig)

@@ -14,7 +14,7 @@ from typing import Any
 
 from wfexec.config import ExecutorConfig
 from wfexec.errors import MigrateError
-from wfexec.migrate.command_rule import command_from_image
+from wfexec.commands import command_from_image
 from wfexec.migrate.image_config import ImageConfig, lookup_image_config
 from wfexec.migrate.registry import RegistryOptions
 from wfexec.migrate.specs import is_templated

@@ -31,7 +31,7 @@ from typing import Any
 from wfexec.emissary.layout import ctr_file, read_int
 from wfexec.errors import RuntimeUnavailable, WfexecError
 from wfexec.home import wfexec_home
-from wfexec.migrate.command_rule import command_from_image
+from wfexec.commands import command_from_image
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host.forkserver import ForkServer
 from wfexec.runtimes.host.pod import HostPod, process_alive

@@ -1,5 +1,6 @@
-"""The one rule, shared by the emissary and `migrate`, that turns an image's config into
-`command`/`args` with Kubernetes semantics."""
+"""The one rule that turns an image's config into `command`/`args` with Kubernetes semantics.
+
+Below the runtimes, `migrate` and `export`, which all use it, so none of them imports another."""
 
 from __future__ import annotations
 
