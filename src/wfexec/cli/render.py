@@ -10,34 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from wfexec.engine import nodes as N
+from wfexec.engine.status import workflow_object  # noqa: F401 - the builder's old home
 from wfexec.engine.store import RunRecord
 
 ICONS = {N.SUCCEEDED: ("✔", "green"), N.FAILED: ("✖", "red"), N.ERROR: ("⚠", "red"), N.RUNNING: ("●", "cyan"),
          N.PENDING: ("◷", "yellow"), N.SKIPPED: ("○", "dim"), N.OMITTED: ("○", "dim")}
-HIDDEN_STATUS_KEYS = {"globalOutputs", "globalArtifacts"}
-
-
-def workflow_object(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    wf = dict(rec.manifest)
-    status: dict[str, Any] = {"phase": rec.phase}
-    if rec.started_at:
-        status["startedAt"] = rec.started_at
-    status["finishedAt"] = rec.finished_at
-    if rec.message:
-        status["message"] = rec.message
-    pods = [n for n in nodes.values() if n.get("type") == N.POD]
-    done = [n for n in pods if n.get("phase") == N.SUCCEEDED]
-    status["progress"] = f"{len(done)}/{len(pods)}"
-    status["nodes"] = {nid: _public_node(n) for nid, n in nodes.items()}
-    for k, v in rec.status.items():
-        if k not in HIDDEN_STATUS_KEYS:
-            status[k] = v
-    wf["status"] = status
-    return wf
-
-
-def _public_node(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in ("attached",)}
 
 
 def duration(start: str | None, end: str | None) -> str:
