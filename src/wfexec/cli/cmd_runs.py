@@ -87,9 +87,9 @@ def _kube_flags(p: argparse.ArgumentParser) -> None:
 def _kube(args: argparse.Namespace, verb: str) -> int | None:
     if not getattr(args, "kube", False):
         return None
-    from wfexec.cluster import workflows as kw
+    from wfexec.cli.kube import VERBS
 
-    return int(getattr(kw, f"cli_{verb}")(args))
+    return VERBS[verb](args)
 
 
 def _get(store: Store, name: str):  # noqa: ANN202 - RunRecord

@@ -84,9 +84,9 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
 
 def run(args: argparse.Namespace) -> int:
     if args.kube:
-        from wfexec.cluster.submit import submit_kube
+        from wfexec.cli.kube import submit
 
-        return submit_kube(args)
+        return submit(args)
     wf, wft = _load(args.file, args.templates)
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
