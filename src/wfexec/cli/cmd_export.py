@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--emit-templates", dest="mode", action="store_const", const="emit",
                       help="keep templateRefs and print the local WorkflowTemplates alongside")
     p.add_argument("--strict", action="store_true", help="exit 1 when a container's command cannot be found")
+    p.add_argument("--argo-version", type=int, choices=(3, 4), default=4,
+                   help="the Argo that will read it: 3 writes schedule/mutex/semaphore, 4 (default) "
+                        "schedules/mutexes/semaphores")
     p.set_defaults(func=run, mode="inline")
 
 
@@ -91,7 +94,10 @@ def render(documents: list[dict[str, Any]], fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wfexec.export.argo_version import for_argo_version
+
     result = export_path(args.file, options_from(args, args.mode))
+    for_argo_version(result.documents, args.argo_version, args.file)
     report(result, args.strict)
     sys.stdout.write(render(result.documents, args.output))
     return 0
