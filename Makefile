@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 dev-venv: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,docker,kube,s3]'
 	touch $@
 
 test-deps: dev-venv

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfexec.errors import ExecutorError, WfexecError
+from wfexec.extras import require
 from wfexec.pod import Backend
 
 RUNTIMES = ("host", "docker")
@@ -30,6 +31,7 @@ def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
 
         backend: Backend = HostBackend(config)
     else:
+        require("docker", f"the docker runtime (--runtime docker, --executor {executor})")
         from wfexec.runtimes.docker.backend import DockerBackend
 
         backend = DockerBackend(config, executor=executor)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wfexec.errors import ExecutorError
 from wfexec.commands import command_from_image
+from wfexec.errors import ExecutorError
 from wfexec.pod import ARGO_DIR_IN_CONTAINER, ContainerPlan
 from wfexec.runtimes.docker.support import configured_image_command
 

@@ -28,10 +28,10 @@ import threading
 import time
 from typing import Any
 
+from wfexec.commands import command_from_image
 from wfexec.emissary.layout import ctr_file, read_int
 from wfexec.errors import RuntimeUnavailable, WfexecError
 from wfexec.home import wfexec_home
-from wfexec.commands import command_from_image
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host.forkserver import ForkServer
 from wfexec.runtimes.host.pod import HostPod, process_alive
