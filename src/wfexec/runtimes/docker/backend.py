@@ -24,7 +24,7 @@ from wfexec.executors.base import Executor
 from wfexec.executors.docker import DockerExecutor
 from wfexec.executors.emissary import EmissaryExecutor
 from wfexec.executors.result import PodEnd, read_pod_result
-from wfexec.pod import OnDone, PodPlan, PodResult
+from wfexec.pod import OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.docker.bundle import EmissaryBundle, prepare_emissary_bundle
 from wfexec.runtimes.docker.pod import (
     L_CONTAINER,
@@ -103,7 +103,8 @@ class DockerBackend:
         handle.thread.start()
         return handle
 
-    def kill(self, handle: DockerPodHandle, grace: float) -> None:
+    def kill(self, handle: PodHandle, grace: float) -> None:
+        assert isinstance(handle, DockerPodHandle)
         with handle.lock:
             handle.stop_requested = True
             running = [n for n in handle.containers.ids if handle.containers.exit_code_cached(n) is None]
@@ -112,7 +113,8 @@ class DockerBackend:
         except WfexecError as exc:
             log.warning("stopping pod %s: %s", handle.pod.pod_name, exc)
 
-    def ip(self, handle: DockerPodHandle) -> str | None:
+    def ip(self, handle: PodHandle) -> str | None:
+        assert isinstance(handle, DockerPodHandle)
         handle.started.wait(60)
         return handle.address
 

@@ -89,7 +89,8 @@ def build_requests(client: docker.DockerClient, pod: PodPlan, executor: str, con
         if executor == "emissary":
             assert bundle is not None
             wrapped = emissary_command(plan, image, cfg, config, template)
-            entrypoint, command = [EMISSARY_IN_CONTAINER], ["--", *wrapped]
+            entrypoint: list[str] | None = [EMISSARY_IN_CONTAINER]
+            command: list[str] | None = ["--", *wrapped]
             if plan.dependencies:
                 env["ARGO_DEPENDENCIES"] = ",".join(plan.dependencies)
             if pod.max_output_bytes is not None:
