@@ -256,24 +256,28 @@ class _Emissary:
             pass
         return sig
 
-    def _wait_for_dependencies(self, deps: list[str]) -> int | None:
-        """Also where a stop that came before the child started is honoured (None: go on)."""
+    def _stop_before_start(self) -> int | None:
+        """128+signal when a stop came (signal file or signal) before the child started."""
         sig = self._signal_file()
         if sig is not None:
             self.pending.append(sig)
         for sig in self.pending:
             if sig in TERMINATING or sig == signal.SIGKILL:
                 return 128 + sig
+        return None
+
+    def _wait_for_dependencies(self, deps: list[str]) -> int | None:
+        """Also where a stop that came before the child started is honoured (None: go on)."""
+        stop = self._stop_before_start()
+        if stop is not None:
+            return stop
         delay = 0.002
         for dep in deps:
             path = ctr_file(self.spec.argo_dir, dep, "exitcode")
             while True:
-                sig = self._signal_file()
-                if sig is not None:
-                    self.pending.append(sig)
-                for sig in self.pending:
-                    if sig in TERMINATING or sig == signal.SIGKILL:
-                        return 128 + sig
+                stop = self._stop_before_start()
+                if stop is not None:
+                    return stop
                 code = read_int(path)
                 if code is not None:
                     if code != 0:
