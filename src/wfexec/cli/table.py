@@ -70,7 +70,7 @@ def render(columns: list[Column], rows: list[Row], term: Terminal) -> list[str]:
                            {k: r.colours[i] for k, i in enumerate(keep) if i in r.colours}, term.colour))
         if under and wrap_col is not None and r.cells[wrap_col]:
             room = max(20, (term.width or 80) - len(WRAP_INDENT))
-            lines.extend(WRAP_INDENT + part for part in textwrap.wrap(r.cells[wrap_col], room))
+            lines.extend(WRAP_INDENT + part for part in textwrap.wrap(r.cells[wrap_col], room, break_on_hyphens=False))
     return lines
 
 
