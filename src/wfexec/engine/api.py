@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.options import RunOptions
 from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import SpecError, WfexecError
 from wfexec.home import wfexec_home
@@ -23,20 +24,12 @@ RUNNABLE_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "Cr
 
 
 @dataclass
-class SubmitOptions:
-    parameters: dict[str, str] = field(default_factory=dict)
-    entrypoint: str | None = None
-    runtime: str = "host"
-    executor: str = "emissary"
-    config: str | None = None
-    parallelism: int | None = None
+class SubmitOptions(RunOptions):
+    """The run's options, and how to name and label the run (used at submit only)."""
+
     name: str | None = None
     generate_name: str | None = None
-    workflow_templates: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
-    grace: float = 10.0
-    max_output_bytes: int | None = None
-    executor_source: str = ""
     image_map: dict[str, str] = field(default_factory=dict)
 
 
@@ -118,14 +111,10 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     meta["creationTimestamp"] = created
     if opts.labels:
         meta.setdefault("labels", {}).update(opts.labels)
-    options = {
-        "parameters": opts.parameters, "entrypoint": opts.entrypoint, "runtime": opts.runtime,
-        "executor": opts.executor, "config": opts.config, "parallelism": opts.parallelism,
-        "workflowTemplates": opts.workflow_templates, "grace": opts.grace, "file": file,
-        "max_output_bytes": opts.max_output_bytes, "executor_source": opts.executor_source,
-    }
+    options = opts.run_options()
+    options.file = file or opts.file
     rec = RunRecord(name=name, uid=meta["uid"], namespace=meta["namespace"], phase=N.PENDING, message=None,
-                    created_at=created, started_at=None, finished_at=None, manifest=wf, options=options,
+                    created_at=created, started_at=None, finished_at=None, manifest=wf, options=options.to_dict(),
                     status={}, engine_pid=None, control=None)
     store.create_run(rec)
     return rec

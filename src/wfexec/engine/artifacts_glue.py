@@ -26,6 +26,7 @@ from wfexec.artifacts.outputs import store_log
 from wfexec.artifacts.repository import Repository, make_repository
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
+from wfexec.engine.nodes import Node
 from wfexec.errors import ArtifactError, WfexecError
 from wfexec.pod import InputFile, PodResult
 
@@ -82,7 +83,8 @@ class ArtifactGlue:
         """The run's repository config, chosen on first use and recorded in the run's status."""
         with self._lock:
             if self._config is None:
-                config, ref = repository_config_for_run(self.ctx.manifest, self.ctx.options, self.ctx.status)
+                config, ref = repository_config_for_run(self.ctx.manifest, self.ctx.options.to_dict(),
+                                                        self.ctx.status)
                 self.ctx.status["artifactRepositoryRef"] = ref
                 self._config = (config,)
             return self._config[0]
@@ -123,7 +125,7 @@ class ArtifactGlue:
     def log_dir(self, node_id: str) -> Path:
         return self.ctx.run_dir / "logs" / node_id
 
-    def save_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult) -> None:
+    def save_logs(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> None:
         """Keep each container's log under the run dir, for `wfexec logs` after the pod is gone."""
         if not result.logs:
             return
@@ -142,7 +144,7 @@ class ArtifactGlue:
             return bool(self.ctx.spec["archiveLogs"])
         return bool((self.repository_config() or {}).get("archiveLogs"))
 
-    def _archive_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult,
+    def _archive_logs(self, node: Node, tmpl: dict[str, Any], result: PodResult,
                       variables: dict[str, Any]) -> list[dict[str, Any]]:
         if not self.archive_logs_enabled(tmpl):
             return []
@@ -165,7 +167,7 @@ class ArtifactGlue:
         return out
 
     # -- inputs ------------------------------------------------------------------------------
-    def stage_inputs(self, node: dict[str, Any], tmpl: dict[str, Any], argo_dir: Path,
+    def stage_inputs(self, node: Node, tmpl: dict[str, Any], argo_dir: Path,
                      scope: dict[str, Any]) -> list[InputFile] | None:
         """Fetch every input artifact onto the host; on failure the node ends in Error."""
         files: list[InputFile] = []
@@ -207,7 +209,7 @@ class ArtifactGlue:
         return fetch_input(spec, dest, repository=repo, source=source)
 
     # -- outputs -----------------------------------------------------------------------------
-    def _key_variables(self, node: dict[str, Any], tmpl: dict[str, Any]) -> dict[str, Any]:
+    def _key_variables(self, node: Node, tmpl: dict[str, Any]) -> dict[str, Any]:
         scope = self.ctx.gscope
         out: dict[str, Any] = {k: v for k, v in scope.items() if isinstance(v, str)}
         out["pod.name"] = N.pod_name(self.ctx.name, node["name"], tmpl.get("name", ""))
@@ -224,7 +226,7 @@ class ArtifactGlue:
                 return repo, block.get("key") or None
         return self.repository(), None
 
-    def save_outputs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult) -> list[dict[str, Any]]:
+    def save_outputs(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> list[dict[str, Any]]:
         """Store each packed output (and archived logs); Argo-shaped entries for the node's outputs."""
         variables = self._key_variables(node, tmpl)
         step = node.get("displayName") or node.get("name")
@@ -277,7 +279,7 @@ class ArtifactGlue:
         self.ctx.global_artifacts[global_name] = value
         self.ctx.gscope[f"workflow.outputs.artifacts.{global_name}"] = value
 
-    def restore_globals(self, nodes: Iterable[dict[str, Any]]) -> None:
+    def restore_globals(self, nodes: Iterable[Node]) -> None:
         """After an engine restart: republish the global artifacts of nodes that already ran."""
         done = [n for n in nodes if n.get("phase") == N.SUCCEEDED and n.get("type") not in ("Retry",)]
         for n in sorted(done, key=lambda n: n.get("finishedAt") or ""):
@@ -285,7 +287,7 @@ class ArtifactGlue:
                 if a.get("globalName"):
                     self.set_global(str(a["globalName"]), a)
 
-    def composite_outputs(self, node: dict[str, Any], outputs: dict[str, Any], scope: dict[str, Any],
+    def composite_outputs(self, node: Node, outputs: dict[str, Any], scope: dict[str, Any],
                           where: str) -> list[dict[str, Any]]:
         """outputs.artifacts of a steps/DAG template: `from` a child's artifact, or `fromExpression`."""
         from wfexec.expr.exprenv import build_env

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wfexec.engine.nodebook import NodeBook
+from wfexec.engine.options import RunOptions
 
 Scope = dict[str, Any]
 
@@ -17,7 +18,7 @@ class RunContext:
     name: str
     manifest: dict[str, Any]
     spec: dict[str, Any]
-    options: dict[str, Any]
+    options: RunOptions
     #: The run's stored status (its global outputs, the artifact repository chosen); saved at the end.
     status: dict[str, Any]
     run_dir: Path
@@ -32,7 +33,7 @@ class RunContext:
 
     @property
     def grace(self) -> float:
-        return float(self.options.get("grace", 10))
+        return float(self.options.grace)
 
     def halted(self) -> bool:
         """No new child may start: the run is stopping and this is not its exit handler."""

@@ -68,10 +68,10 @@ class DagRun:
             self.selected = set()
             stack = list(names)
             while stack:
-                t = stack.pop()
-                if t not in self.selected:
-                    self.selected.add(t)
-                    stack.extend(self.deps[t])
+                tn = stack.pop()
+                if tn not in self.selected:
+                    self.selected.add(tn)
+                    stack.extend(self.deps[tn])
         self.fail_fast = dag.get("failFast", True) is not False
         self.local = dict(scope)
         self.results: dict[str, tuple[Node, list[Node]]] = {}

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from wfexec.engine import nodes as N
-from wfexec.engine.nodes import Node
 
 
 class maybe:  # noqa: N801 - used like a context-manager function
@@ -35,7 +35,7 @@ class Guard:
         self.failed = False
 
 
-def continues(step: dict[str, Any], node: Node) -> bool:
+def continues(step: dict[str, Any], node: Mapping[str, object]) -> bool:
     """True when the step's `continueOn` lets its parent go on after this node's failure or error."""
     cont = step.get("continueOn") or {}
     if node.get("phase") == N.FAILED:

@@ -19,7 +19,7 @@ from wfexec.expr.template import substitute_obj
 
 
 async def run_step_hooks(ctx: RunContext, execute: Execute, step: dict[str, Any], child: Node, name: str,
-                         display: str, scope: Scope, parent: Node, boundary: str, where: str) -> None:
+                         display: str, scope: Scope, parent: Node | None, boundary: str, where: str) -> None:
     """`onExit` and lifecycle `hooks` of a step or task, once the node has ended."""
     hooks = dict(step.get("hooks") or {})
     if step.get("onExit"):

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from wfexec.engine import nodes as N
+from wfexec.engine.nodes import Node
 from wfexec.errors import ExpressionError, SpecError, WfexecError
 from wfexec.expr.template import substitute_obj
 from wfexec.home import wfexec_home
@@ -49,8 +50,8 @@ def is_local_resource(tmpl: dict[str, Any]) -> bool:
     return isinstance(doc, dict) and doc.get("kind") == "PersistentVolumeClaim"
 
 
-async def run_local_resource(ctx: RunContext, node: dict[str, Any], tmpl: dict[str, Any], scope: dict[str, Any],
-                             arts: list[dict[str, Any]]) -> dict[str, Any]:
+async def run_local_resource(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: dict[str, Any],
+                             arts: list[dict[str, Any]]) -> Node:
     """Create (or delete) the claim's directory and record the template's output parameters."""
     where = f"templates[{tmpl.get('name')}].resource"
     res = substitute_obj(tmpl.get("resource") or {}, scope, where=where, strict=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import cast
 
 from wfexec.engine import nodes as N
 from wfexec.engine.journal import NodeJournal
@@ -22,7 +23,7 @@ FLUSH_SECONDS = 0.25
 class NodeBook:
     def __init__(self, store: Store, run_name: str) -> None:
         self.run_name = run_name
-        self.nodes: dict[str, Node] = store.get_nodes(run_name)
+        self.nodes = cast(dict[str, Node], store.get_nodes(run_name))
         self.loaded = set(self.nodes)  # nodes an earlier engine recorded
         self.started: dict[str, float] = {}  # when nodes of this engine started, to the sub-second
         self.journal = NodeJournal(store, run_name)

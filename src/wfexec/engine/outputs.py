@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from wfexec.engine import nodes as N
 from wfexec.engine.context import RunContext, Scope
-from wfexec.engine.nodes import Node
+from wfexec.engine.nodes import Node, NodeOutputs
 from wfexec.engine.templates import resolve_text
 from wfexec.engine.values import as_text, expr_env
 from wfexec.errors import WfexecError
@@ -82,7 +82,7 @@ def composite_outputs(ctx: RunContext, artifacts: CompositeArtifacts, node: Node
             entry.pop("valueFrom")
         params.append(entry)
     arts = artifacts.composite_outputs(node, outputs, scope, where)
-    out: dict[str, Any] = {}
+    out: NodeOutputs = {}
     if params:
         out["parameters"] = params
     if arts:

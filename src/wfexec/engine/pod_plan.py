@@ -14,6 +14,7 @@ from wfexec.pod import (
     OutputArtifactPlan,
     OutputParameterPlan,
     PodPlan,
+    Role,
     VolumeMount,
 )
 
@@ -39,7 +40,7 @@ def _env(container: dict[str, Any], where: str) -> dict[str, str]:
     return env
 
 
-def _container(spec: dict[str, Any], name: str, role: str, where: str) -> ContainerPlan:
+def _container(spec: dict[str, Any], name: str, role: Role, where: str) -> ContainerPlan:
     def str_list(key: str) -> list[str] | None:
         value = spec.get(key)
         if value is None:

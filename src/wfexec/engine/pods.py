@@ -17,7 +17,7 @@ from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.durations import parse_duration
 from wfexec.engine.guard import maybe
 from wfexec.engine.nodebook import REATTACH_NOTE
-from wfexec.engine.nodes import Node
+from wfexec.engine.nodes import Node, NodeOutputs
 from wfexec.engine.outputs import pod_parameters
 from wfexec.engine.pod_plan import plan_pod
 from wfexec.engine.readiness import probe_of, wait_ready
@@ -32,6 +32,11 @@ UNRESOLVED_FIELDS = ("retryStrategy", "metrics", "memoize", "synchronization", "
 
 def default_parallelism() -> int:
     return max(8, 8 * (os.cpu_count() or 2))
+
+
+def _settle(fut: asyncio.Future[PodResult], res: PodResult) -> None:
+    if not fut.done():
+        fut.set_result(res)
 
 
 class Pods:
@@ -50,7 +55,7 @@ class Pods:
         """Bind to the running event loop: the backend, and the run's and the workflow's parallelism."""
         self.loop = asyncio.get_running_loop()
         self.backend = backend
-        self.pod_slots = asyncio.Semaphore(int(self.ctx.options.get("parallelism") or default_parallelism()))
+        self.pod_slots = asyncio.Semaphore(int(self.ctx.options.parallelism or default_parallelism()))
         if self.ctx.spec.get("parallelism"):
             self.wf_slots = asyncio.Semaphore(int(self.ctx.spec["parallelism"]))
 
@@ -66,7 +71,8 @@ class Pods:
         grace = self.ctx.grace
         prefix = node["name"]
         for nid, handle in list(self.running.items()):
-            if self.ctx.book.nodes.get(nid, {}).get("name", "").startswith(prefix):
+            under = self.ctx.book.get(nid)
+            if under is not None and under["name"].startswith(prefix):
                 await asyncio.to_thread(self.backend.kill, handle, grace)  # type: ignore[union-attr]
 
     # -- one pod ---------------------------------------------------------------------------------
@@ -117,7 +123,7 @@ class Pods:
             plan = plan_pod(run_id=ctx.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir,
                             template=resolved, input_files=input_files, volumes=volumes, labels=labels,
                             annotations=annotations, deadline=deadline,
-                            max_output_bytes=ctx.options.get("max_output_bytes"))
+                            max_output_bytes=ctx.options.max_output_bytes)
             plan.kill_grace_seconds = ctx.grace
             for c in plan.containers:
                 c.env.setdefault("ARGO_POD_NAME", pod)
@@ -143,7 +149,7 @@ class Pods:
 
         def on_done(res: PodResult) -> None:
             try:
-                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(res))
+                loop.call_soon_threadsafe(_settle, fut, res)
             except RuntimeError:  # the loop has closed: this engine is ending; a next one re-attaches
                 pass
 
@@ -226,12 +232,13 @@ class Pods:
     def collect(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> Node:
         """Turn a PodResult into Argo outputs; save artifacts and logs. Runs in a worker thread."""
         ctx = self.ctx
-        outputs: dict[str, Any] = {}
+        outputs: NodeOutputs = {}
         if result.exit_code is not None:
             outputs["exitCode"] = str(result.exit_code)
         if result.result is not None and ("script" in tmpl or "container" in tmpl or "containerSet" in tmpl):
             outputs["result"] = result.result
-        phase, message = result.phase, result.message
+        phase: str = result.phase
+        message = result.message
         kill_message = getattr(self.running.get(node["id"]), "kill_message", None)
         if ctx.shutdown and phase != N.SUCCEEDED:
             message = ctx.stop_message() if ctx.shutdown != "deadline" else "Step exceeded its deadline"
@@ -260,7 +267,7 @@ class Pods:
         if result.ip:
             node["podIP"] = result.ip
         ctx.book.finish_node(node, phase, message)
-        if not ctx.options.get("keep_pod_dirs"):  # at once (every byte counts on a full disk), but
+        if not ctx.options.keep_pod_dirs:  # at once (every byte counts on a full disk), but
             ctx.book.journal.wait()                 # only once the pod's end is stored
             shutil.rmtree(ctx.run_dir / "pods" / node["id"], ignore_errors=True)
         return node

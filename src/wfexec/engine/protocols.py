@@ -20,7 +20,7 @@ class Execute(Protocol):
 class ChildRunner(Protocol):
     """What a steps or DAG node needs to run its children and to end."""
 
-    async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node,
+    async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node | None,
                       boundary: str, where: str, item: Any, slots: Guard) -> Node: ...
 
     async def stop_daemons(self, boundary_id: str) -> None: ...

@@ -29,7 +29,7 @@ class Templates:
         self.input_artifact_scope = input_artifact_scope
         self.by_name: dict[str, dict[str, Any]] = {t["name"]: t for t in ctx.spec.get("templates") or []}
         self.workflow_templates: dict[str, dict[str, Any]] = {}
-        for doc in ctx.options.get("workflowTemplates") or []:
+        for doc in ctx.options.workflow_templates:
             self.workflow_templates[(doc.get("metadata") or {}).get("name", "")] = doc
 
     def resolve(self, ref: Any, where: str) -> dict[str, Any]:

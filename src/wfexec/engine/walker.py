@@ -118,7 +118,7 @@ class Walker:
             book.finish_node(node, N.ERROR, f"cannot prepare the step: {exc.strerror or exc}{where}")
         return node
 
-    async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node,
+    async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node | None,
                       boundary: str, where: str, item: Any, slots: Guard) -> Node:
         """One step or task (after loop expansion): `when`, arguments, then the template, then its hooks."""
         book = self.ctx.book

@@ -19,6 +19,7 @@ from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
 from wfexec.engine.hooks import WorkflowHooks
 from wfexec.engine.nodebook import NodeBook
+from wfexec.engine.options import RunOptions
 from wfexec.engine.pods import Pods
 from wfexec.engine.scope import workflow_scope
 from wfexec.engine.store import Store
@@ -42,7 +43,7 @@ class WorkflowRun:
         self.book = NodeBook(store, name)
         self.ctx = RunContext(
             name=name, manifest=self.rec.manifest, spec=self.rec.manifest.get("spec") or {},
-            options=self.rec.options, status=self.rec.status, run_dir=wfexec_home() / "runs" / name, book=self.book,
+            options=RunOptions.from_dict(self.rec.options), status=self.rec.status, run_dir=wfexec_home() / "runs" / name, book=self.book,
             global_outputs=dict(self.rec.status.get("globalOutputs") or {}),
             global_artifacts=dict(self.rec.status.get("globalArtifacts") or {}))
         self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
@@ -73,8 +74,7 @@ class WorkflowRun:
         if self.backend is None:
             from wfexec.runtimes.backends import make_backend
 
-            self.backend = make_backend(ctx.options.get("runtime", "host"), ctx.options.get("executor", "emissary"),
-                                        ctx.options.get("config"))
+            self.backend = make_backend(ctx.options.runtime, ctx.options.executor, ctx.options.config)
         self.pods.start(self.backend)
         started = self.rec.started_at or N.now()
         self.store.update_run(ctx.name, phase=N.RUNNING, started_at=started)
@@ -103,7 +103,7 @@ class WorkflowRun:
             deadline_task = asyncio.create_task(self._workflow_deadline(max(0.0, created + secs - time.time())))
         phase, message = N.ERROR, ""
         try:
-            entry = ctx.options.get("entrypoint") or spec.get("entrypoint")
+            entry = ctx.options.entrypoint or spec.get("entrypoint")
             ref: Any = entry
             if not entry and spec.get("workflowTemplateRef"):
                 raise SpecError("workflowTemplateRef must be resolved at submit", field="spec.workflowTemplateRef")
@@ -136,7 +136,7 @@ class WorkflowRun:
     def _workflow_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """spec.arguments with the values given at submit (`-p name=value`)."""
         params = []
-        given = self.ctx.options.get("parameters") or {}
+        given = self.ctx.options.parameters
         for p in args.get("parameters") or []:
             value = given.get(p["name"], p.get("value"))
             params.append({**p, "value": value})
@@ -149,7 +149,7 @@ class WorkflowRun:
             self.book.journal.wait()  # every node before the run's own end
         except WfexecError as exc:
             phase, message = N.ERROR, str(exc)
-        if not ctx.options.get("keep_pod_dirs"):  # the run has ended: no pod needs its directory
+        if not ctx.options.keep_pod_dirs:  # the run has ended: no pod needs its directory
             shutil.rmtree(ctx.run_dir / "pods", ignore_errors=True)
         status = dict(self.rec.status)
         if ctx.global_outputs or ctx.global_artifacts:
