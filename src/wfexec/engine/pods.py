@@ -179,6 +179,8 @@ class Pods:
             node["message"] = f"{REATTACH_NOTE}; running it again"
             book.save(node)
         self.running[node["id"]] = handle
+        if self.ctx.halted():  # stopped while it started: kill_running did not see it yet
+            await asyncio.to_thread(backend.kill, handle, plan.kill_grace_seconds)
         if daemon:
             ip = await asyncio.to_thread(backend.ip, handle)
             if ip:

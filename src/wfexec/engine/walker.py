@@ -4,6 +4,8 @@ local resource or a pod; and one step or task (its `when`, arguments, template a
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
 from typing import Any
 
 from wfexec.engine import nodes as N
@@ -27,6 +29,8 @@ from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute_obj
 
 CLUSTER_KINDS = ("resource", "data", "http", "plugin")
+#: A node left unfinished under a steps or DAG node whose `timeout` passed (its pod was killed).
+TIMEOUT_CHILD_MESSAGE = "Step exceeded its deadline"
 
 
 class Walker:
@@ -104,11 +108,7 @@ class Walker:
                 coro = self.pods.run(node, tmpl, scope, arts)
             if timeout and kind in ("steps", "dag"):
                 secs = parse_duration(resolve_text(str(timeout), scope, "timeout"))
-                try:
-                    await asyncio.wait_for(coro, secs)
-                except TimeoutError:
-                    await self.pods.kill_under(node)
-                    book.finish_node(node, N.FAILED, f"Max duration limit exceeded ({timeout})")
+                await self._run_with_timeout(node, coro, secs, f"Max duration limit exceeded ({timeout})")
             else:
                 await coro
         except WfexecError as exc:
@@ -117,6 +117,26 @@ class Walker:
             where = f": {exc.filename}" if exc.filename else ""
             book.finish_node(node, N.ERROR, f"cannot prepare the step: {exc.strerror or exc}{where}")
         return node
+
+    async def _run_with_timeout(self, node: Node, coro: Coroutine[Any, Any, Node], secs: float,
+                                message: str) -> None:
+        """A steps or DAG node with a `timeout`: once it passes, kill the pods under the node (before
+        cancelling it, while their handles are known), and fail what was left unfinished."""
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait({task}, timeout=secs)
+        if done:
+            task.result()  # its error, if it raised one
+            return
+        await self.pods.kill_under(node)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        book = self.ctx.book
+        prefix = node["name"]
+        for under in list(book.nodes.values()):
+            if under["name"].startswith(prefix) and under is not node and not N.is_fulfilled(under):
+                book.finish_node(under, N.FAILED, TIMEOUT_CHILD_MESSAGE)
+        book.finish_node(node, N.FAILED, message)
 
     async def run_one(self, step: dict[str, Any], name: str, display: str, scope: Scope, parent: Node | None,
                       boundary: str, where: str, item: Any, slots: Guard) -> Node:
