@@ -302,12 +302,8 @@ def cmd_resubmit(args: argparse.Namespace) -> int:
     o = rec.options
     params = dict(o.get("parameters") or {})
     params.update(parse_kv(args.parameter, "-p"))
-    opts = api.SubmitOptions(parameters=params, entrypoint=o.get("entrypoint"), runtime=o.get("runtime", "host"),
-                             executor=o.get("executor", "emissary"), config=o.get("config"),
-                             parallelism=o.get("parallelism"), workflow_templates=o.get("workflowTemplates") or [],
-                             grace=o.get("grace", 10.0), executor_source=o.get("executor_source", ""),
-                             max_output_bytes=o.get("max_output_bytes"))
-    new = api.create_run(store, wf, opts, file=o.get("file", ""))
+    opts = api.SubmitOptions.like(o, parameters=params)
+    new = api.create_run(store, wf, opts)
     _announce(store, new.name, args.output, f"workflow {new.name} resubmitted from {rec.name}")
     return _drive(store, new.name, args.wait)
 

@@ -10,7 +10,7 @@ import string
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,12 @@ class SubmitOptions(RunOptions):
     generate_name: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     image_map: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def like(cls, stored: dict[str, Any], **changes: Any) -> SubmitOptions:
+        """Options for a new run like a stored one (`resubmit`), with `changes` applied."""
+        run = RunOptions.from_dict(stored)
+        return cls(**{**{f.name: getattr(run, f.name) for f in fields(RunOptions)}, **changes})
 
 
 def _suffix(n: int = 5) -> str:
