@@ -69,3 +69,13 @@ def test_steps_timeout_kills_what_runs_under_it(run) -> None:
     assert r.node("in")["phase"] == "Failed"
     assert r.node("in")["message"] == "Max duration limit exceeded (150ms)"
     assert r.node("a")["phase"] == "Failed"
+
+
+def test_steps_timeout_spares_a_sibling_whose_name_starts_alike(run) -> None:
+    inner = steps("inner", [{"name": "a", "template": "long"}], timeout="150ms")
+    sibling = pod("sibling", "sleep 0.4; echo done")
+    r = run(wf([steps("main", [{"name": "in", "template": "inner"}, {"name": "inner", "template": "sibling"}]),
+                inner, sibling, LONG]))
+    assert r.node("in")["phase"] == "Failed"
+    assert r.node("inner")["phase"] == "Succeeded"
+    assert r.node("inner")["outputs"]["result"] == "done"

@@ -111,5 +111,10 @@ def new_node(workflow_name: str, name: str, display_name: str, node_type: str, *
     return node
 
 
+def is_under(name: str, parent_name: str) -> bool:
+    """Whether node `name` lies under node `parent_name`: its steps `[i]`, tasks `.t`, attempts `(n)`."""
+    return name.startswith(parent_name) and name[len(parent_name):len(parent_name) + 1] in (".", "[", "(")
+
+
 def is_fulfilled(node: Node | None) -> bool:
     return node is not None and node.get("phase") in FULFILLED

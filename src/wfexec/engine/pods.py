@@ -72,7 +72,7 @@ class Pods:
         prefix = node["name"]
         for nid, handle in list(self.running.items()):
             under = self.ctx.book.get(nid)
-            if under is not None and under["name"].startswith(prefix):
+            if under is not None and N.is_under(under["name"], prefix):
                 await asyncio.to_thread(self.backend.kill, handle, grace)  # type: ignore[union-attr]
 
     # -- one pod ---------------------------------------------------------------------------------

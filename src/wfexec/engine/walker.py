@@ -134,7 +134,7 @@ class Walker:
         book = self.ctx.book
         prefix = node["name"]
         for under in list(book.nodes.values()):
-            if under["name"].startswith(prefix) and under is not node and not N.is_fulfilled(under):
+            if N.is_under(under["name"], prefix) and not N.is_fulfilled(under):
                 book.finish_node(under, N.FAILED, TIMEOUT_CHILD_MESSAGE)
         book.finish_node(node, N.FAILED, message)
 
