@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from typing import Any
 
 from wfexec.cli.common import add_output_flag, dump, open_store, say, warn
 from wfexec.cli.render import list_lines, print_run, progress, workflow_object
-from wfexec.cli.selectors import labels_match, node_field_selector
 from wfexec.cli.term import stdout_terminal, write_lines
-from wfexec.cli.timespec import ago, parse_duration, stamp
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.store import RunRecord, Store, pid_alive
@@ -117,6 +114,9 @@ def _ended(rec: RunRecord) -> bool:
 
 def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
     """The runs the filter flags of `list` and `delete` pick, newest first."""
+    if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
+        from wfexec.cli.selectors import labels_match
+        from wfexec.cli.timespec import ago, parse_duration, stamp
     recs = store.list_runs()
     phases = None
     if getattr(args, "status", None):
@@ -141,7 +141,7 @@ def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
             continue
         if older and (stamp(r.finished_at) or older) > older:
             continue
-        if not labels_match(args.selector, (r.manifest.get("metadata") or {}).get("labels") or {}):
+        if args.selector and not labels_match(args.selector, (r.manifest.get("metadata") or {}).get("labels") or {}):
             continue
         out.append(r)
     return out
@@ -239,6 +239,8 @@ def retry_plan(nodes: dict[str, dict[str, Any]], selector: str | None,
     Failed, errored and omitted pods (and the exit handler) always run again; with
     --restart-successful, so do the Succeeded ones --node-field-selector matches.
     """
+    from wfexec.cli.selectors import node_field_selector
+
     match = node_field_selector(selector) if selector and restart_successful else None
     drop: set[str] = set()
     by_child = {c: n["id"] for n in nodes.values() for c in n.get("children") or []}
@@ -351,6 +353,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
             while not _ended(store.get_run(rec.name)) and time.time() < deadline:
                 time.sleep(0.2)
         store.delete_run(rec.name)
+        import shutil
+
         shutil.rmtree(api.run_dir(rec.name), ignore_errors=True)
         say(f"Workflow '{rec.name}' deleted")
     try:

@@ -19,9 +19,9 @@ LABEL_WIDTH = 20
 def duration(start: str | None, end: str | None) -> str:
     if not start:
         return ""
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    t0 = dt.datetime.strptime(start, fmt).replace(tzinfo=dt.UTC)
-    t1 = dt.datetime.strptime(end, fmt).replace(tzinfo=dt.UTC) if end else dt.datetime.now(dt.UTC)
+    # fromisoformat, not strptime: strptime's first use imports locale and compiles regexes (~10 ms a command)
+    t0 = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    t1 = dt.datetime.fromisoformat(end.replace("Z", "+00:00")) if end else dt.datetime.now(dt.UTC)
     secs = max(0, int((t1 - t0).total_seconds()))
     if secs < 60:
         return f"{secs}s"

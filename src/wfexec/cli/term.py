@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 from wfexec.cli.table import Terminal
@@ -17,8 +16,18 @@ def stdout_terminal() -> Terminal:
         tty = False
     if not tty:
         return Terminal(width=None, colour=False)
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = _width()
     return Terminal(width=max(width, 20), colour=not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb")
+
+
+def _width() -> int:
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except OSError:
+        return 100
 
 
 def write_lines(lines: list[str]) -> None:

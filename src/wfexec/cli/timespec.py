@@ -39,7 +39,7 @@ def stamp(text: str | None) -> dt.datetime | None:
     """A store timestamp (`%Y-%m-%dT%H:%M:%SZ`) as a UTC datetime."""
     if not text:
         return None
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def ago(seconds: float) -> dt.datetime:

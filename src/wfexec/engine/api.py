@@ -5,11 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-import secrets
-import string
-import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -40,6 +36,9 @@ class SubmitOptions(RunOptions):
 
 
 def _suffix(n: int = 5) -> str:
+    import secrets  # here, not at the top: `wfexec list` and `get` import this module and start fast
+    import string
+
     alphabet = string.ascii_lowercase + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
@@ -112,6 +111,8 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     meta["name"] = name
     meta.pop("generateName", None)
     meta.setdefault("namespace", "default")
+    import uuid
+
     meta["uid"] = str(uuid.uuid4())
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta["creationTimestamp"] = created
@@ -137,6 +138,8 @@ def run_foreground(store: Store, name: str) -> str:
 
 def start_background(name: str) -> int:
     """Drive the run in a detached engine process that outlives this command."""
+    import subprocess
+
     log = wfexec_home() / "runs" / name / "engine.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:

@@ -232,8 +232,8 @@ class Store:
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 conn.execute("VACUUM")
             else:
-                conn.execute("PRAGMA incremental_vacuum")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.executescript("PRAGMA incremental_vacuum;")  # frees a page per step: sqlite3_exec steps all
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def set_control(self, name: str, control: str | None) -> None:
         self.update_run(name, control=control)
