@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,14 +62,28 @@ def dag(name: str, *tasks: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"name": name, "dag": {"tasks": list(tasks), **extra}}
 
 
+def _send(store: Store, name: str, backend: MemoryBackend, ready: Callable[[FastRun], bool], verb: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if ready(FastRun("", None, store.get_nodes(name), backend)):
+            store.set_control(name, verb)
+            return
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def run(wfexec_home: Path) -> Callable[..., FastRun]:
     """Run a Workflow dict to its end on the in-memory backend."""
 
-    def go(workflow: dict[str, Any], **options: Any) -> FastRun:
+    def go(workflow: dict[str, Any], control: tuple[Callable[[FastRun], bool], str] | None = None,
+           **options: Any) -> FastRun:
+        """`control`: once the predicate holds of the run so far, send `stop`, `terminate` or `resume`,
+        the way `wfexec stop` does (through the store)."""
         store = Store()
         rec = api.create_run(store, workflow, api.SubmitOptions(**options))
         backend = MemoryBackend()
+        if control is not None:
+            threading.Thread(target=_send, args=(store, rec.name, backend, *control), daemon=True).start()
         WorkflowRun(store, rec.name, backend=backend).run()
         done = store.get_run(rec.name)
         return FastRun(done.phase, done.message, store.get_nodes(rec.name), backend)
