@@ -50,11 +50,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(verb, help=help_)
         p.add_argument("runs", nargs="+", help=RUNS_HELP)
         p.add_argument("--wait", action="store_true", help="return once the run has ended")
+        if verb == "stop":
+            p.add_argument("--node-field-selector", metavar="SELECTOR",
+                           help="stop only these suspended steps (they fail; the run goes on), e.g. displayName=approve")
+            p.add_argument("--message", help="with --node-field-selector: the message of the steps it stops")
         p.set_defaults(func=cmd_control, control=verb)
 
     p = sub.add_parser("resume", help="resume a suspended run, or continue one whose engine died")
     p.add_argument("runs", nargs="+", help=RUNS_HELP)
     p.add_argument("-w", "--wait", action="store_true", help="return once the run has ended")
+    p.add_argument("--node-field-selector", metavar="SELECTOR",
+                   help="resume only these suspended steps (e.g. displayName=approve)")
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("retry", help="run the failed steps of a finished run again")
@@ -165,9 +171,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not recs:
         say("No workflows found")
         return 0
-    wide = {r.name: progress(store.get_nodes(r.name)) for r in recs} if args.output == "wide" else None
+    nodes_of = {r.name: store.get_nodes(r.name) for r in recs if r.phase == N.RUNNING or args.output == "wide"}
+    wide = {r.name: progress(nodes_of[r.name]) for r in recs} if args.output == "wide" else None
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    write_lines(list_lines(recs, stdout_terminal(), now, wide))
+    write_lines(list_lines(recs, stdout_terminal(), now, wide, nodes_of=nodes_of))
     return 0
 
 
@@ -200,11 +207,22 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
 
 def cmd_control(args: argparse.Namespace) -> int:
+    selector = getattr(args, "node_field_selector", None)
+    if getattr(args, "message", None) is not None and not selector:
+        raise WfexecError("--message goes with --node-field-selector: it is the message of the steps stopped")
     store = open_store()
     for name in args.runs:
         rec = store.get_run(name)
         if _ended(rec):
             raise WfexecError(f"run {rec.name} has already ended ({rec.phase})")
+        if selector:
+            from wfexec.cli.cmd_suspend import send, suspended_nodes
+
+            nodes = suspended_nodes(store, rec, selector)
+            send(rec, nodes, N.FAILED, args.message)
+            api.heal(store, rec)
+            say(f"workflow {rec.name} stopped: {', '.join(n.get('displayName', n['id']) for n in nodes)}")
+            continue
         store.set_control(rec.name, args.control)
         api.heal(store, rec)
         say(f"workflow {rec.name} stopped" if args.control == "stop" else f"workflow {rec.name} terminated")
@@ -220,10 +238,23 @@ def cmd_resume(args: argparse.Namespace) -> int:
         rec = store.get_run(name)
         if _ended(rec):
             raise WfexecError(f"run {rec.name} has already ended ({rec.phase}); use retry or resubmit")
-        if rec.engine_pid and pid_alive(rec.engine_pid):
+        if args.node_field_selector:
+            from wfexec.cli.cmd_suspend import send, suspended_nodes
+
+            nodes = suspended_nodes(store, rec, args.node_field_selector)
+            send(rec, nodes, N.SUCCEEDED, None)
+            api.heal(store, rec)
+            say(f"workflow {rec.name} resumed: {', '.join(n.get('displayName', n['id']) for n in nodes)}")
+        elif rec.engine_pid and pid_alive(rec.engine_pid):
+            if (rec.manifest.get("spec") or {}).get("suspend"):
+                manifest = dict(rec.manifest, spec={**rec.manifest["spec"], "suspend": False})
+                store.update_run(rec.name, manifest=manifest)
             store.set_control(rec.name, "resume")
             say(f"workflow {rec.name} resumed")
         else:
+            if (rec.manifest.get("spec") or {}).get("suspend"):
+                store.update_run(rec.name, manifest=dict(rec.manifest, spec={**rec.manifest["spec"], "suspend": False}),
+                                 control="resume")
             api.start_background(rec.name)
             say(f"workflow {rec.name} continued (its engine had stopped)")
         if args.wait:

@@ -43,7 +43,7 @@ def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]
     account = rec.options.get("serviceAccount")
     if account:
         rows.append(("ServiceAccount:", account))
-    rows.append(("Status:", rec.phase))
+    rows.append(("Status:", shown_phase(rec, nodes)))
     if rec.message:
         rows.append(("Message:", rec.message))
     rows += [("Created:", rec.created_at), ("Started:", rec.started_at or ""), ("Finished:", rec.finished_at or ""),
@@ -93,7 +93,8 @@ def _rows(rows: list[Row], run: str, nodes: dict[str, dict[str, Any]], node: dic
     label = f"{prefix}{branch}{icon} {node.get('displayName', node['name'])}"
     is_pod = node.get("type") == N.POD
     cells = [label, node.get("templateName", ""), pod_name_of(run, node),
-             duration(node.get("startedAt"), node.get("finishedAt")) if is_pod else ""]
+             duration(node.get("startedAt"), node.get("finishedAt")) if is_pod and node.get("phase") != N.PENDING
+             else ""]
     if wide:
         arts = [a.get("name", "") for a in (node.get("outputs") or {}).get("artifacts") or []]
         cells += [",".join(arts), node["name"]]
@@ -115,25 +116,43 @@ def run_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal, 
     return [*summary_lines(rec, nodes), "", *tree_lines(rec, nodes, term, wide)]
 
 
-def list_lines(recs: list[RunRecord], term: Terminal, now: str,
-               progress_of: dict[str, str] | None = None) -> list[str]:
-    """`argo list`: NAME STATUS AGE DURATION PRIORITY MESSAGE, and P/R PARAMETERS when `progress_of` is given (wide)."""
-    columns = [Column("NAME"), Column("STATUS"), Column("AGE", drop_order=2), Column("DURATION", drop_order=1),
-               Column("PRIORITY", drop_order=3)]
+def shown_phase(rec: RunRecord, nodes: dict[str, dict[str, Any]] | None = None) -> str:
+    """The phase as argo prints it: `Running (Suspended)` while the run or one of its steps is suspended."""
+    if rec.phase != N.RUNNING:
+        return rec.phase
+    held = bool((rec.manifest.get("spec") or {}).get("suspend")) or any(
+        n.get("type") == N.SUSPEND and n.get("phase") == N.RUNNING for n in (nodes or {}).values())
+    return f"{rec.phase} (Suspended)" if held else rec.phase
+
+
+def list_lines(recs: list[RunRecord], term: Terminal, now: str, progress_of: dict[str, str] | None = None, *,
+               namespace: bool = False, uid: bool = False,
+               nodes_of: dict[str, dict[str, dict[str, Any]]] | None = None) -> list[str]:
+    """`argo list`: NAME STATUS AGE DURATION PRIORITY MESSAGE, and P/R PARAMETERS when `progress_of` is given (wide);
+    `argo archive list` adds NAMESPACE first and UID last."""
+    columns = [Column("NAMESPACE", drop_order=6)] if namespace else []
+    columns += [Column("NAME"), Column("STATUS"), Column("AGE", drop_order=2), Column("DURATION", drop_order=1),
+                Column("PRIORITY", drop_order=3)]
     wide = progress_of is not None
     if wide:
         columns += [Column("P/R", drop_order=4), Column("PARAMETERS", drop_order=5)]
     columns.append(Column("MESSAGE", wraps=True))
+    if uid:
+        columns.append(Column("UID", drop_order=7))
     rows = []
     for r in recs:
         priority = str((r.manifest.get("spec") or {}).get("priority", 0))
-        cells = [r.name, r.phase, duration(r.created_at, now), duration(r.started_at, r.finished_at), priority]
+        phase = shown_phase(r, (nodes_of or {}).get(r.name))
+        cells = [r.namespace] if namespace else []
+        cells += [r.name, phase, duration(r.created_at, now), duration(r.started_at, r.finished_at), priority]
         if wide:
             params = r.options.get("parameters") or {}
             cells += [(progress_of or {}).get(r.name, ""), ",".join(f"{k}={v}" for k, v in params.items())]
         cells.append(r.message or "")
+        if uid:
+            cells.append(r.uid)
         colour = ICONS.get(r.phase, ("", "0"))[1]
-        rows.append(Row(cells, {1: (0, len(r.phase), colour)}))
+        rows.append(Row(cells, {int(namespace) + 1: (0, len(phase), colour)}))
     return render(columns, rows, term)
 
 

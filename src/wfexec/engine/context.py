@@ -3,6 +3,7 @@ global outputs, and whether it is being stopped."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ class RunContext:
     shutdown: str | None = None
     #: The exit handler runs even while the run is stopping.
     shutdown_exempt: bool = False
+    #: Set while new pods may start; cleared by `wfexec suspend` (or spec.suspend), set again by resume or stop.
+    unsuspended: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def grace(self) -> float:

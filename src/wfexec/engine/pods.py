@@ -130,9 +130,12 @@ class Pods:
                 c.env.setdefault("ARGO_NODE_ID", node["id"])
             return plan
 
+        await ctx.unsuspended.wait()  # `wfexec suspend`: no new pod until resume (or stop)
         async with maybe(self.wf_slots), maybe(self.pod_slots):
             if ctx.halted():
                 return ctx.book.finish_node(node, N.FAILED, ctx.stop_message())
+            if node["id"] not in ctx.book.loaded:  # the wait for a slot is not the step's duration
+                node["startedAt"] = N.now()
             node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
             result = await self._run_plan(node, argo_dir, prepare, daemon=bool(resolved.get("daemon")))
         if result is None:  # daemoned: keeps running until its scope ends

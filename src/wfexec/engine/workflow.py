@@ -18,6 +18,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
 from wfexec.engine.hooks import WorkflowHooks
+from wfexec.engine.node_requests import pending_requests
 from wfexec.engine.nodebook import NodeBook
 from wfexec.engine.options import RunOptions
 from wfexec.engine.pods import Pods
@@ -94,6 +95,8 @@ class WorkflowRun:
         for k, art in ctx.global_artifacts.items():
             ctx.gscope[f"workflow.outputs.artifacts.{k}"] = art
         self.artifacts.restore_globals(self.book.nodes.values())
+        if not spec.get("suspend"):  # submitted suspended (spec.suspend): no pod starts until resume
+            ctx.unsuspended.set()
         watcher = asyncio.create_task(self._watch_control())
         flusher = asyncio.create_task(self.book.flush_forever())
         deadline_task = None
@@ -118,6 +121,8 @@ class WorkflowRun:
             if ctx.shutdown:
                 phase = N.FAILED
                 message = ctx.stop_message()
+            # Seconds since the run started, as Argo's "%f" writes them, for hooks and the exit handler.
+            ctx.gscope["workflow.duration"] = f"{max(0.0, time.time() - parse_ts(started)):f}"
             await self.hooks.run_expression_hooks(phase)
             if self.hooks.exit_template() and ctx.shutdown != "terminate":
                 phase, message = await self.hooks.run_exit_handler(phase, message)
@@ -176,14 +181,28 @@ class WorkflowRun:
             control = await asyncio.to_thread(self.store.get_control, ctx.name)
             if control in ("stop", "terminate") and not ctx.shutdown:
                 ctx.shutdown = control
+                self._release()
                 await self.pods.kill_running(ctx.stop_message())
             elif control == "resume":
                 self.store.set_control(ctx.name, None)
+                ctx.unsuspended.set()
                 self.suspensions.resume_all()
+            elif control == "suspend":
+                self.store.set_control(ctx.name, None)
+                ctx.unsuspended.clear()
+            for path, request in await asyncio.to_thread(pending_requests, ctx.run_dir):
+                if self.suspensions.apply(request) or all(N.is_fulfilled(self.book.get(n)) for n in request.nodes):
+                    path.unlink(missing_ok=True)
+
+    def _release(self) -> None:
+        """The run is ending: suspended steps end with it, and pods held by `wfexec suspend` go on to stop."""
+        self.ctx.unsuspended.set()
+        self.suspensions.resume_all()
 
     async def _workflow_deadline(self, delay: float) -> None:
         await asyncio.sleep(delay)
         self.ctx.shutdown = "deadline"
+        self._release()
         await self.pods.kill_running("Step exceeded its deadline")
 
 
