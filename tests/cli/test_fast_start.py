@@ -47,3 +47,18 @@ def test_help_lists_every_verb_without_importing_them(tmp_path: Path) -> None:
         assert verb in text
     assert _loaded(tmp_path, "--help", prefixes=("wfexec.cli.cmd_",)) == []
     assert _loaded(tmp_path, "list", prefixes=("wfexec.cli.cmd_",)) == ["wfexec.cli.cmd_runs"]
+
+
+def test_every_positional_argument_says_what_it_is() -> None:
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+            elif not action.option_strings and not action.help:
+                missing.append(f"{path} {action.dest}")
+
+    walk(build_parser(), "wfexec")
+    assert missing == []

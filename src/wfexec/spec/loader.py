@@ -41,7 +41,7 @@ def load_file(path: str | Path) -> list[Document]:
     except FileNotFoundError:
         raise SpecError("no such file", file=str(path)) from None
     except IsADirectoryError:
-        raise SpecError("is a directory, not a file (use find_documents)", file=str(path)) from None
+        raise SpecError("is a directory: expected one YAML or JSON file", file=str(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     return load_bytes(raw, str(path))
