@@ -14,7 +14,7 @@ from typing import Any
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext, Scope
-from wfexec.engine.durations import parse_duration
+from wfexec.engine.durations import parse_duration, parse_go_duration
 from wfexec.engine.guard import maybe
 from wfexec.engine.nodebook import REATTACH_NOTE
 from wfexec.engine.nodes import Node, NodeOutputs
@@ -97,9 +97,9 @@ class Pods:
         if ctx.halted():
             return ctx.book.finish_node(node, N.FAILED, ctx.stop_message())
         deadline = None
-        for key in ("activeDeadlineSeconds", "timeout"):
-            if resolved.get(key) not in (None, ""):
-                secs = parse_duration(str(resolved[key]))
+        for key, parse in (("activeDeadlineSeconds", parse_duration), ("timeout", parse_go_duration)):
+            if resolved.get(key) not in (None, ""):  # timeout: Go's syntax only, as Argo reads it
+                secs = parse(str(resolved[key]), f"templates[{tmpl.get('name')}].{key}")
                 deadline = secs if deadline is None else min(deadline, secs)
         labels = {"workflows.argoproj.io/workflow": ctx.name, "wfexec.run": ctx.name, "wfexec.node": node["id"]}
         meta = resolved.get("metadata") or {}

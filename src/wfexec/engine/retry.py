@@ -44,9 +44,10 @@ def backoff_delay(backoff: dict[str, Any], attempt: int) -> float:
     """Seconds to wait before the attempt after `attempt`: duration × factor^attempt, at most `cap`."""
     if not backoff.get("duration"):
         return 0.0
-    delay = parse_duration(str(backoff["duration"])) * (float(backoff.get("factor") or 1) ** attempt)
+    delay = parse_duration(str(backoff["duration"]), "retryStrategy.backoff.duration") * \
+        (float(backoff.get("factor") or 1) ** attempt)
     if backoff.get("cap"):
-        delay = min(delay, parse_duration(str(backoff["cap"])))
+        delay = min(delay, parse_duration(str(backoff["cap"]), "retryStrategy.backoff.cap"))
     return delay
 
 
@@ -94,7 +95,7 @@ async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str,
                 break
         delay = backoff_delay(backoff, attempt)
         if backoff.get("duration") and backoff.get("maxDuration"):
-            max_d = parse_duration(str(backoff["maxDuration"]))
+            max_d = parse_duration(str(backoff["maxDuration"]), "retryStrategy.backoff.maxDuration")
             if time.time() - started + delay > max_d:
                 book.finish_node(rnode, child["phase"], "Max duration limit exceeded")
                 return rnode

@@ -61,7 +61,7 @@ class Suspensions:
         duration = (tmpl.get("suspend") or {}).get("duration")
         try:
             if duration not in (None, ""):
-                secs = parse_duration(resolve_text(str(duration), scope, "suspend.duration"))
+                secs = parse_duration(resolve_text(str(duration), scope, "suspend.duration"), "suspend.duration")
                 started = book.started.get(node["id"])
                 if started is None:  # started under an earlier engine: trust the record
                     started = parse_ts(node.get("startedAt", N.now()))

@@ -12,7 +12,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.dag import run_dag
-from wfexec.engine.durations import parse_duration
+from wfexec.engine.durations import parse_go_duration
 from wfexec.engine.guard import Guard, continues, maybe
 from wfexec.engine.hooks import run_step_hooks
 from wfexec.engine.local_resources import is_local_resource, run_local_resource
@@ -107,7 +107,8 @@ class Walker:
             else:
                 coro = self.pods.run(node, tmpl, scope, arts)
             if timeout and kind in ("steps", "dag"):
-                secs = parse_duration(resolve_text(str(timeout), scope, "timeout"))
+                secs = parse_go_duration(resolve_text(str(timeout), scope, "timeout"),
+                                         f"templates[{tmpl.get('name')}].timeout")
                 await self._run_with_timeout(node, coro, secs, f"Max duration limit exceeded ({timeout})")
             else:
                 await coro
