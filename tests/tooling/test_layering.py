@@ -60,7 +60,7 @@ def test_no_import_points_the_wrong_way(package: str) -> None:
 def test_the_emissary_imports_only_the_stdlib_and_its_bundle() -> None:
     wrong = []
     for path in _modules("emissary"):
-        for module, names in _imports(path):
+        for module, _names in _imports(path):
             top = module.split(".")[0]
             if top == "wfexec":
                 if not module.startswith("wfexec.emissary") and module not in EMISSARY_MAY_IMPORT:
