@@ -37,6 +37,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "suspend": ("cmd_suspend", "suspend runs: running steps go on, no new step starts until resume"),
     "node": ("cmd_suspend", "change a suspended step of a run (argo node set)"),
     "archive": ("cmd_archive", "finished runs, by uid, as `argo archive` shows them: list, get, delete"),
+    "cache": ("cmd_cache", "list or delete memoization cache entries"),
     "cp": ("cmd_cp", "copy an output artifact of a run to a local path"),
     "lint": ("cmd_lint", "validate Workflow / WorkflowTemplate / CronWorkflow files"),
     "export": ("cmd_export", "print a Workflow that Argo Workflows in a cluster accepts"),

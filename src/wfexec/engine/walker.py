@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.around import around_template
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.dag import run_dag
@@ -106,6 +107,7 @@ class Walker:
                 coro = run_local_resource(self.ctx, node, tmpl, scope, arts)
             else:
                 coro = self.pods.run(node, tmpl, scope, arts)
+            coro = around_template(self.ctx, node, tmpl, scope, coro)
             if timeout and kind in ("steps", "dag"):
                 secs = parse_go_duration(resolve_text(str(timeout), scope, "timeout"),
                                          f"templates[{tmpl.get('name')}].timeout")
