@@ -5,7 +5,8 @@ With `--compare REF`, the same commands from the tree at git REF too (its source
 so before and after are measured side by side under the same load.
 
 Byte code is cached (PYTHONPYCACHEPREFIX under the temp dir), as for an installed package, even
-where $PYTHONDONTWRITEBYTECODE is set. Each figure is the median of `--runs` runs, interleaved so that load on the machine hits all alike.
+where $PYTHONDONTWRITEBYTECODE is set. Each figure is the median of `--runs` runs, interleaved so that load on the machine hits all alike;
+wall time and the child's CPU time (user + system) are both shown, the latter steadier on a busy machine.
 
 Run: .venv/bin/python bench/cli_start.py [--runs 15] [--compare REF]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,10 +35,14 @@ spec:
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child): CPU time barely moves with the machine's load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def export_tree(ref: str, dest: Path) -> Path:
@@ -67,18 +73,20 @@ def main() -> int:
             trees[args.compare] = dict(env, PYTHONPATH=str(src))
         script = [str(Path(py).parent / "wfexec")]
         commands = {"--help": ["--help"], "list": ["list"], "get": ["get", "@latest"]}
-        samples: dict[tuple[str, str], list[float]] = {}
-        base: list[float] = []
+        samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        base: list[tuple[float, float]] = []
         for _ in range(args.runs):
             base.append(timed([py, "-c", "pass"], env))
             for tree, tenv in trees.items():
                 for label, argv in commands.items():
                     samples.setdefault((tree, label), []).append(timed(script + argv, tenv))
-    b = statistics.median(base)
-    print(f"baseline `python -c pass`: {b * 1000:.0f} ms (median of {args.runs})")
+    bw, bc = (statistics.median(x[i] for x in base) for i in (0, 1))
+    print(f"baseline `python -c pass`: wall {bw * 1000:.0f} ms, CPU {bc * 1000:.0f} ms (medians of {args.runs}); "
+          f"load average {os.getloadavg()[0]:.1f}")
     for (tree, label), values in samples.items():
-        m = statistics.median(values)
-        print(f"{tree:>10}  wfexec {label:<7} {m * 1000:5.0f} ms   {m / b:4.1f}x baseline")
+        w, c = (statistics.median(x[i] for x in values) for i in (0, 1))
+        print(f"{tree:>10}  wfexec {label:<7} wall {w * 1000:5.0f} ms ({w / bw:4.1f}x)   CPU {c * 1000:4.0f} ms "
+              f"({c / bc:4.1f}x)")
     return 0
 
 

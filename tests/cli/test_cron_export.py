@@ -32,24 +32,23 @@ def test_v3_spelling_lints_runs_and_exports_both_ways(tmp_path: Path) -> None:
     home = tmp_path / "home"
     v3 = tmp_path / "v3.yaml"
     v3.write_text(V3)
-    assert wfexec("lint", str(v3), home=home).returncode == 0
     v4 = tmp_path / "v4.yaml"
     v4.write_text(V3.replace('schedule: "0 1 * * *"', 'schedules: ["0 1 * * *"]')
                   .replace("mutex: {name: one-at-a-time}", "mutexes: [{name: one-at-a-time}]"))
-    assert wfexec("lint", str(v4), home=home).returncode == 0
+    assert wfexec("lint", str(v3), str(v4), home=home).returncode == 0
     neither = tmp_path / "none.yaml"
     neither.write_text(V3.replace('  schedule: "0 1 * * *"\n', ""))
     res = wfexec("lint", str(neither), home=home)
     assert res.returncode == 1 and '"schedules" (or "schedule"' in res.stdout
     assert wfexec("submit", str(v3), "--wait", home=home).returncode == 0
     yaml = YAML(typ="safe")
-    for src in (v3, v4):  # export writes the run a CronWorkflow makes: its synchronization is respelt
-        out4 = yaml.load(wfexec("export", str(src), "--argo-version", "4", "--no-daemon", "--no-registry",
-                                home=home, check=True).stdout)
-        assert out4["spec"]["synchronization"] == {"mutexes": [{"name": "one-at-a-time"}]}
-        out3 = yaml.load(wfexec("export", str(src), "--argo-version", "3", "--no-daemon", "--no-registry",
-                                home=home, check=True).stdout)
-        assert out3["spec"]["synchronization"] == {"mutex": {"name": "one-at-a-time"}}
+    # export writes the run a CronWorkflow makes: its synchronization is respelt, either way
+    out4 = yaml.load(wfexec("export", str(v3), "--argo-version", "4", "--no-daemon", "--no-registry",
+                            home=home, check=True).stdout)
+    assert out4["spec"]["synchronization"] == {"mutexes": [{"name": "one-at-a-time"}]}
+    out3 = yaml.load(wfexec("export", str(v4), "--argo-version", "3", "--no-daemon", "--no-registry",
+                            home=home, check=True).stdout)
+    assert out3["spec"]["synchronization"] == {"mutex": {"name": "one-at-a-time"}}
 
 
 def test_cron_documents_respelt_for_each_version() -> None:
