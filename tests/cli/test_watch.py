@@ -43,3 +43,33 @@ def test_watch_redraws_in_a_terminal_and_prints_once_piped(tmp_path: Path) -> No
     piped = wfexec("submit", str(wf), "--watch", home=home, check=True).stdout
     assert piped.endswith("\n") and "\x1b" not in piped and piped.count("Name:") == 1
     assert "Succeeded" in piped
+
+
+def test_submit_wait_outlives_a_killed_engine(tmp_path: Path) -> None:
+    """The engine is killed outright mid-step; `submit --wait` starts another, which finishes the run."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    from tests.cli.helpers import WFEXEC, env_for
+
+    home = tmp_path / "home"
+    wf = one_step(tmp_path, "killed", "sleep 3; echo done")
+    waiting = subprocess.Popen([*WFEXEC, "submit", str(wf), "--wait", "-o", "name"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env_for(home))
+    deadline = time.monotonic() + 60
+    pid = None
+    while pid is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+        if (home / "runs.db").exists():
+            with sqlite3.connect(home / "runs.db") as con:
+                row = con.execute("SELECT engine_pid FROM runs WHERE started_at IS NOT NULL").fetchone()
+            pid = row[0] if row else None
+    assert pid, "the engine never took the run"
+    os.kill(pid, signal.SIGKILL)
+    out, errors = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, errors
+    name = out.strip()
+    assert wfexec("logs", name, home=home, check=True).stdout.strip() == f"{name}: done"

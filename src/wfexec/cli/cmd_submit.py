@@ -255,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
 
     make_backend(runtime, executor, args.config).close()  # fail before the run is created
     store = open_store()
-    names = []
+    names: list[str] = []
+    engines: dict[str, int] = {}
     for wf in workflows:
         opts = api.SubmitOptions(
             parameters=params, entrypoint=args.entrypoint, runtime=runtime, executor=executor,
@@ -268,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
         rec = api.create_run(store, _prepare(wf, args, params), opts, file=file)
         if args.serviceaccount:
             store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
-        api.start_background(rec.name)
+        engines[rec.name] = api.start_background(rec.name)
         names.append(rec.name)
         if not (args.wait or args.watch or args.log):
             _print_created(store, rec.name, args.output)
@@ -277,13 +278,13 @@ def run(args: argparse.Namespace) -> int:
         if args.watch:
             from wfexec.cli.cmd_watch import watch
 
-            phase = watch(store, name)
+            phase = watch(store, name, engines[name])
         elif args.log:
             phase = _follow_logs(store, name)
         elif args.wait:
             from wfexec.cli.cmd_watch import wait_for_end
 
-            phase = wait_for_end(store, name)
+            phase = wait_for_end(store, name, engines[name])
             _print_created(store, name, args.output, final=True)
         else:
             continue

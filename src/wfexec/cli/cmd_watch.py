@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from wfexec.cli.cmd_runs import RUN_HELP, get_run
 from wfexec.cli.common import open_store
 from wfexec.cli.render import run_lines
 from wfexec.cli.term import stdout_terminal, write_lines
+from wfexec.engine import api
 from wfexec.engine import nodes as N
-from wfexec.engine.store import RunRecord, Store
+from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.errors import WfexecError
 
 REDRAW_SECONDS = 0.5
 #: Home the cursor and clear the screen, as `argo watch` redraws.
@@ -38,33 +41,71 @@ def ended(rec: RunRecord) -> bool:
     return rec.phase not in (N.PENDING, N.RUNNING)
 
 
-def wait_for_end(store: Store, name: str) -> str:
-    """Poll until the run ends; its final phase. Ctrl-C leaves the run going (see `interrupted`)."""
+class Follower:
+    """Reads the run from the store; every few seconds makes sure an engine still drives it.
+
+    An engine that died mid-run is started again (as any command reading the store does); one
+    this command started that exited before taking the run is an error quoting its log.
+    """
+
+    CHECK_SECONDS = 2.0
+
+    def __init__(self, store: Store, name: str, spawned: int | None = None) -> None:
+        self.store, self.name, self.spawned = store, name, spawned
+        self._next_check = time.monotonic() + self.CHECK_SECONDS
+
+    def read(self) -> RunRecord:
+        rec = self.store.get_run(self.name)
+        if not ended(rec) and time.monotonic() >= self._next_check:
+            self._next_check = time.monotonic() + self.CHECK_SECONDS
+            if api.needs_resume(rec):
+                if rec.started_at:
+                    api.heal(self.store, rec)
+                elif self.spawned and not pid_alive(self.spawned):
+                    rec = self.store.get_run(self.name)
+                    if api.needs_resume(rec) and not rec.started_at:
+                        raise WfexecError(f"the engine of run {self.name} exited before starting it: "
+                                          f"{_last_line(api.run_dir(self.name) / 'engine.log')}")
+        return rec
+
+
+def _last_line(log: Path) -> str:
     try:
-        rec = store.get_run(name)
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        lines = []
+    return f"{lines[-1].strip()} (see {log})" if lines else f"it wrote nothing (see {log})"
+
+
+def wait_for_end(store: Store, name: str, spawned: int | None = None) -> str:
+    """Poll until the run ends; its final phase. Ctrl-C leaves the run going (see `interrupted`)."""
+    follower = Follower(store, name, spawned)
+    try:
+        rec = follower.read()
         while not ended(rec):
             time.sleep(0.2)
-            rec = store.get_run(name)
+            rec = follower.read()
         return rec.phase
     except KeyboardInterrupt:
         interrupted(name)
         raise SystemExit(130) from None
 
 
-def watch(store: Store, name: str) -> str:
+def watch(store: Store, name: str, spawned: int | None = None) -> str:
     """Redraw the summary and tree until the run ends (a terminal), or print the final view once (piped)."""
     term = stdout_terminal()
+    follower = Follower(store, name, spawned)
     try:
-        rec = store.get_run(name)
+        rec = follower.read()
         while term.width is not None and not ended(rec):
             term = stdout_terminal()  # the window may be resized
             sys.stdout.write(CLEAR)
             write_lines(run_lines(rec, store.get_nodes(name), term))
             time.sleep(REDRAW_SECONDS)
-            rec = store.get_run(name)
+            rec = follower.read()
         while not ended(rec):
             time.sleep(0.2)
-            rec = store.get_run(name)
+            rec = follower.read()
         if term.width is not None:
             sys.stdout.write(CLEAR)
         write_lines(run_lines(rec, store.get_nodes(name), term))
