@@ -218,12 +218,14 @@ def _dry_run_object(wf: dict[str, Any], args: argparse.Namespace, params: dict[s
 
 
 def run(args: argparse.Namespace) -> int:
+    if bool(args.file) == bool(args.from_):
+        raise WfexecError("name a Workflow file, or --from workflow/NAME (one of them)")
     if args.kube:
+        if args.from_:
+            raise WfexecError("--from reads this machine's store; with --kube, submit a file")
         from wfexec.cli.kube import submit
 
         return submit(args)
-    if bool(args.file) == bool(args.from_):
-        raise WfexecError("name a Workflow file, or --from workflow/NAME (one of them)")
     params = _parameters(args)
     stored: dict[str, Any] = {}
     if args.from_:
