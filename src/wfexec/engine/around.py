@@ -7,6 +7,7 @@ knows about these features.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Coroutine
 from typing import Any, cast
 
@@ -14,10 +15,59 @@ from wfexec.engine import nodes as N
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.memo import MemoCache, memoize_of
 from wfexec.engine.nodes import Node
+from wfexec.engine.sync import LockTable, acquire_all, lock_refs, release_all, synchronization_status
 
 
 async def around_template(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
                           body: Coroutine[Any, Any, Any]) -> Node:
+    if tmpl.get("synchronization") is None:
+        return await _memoized(ctx, node, tmpl, scope, body)
+    try:
+        refs = lock_refs(tmpl["synchronization"], f"templates[{tmpl.get('name')}].synchronization",
+                         ctx.manifest.get("metadata", {}).get("namespace") or "argo", ctx.options.config)
+    except BaseException:
+        body.close()
+        raise
+    table = LockTable(ctx.book.journal.store)
+    record = cast(dict[str, Any], node)
+    priority = int(tmpl.get("priority") or ctx.spec.get("priority") or 0)
+
+    def waiting(message: str) -> None:
+        node["message"] = message
+        record["synchronizationStatus"] = {"waiting": message.split(" ")[2]}
+        ctx.book.touch(node)
+        _publish(ctx, table)
+
+    try:
+        if not await acquire_all(table, refs, node["id"], ctx.name, priority, waiting, ctx.halted):
+            body.close()
+            return ctx.book.finish_node(node, N.FAILED, ctx.stop_message())
+    except BaseException:
+        body.close()
+        await asyncio.to_thread(release_all, table, refs, node["id"])
+        raise
+    if record.pop("synchronizationStatus", None) is not None:
+        node.pop("message", None)
+    try:
+        _publish(ctx, table)
+        return await _memoized(ctx, node, tmpl, scope, body)
+    finally:
+        await asyncio.to_thread(release_all, table, refs, node["id"])
+        _publish(ctx, table)
+
+
+def _publish(ctx: RunContext, table: LockTable) -> None:
+    """The run's `status.synchronization` as the lock table has it now."""
+    sync = synchronization_status(table, ctx.name)
+    if sync or ctx.status.get("synchronization"):
+        ctx.status["synchronization"] = sync
+        if not sync:
+            ctx.status.pop("synchronization")
+        ctx.book.journal.store.update_run(ctx.name, status=ctx.status)
+
+
+async def _memoized(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                    body: Coroutine[Any, Any, Any]) -> Node:
     try:
         memo = memoize_of(tmpl, scope) if tmpl.get("memoize") is not None else None
     except BaseException:

@@ -10,7 +10,6 @@ in the store is never run again, so a restarted engine continues where the last 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from typing import Any
 
@@ -25,6 +24,7 @@ from wfexec.engine.pods import Pods
 from wfexec.engine.scope import workflow_scope
 from wfexec.engine.store import Store
 from wfexec.engine.suspend import Suspensions
+from wfexec.engine.sync import LockTable, acquire_all, lock_refs, synchronization_status
 from wfexec.engine.templates import Templates, resolve_text
 from wfexec.engine.values import as_text, parse_ts
 from wfexec.engine.volumes import collect_volumes
@@ -106,6 +106,8 @@ class WorkflowRun:
             deadline_task = asyncio.create_task(self._workflow_deadline(max(0.0, created + secs - time.time())))
         phase, message = N.ERROR, ""
         try:
+            if spec.get("synchronization") is not None and not await self._take_workflow_locks():
+                raise WfexecError(ctx.stop_message())
             entry = ctx.options.entrypoint or spec.get("entrypoint")
             ref: Any = entry
             if not entry and spec.get("workflowTemplateRef"):
@@ -138,6 +140,23 @@ class WorkflowRun:
         self._finish(phase, message)
         return phase
 
+    async def _take_workflow_locks(self) -> bool:
+        """spec.synchronization: the run waits, Pending with Argo's message, until it holds every lock."""
+        ctx = self.ctx
+        refs = lock_refs(ctx.spec["synchronization"], "spec.synchronization",
+                         ctx.manifest.get("metadata", {}).get("namespace") or "argo", ctx.options.config)
+        table = LockTable(self.store)
+
+        def waiting(message: str) -> None:
+            ctx.status["synchronization"] = synchronization_status(table, ctx.name)
+            self.store.update_run(ctx.name, phase=N.PENDING, message=message, status=ctx.status)
+
+        held = await acquire_all(table, refs, ctx.name, ctx.name, int(ctx.spec.get("priority") or 0), waiting,
+                                 ctx.halted)
+        ctx.status["synchronization"] = synchronization_status(table, ctx.name)
+        self.store.update_run(ctx.name, phase=N.RUNNING, message=None, status=ctx.status)
+        return held
+
     def _workflow_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """spec.arguments with the values given at submit (`-p name=value`)."""
         params = []
@@ -155,7 +174,9 @@ class WorkflowRun:
         except WfexecError as exc:
             phase, message = N.ERROR, str(exc)
         if not ctx.options.keep_pod_dirs:  # the run has ended: no pod needs its directory
-            shutil.rmtree(ctx.run_dir / "pods", ignore_errors=True)
+            self.pods.dirs.remove_all()
+        LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
+        self.rec.status.pop("synchronization", None)
         status = dict(self.rec.status)
         if ctx.global_outputs or ctx.global_artifacts:
             status["outputs"] = {}
