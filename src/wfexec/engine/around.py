@@ -14,12 +14,64 @@ from typing import Any, cast
 from wfexec.engine import nodes as N
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.memo import MemoCache, memoize_of
+from wfexec.engine.metrics import MetricsTable, resolve_metrics
 from wfexec.engine.nodes import Node
 from wfexec.engine.sync import LockTable, acquire_all, lock_refs, release_all, synchronization_status
+from wfexec.engine.values import node_duration
+from wfexec.errors import WfexecError
+
+REALTIME_SECONDS = 1.0
 
 
 async def around_template(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
                           body: Coroutine[Any, Any, Any]) -> Node:
+    specs = (tmpl.get("metrics") or {}).get("prometheus") if isinstance(tmpl.get("metrics"), dict) else None
+    if not specs:
+        return await _locked(ctx, node, tmpl, scope, body)
+    where = f"templates[{tmpl.get('name')}].metrics.prometheus"
+    table = MetricsTable(ctx.book.journal.store)
+    ticker = None
+    if any(isinstance(m, dict) and (m.get("gauge") or {}).get("realtime") for m in specs):
+        ticker = asyncio.create_task(_realtime(table, node, specs, scope, where))
+    try:
+        await _locked(ctx, node, tmpl, scope, body)
+    except WfexecError as exc:  # ended in Error: its metrics still count it
+        ctx.book.finish_node(node, N.ERROR, str(exc))
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+    await asyncio.to_thread(table.record, resolve_metrics(specs, node_metric_scope(node, scope), where))
+    return node
+
+
+def node_metric_scope(node: Node, scope: Scope) -> Scope:
+    """Argo's variables for a template's metrics: duration, status, exitCode, outputs, resourcesDuration."""
+    out = dict(scope)
+    out["status"] = node.get("phase", "")
+    out["duration"] = f"{node_duration(node):f}"
+    outputs = node.get("outputs") or {}
+    if "exitCode" in outputs:
+        out["exitCode"] = outputs["exitCode"]
+    if "result" in outputs:
+        out["outputs.result"] = outputs["result"]
+    for p in outputs.get("parameters") or []:
+        if "value" in p:
+            out[f"outputs.parameters.{p['name']}"] = p["value"]
+    for res, amount in (node.get("resourcesDuration") or {}).items():
+        out[f"resourcesDuration.{res}"] = str(amount)
+    return out
+
+
+async def _realtime(table: MetricsTable, node: Node, specs: Any, scope: Scope, where: str) -> None:
+    """A realtime gauge follows the running node, once a second."""
+    while True:
+        await asyncio.to_thread(table.record, resolve_metrics(specs, node_metric_scope(node, scope), where,
+                                                              realtime_only=True))
+        await asyncio.sleep(REALTIME_SECONDS)
+
+
+async def _locked(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                  body: Coroutine[Any, Any, Any]) -> Node:
     if tmpl.get("synchronization") is None:
         return await _memoized(ctx, node, tmpl, scope, body)
     try:

@@ -17,6 +17,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
 from wfexec.engine.hooks import WorkflowHooks
+from wfexec.engine.metrics import MetricsTable, resolve_metrics, write_metrics_file
 from wfexec.engine.node_requests import pending_requests
 from wfexec.engine.nodebook import NodeBook
 from wfexec.engine.options import RunOptions
@@ -104,6 +105,7 @@ class WorkflowRun:
             secs = float(resolve_text(str(spec["activeDeadlineSeconds"]), ctx.gscope, "spec.activeDeadlineSeconds"))
             created = parse_ts(started)
             deadline_task = asyncio.create_task(self._workflow_deadline(max(0.0, created + secs - time.time())))
+        ticker = asyncio.create_task(self._realtime_metrics(started)) if self._metric_specs(realtime=True) else None
         phase, message = N.ERROR, ""
         try:
             if spec.get("synchronization") is not None and not await self._take_workflow_locks():
@@ -137,6 +139,9 @@ class WorkflowRun:
                 deadline_task.cancel()
             await self.pods.stop_all_daemons()
         await asyncio.to_thread(collect_volumes, spec, ctx.run_dir, phase)  # volumeClaimGC
+        if ticker is not None:
+            ticker.cancel()
+        await asyncio.to_thread(self._workflow_metrics, phase, started, False)
         self._finish(phase, message)
         return phase
 
@@ -156,6 +161,29 @@ class WorkflowRun:
         ctx.status["synchronization"] = synchronization_status(table, ctx.name)
         self.store.update_run(ctx.name, phase=N.RUNNING, message=None, status=ctx.status)
         return held
+
+    def _metric_specs(self, realtime: bool = False) -> list[Any]:
+        metrics = self.ctx.spec.get("metrics")
+        specs = (metrics.get("prometheus") or []) if isinstance(metrics, dict) else []
+        if realtime:
+            return [m for m in specs if isinstance(m, dict) and (m.get("gauge") or {}).get("realtime")]
+        return list(specs)
+
+    def _workflow_metrics(self, phase: str, started: str, realtime: bool) -> None:
+        """spec.metrics, with workflow.status and workflow.duration as Argo gives them."""
+        specs = self._metric_specs(realtime)
+        if not specs:
+            return
+        scope = dict(self.ctx.gscope)
+        scope["workflow.status"] = phase
+        scope["workflow.duration"] = f"{max(0.0, time.time() - parse_ts(started)):f}"
+        MetricsTable(self.store).record(resolve_metrics(specs, scope, "spec.metrics.prometheus",
+                                                        realtime_only=realtime))
+
+    async def _realtime_metrics(self, started: str) -> None:
+        while True:
+            await asyncio.to_thread(self._workflow_metrics, N.RUNNING, started, True)
+            await asyncio.sleep(1.0)
 
     def _workflow_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """spec.arguments with the values given at submit (`-p name=value`)."""
@@ -188,6 +216,10 @@ class WorkflowRun:
         status["globalArtifacts"] = ctx.global_artifacts
         self.store.update_run(ctx.name, phase=phase, message=message or None, finished_at=N.now(), status=status,
                               engine_pid=None)
+        try:
+            write_metrics_file(self.store)  # the controller metrics changed: this run has ended
+        except OSError:
+            pass  # metrics.prom is a by-product: a full disk must not change the run's result
         if self.backend is not None:
             try:
                 self.backend.close()
