@@ -21,6 +21,7 @@ from wfexec.cli.common import open_store
 from wfexec.cli.render import pod_name_of
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.pod_dirs import live_pod_dir
 from wfexec.errors import WfexecError
 
 #: Colours cycled over pod-name prefixes on a terminal, as argo does.
@@ -87,7 +88,8 @@ def log_files(run: str, node: dict[str, Any], container: str | None) -> list[tup
     """(container, file) for each container of a pod: the kept log once there is one, else the live one."""
     rd = api.run_dir(run)
     kept = rd / "logs" / node["id"]
-    live = rd / "pods" / node["id"] / "ctr"
+    pod_dir = live_pod_dir(rd, node["id"])
+    live = pod_dir / "ctr" if pod_dir is not None else rd / "pods" / node["id"] / "ctr"
     found: dict[str, Path] = {}
     if live.exists():
         for f in sorted(live.glob("*/combined")):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from wfexec.engine.guard import maybe
 from wfexec.engine.nodebook import REATTACH_NOTE
 from wfexec.engine.nodes import Node, NodeOutputs
 from wfexec.engine.outputs import pod_parameters
+from wfexec.engine.pod_dirs import PodDirs
 from wfexec.engine.pod_plan import plan_pod
 from wfexec.engine.readiness import probe_of, wait_ready
 from wfexec.engine.volumes import pod_volumes
@@ -50,6 +50,7 @@ class Pods:
         self.running: dict[str, Any] = {}  # node id -> the backend's handle
         self.daemons: dict[str, list[str]] = {}  # boundary id -> daemoned node ids
         self._daemon_futures: dict[str, asyncio.Future[PodResult]] = {}
+        self.dirs = PodDirs.for_run(ctx.run_dir)  # on a tmpfs when there is one
 
     def start(self, backend: Backend) -> None:
         """Bind to the running event loop: the backend, and the run's and the workflow's parallelism."""
@@ -80,7 +81,7 @@ class Pods:
         ctx = self.ctx
         tname = tmpl.get("name", "")
         pod = N.pod_name(ctx.name, node["name"], tname)
-        argo_dir = ctx.run_dir / "pods" / node["id"]
+        argo_dir = self.dirs.place(node["id"])
         scope = dict(scope)
         scope["pod.name"] = pod
         for p in (tmpl.get("outputs") or {}).get("parameters") or []:
@@ -119,11 +120,20 @@ class Pods:
         volumes = pod_volumes(ctx.spec, resolved, ctx.run_dir, node["id"])
 
         def prepare() -> PodPlan:
-            """The pod's directory and files: disk work, so it runs in a worker thread."""
-            plan = plan_pod(run_id=ctx.name, node_id=node["id"], pod_name=pod, argo_dir=argo_dir,
-                            template=resolved, input_files=input_files, volumes=volumes, labels=labels,
-                            annotations=annotations, deadline=deadline,
-                            max_output_bytes=ctx.options.max_output_bytes)
+            """The pod's directory and files: disk work, so it runs in a worker thread. A full tmpfs
+            sends the pod to disk (unless inputs were already staged there)."""
+            def plan_in(where: Path) -> PodPlan:
+                return plan_pod(run_id=ctx.name, node_id=node["id"], pod_name=pod, argo_dir=where,
+                                template=resolved, input_files=input_files, volumes=volumes, labels=labels,
+                                annotations=annotations, deadline=deadline,
+                                max_output_bytes=ctx.options.max_output_bytes)
+            try:
+                plan = plan_in(argo_dir)
+            except OSError as exc:
+                elsewhere = None if input_files else self.dirs.full(argo_dir, exc)
+                if elsewhere is None:
+                    raise
+                plan = plan_in(elsewhere)
             plan.kill_grace_seconds = ctx.grace
             for c in plan.containers:
                 c.env.setdefault("ARGO_POD_NAME", pod)
@@ -274,5 +284,5 @@ class Pods:
         ctx.book.finish_node(node, phase, message)
         if not ctx.options.keep_pod_dirs:  # at once (every byte counts on a full disk), but
             ctx.book.journal.wait()                 # only once the pod's end is stored
-            shutil.rmtree(ctx.run_dir / "pods" / node["id"], ignore_errors=True)
+            self.dirs.remove(node["id"])
         return node
