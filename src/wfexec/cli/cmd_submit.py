@@ -258,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
     make_backend(runtime, executor, args.config).close()  # fail before the run is created
     store = open_store()
     names: list[str] = []
-    engines: dict[str, int] = {}
+    engines: dict[str, tuple[int, int | None]] = {}  # run -> (engine pid, its end-of-run pipe)
     for wf in workflows:
         opts = api.SubmitOptions(
             parameters=params, entrypoint=args.entrypoint, runtime=runtime, executor=executor,
@@ -271,7 +271,8 @@ def run(args: argparse.Namespace) -> int:
         rec = api.create_run(store, _prepare(wf, args, params), opts, file=file)
         if args.serviceaccount:
             store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
-        engines[rec.name] = api.start_background(rec.name)
+        following = args.wait or args.watch
+        engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
         names.append(rec.name)
         if not (args.wait or args.watch or args.log):
             _print_created(store, rec.name, args.output)
@@ -280,13 +281,13 @@ def run(args: argparse.Namespace) -> int:
         if args.watch:
             from wfexec.cli.cmd_watch import watch
 
-            phase = watch(store, name, engines[name])
+            phase = watch(store, name, *engines[name])
         elif args.log:
             phase = _follow_logs(store, name)
         elif args.wait:
             from wfexec.cli.cmd_watch import wait_for_end
 
-            phase = wait_for_end(store, name, engines[name])
+            phase = wait_for_end(store, name, *engines[name])
             _print_created(store, name, args.output, final=True)
         else:
             continue

@@ -7,6 +7,7 @@ store. Ctrl-C therefore ends the watching, never the run, and says how to pick i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from wfexec.cli.render import run_lines
 from wfexec.cli.term import stdout_terminal, write_lines
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.handoff import wait_ended
 from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import WfexecError
 
@@ -50,9 +52,21 @@ class Follower:
 
     CHECK_SECONDS = 2.0
 
-    def __init__(self, store: Store, name: str, spawned: int | None = None) -> None:
+    def __init__(self, store: Store, name: str, spawned: int | None = None, done_fd: int | None = None) -> None:
         self.store, self.name, self.spawned = store, name, spawned
+        self.done_fd = done_fd  # readable once the engine we started has ended (engine/handoff.py)
         self._next_check = time.monotonic() + self.CHECK_SECONDS
+
+    def pause(self, seconds: float) -> None:
+        """Until the next look at the store: the engine's end when we hold its pipe (no timer then,
+        beyond the check that an engine still drives the run), else `seconds`."""
+        if self.done_fd is None:
+            time.sleep(seconds)
+            return
+        if wait_ended(self.done_fd, max(seconds, self._next_check - time.monotonic())):
+            os.close(self.done_fd)
+            self.done_fd = None
+            self._next_check = time.monotonic()  # ended, or died: the next read tells which
 
     def read(self) -> RunRecord:
         rec = self.store.get_run(self.name)
@@ -77,13 +91,13 @@ def _last_line(log: Path) -> str:
     return f"{lines[-1].strip()} (see {log})" if lines else f"it wrote nothing (see {log})"
 
 
-def wait_for_end(store: Store, name: str, spawned: int | None = None) -> str:
-    """Poll until the run ends; its final phase. Ctrl-C leaves the run going (see `interrupted`)."""
-    follower = Follower(store, name, spawned)
+def wait_for_end(store: Store, name: str, spawned: int | None = None, done_fd: int | None = None) -> str:
+    """Wait until the run ends; its final phase. Ctrl-C leaves the run going (see `interrupted`)."""
+    follower = Follower(store, name, spawned, done_fd)
     try:
         rec = follower.read()
         while not ended(rec):
-            time.sleep(0.2)
+            follower.pause(0.2)
             rec = follower.read()
         return rec.phase
     except KeyboardInterrupt:
@@ -91,10 +105,10 @@ def wait_for_end(store: Store, name: str, spawned: int | None = None) -> str:
         raise SystemExit(130) from None
 
 
-def watch(store: Store, name: str, spawned: int | None = None) -> str:
+def watch(store: Store, name: str, spawned: int | None = None, done_fd: int | None = None) -> str:
     """Redraw the summary and tree until the run ends (a terminal), or print the final view once (piped)."""
     term = stdout_terminal()
-    follower = Follower(store, name, spawned)
+    follower = Follower(store, name, spawned, done_fd)
     try:
         rec = follower.read()
         while term.width is not None and not ended(rec):
@@ -104,7 +118,7 @@ def watch(store: Store, name: str, spawned: int | None = None) -> str:
             time.sleep(REDRAW_SECONDS)
             rec = follower.read()
         while not ended(rec):
-            time.sleep(0.2)
+            follower.pause(0.2)
             rec = follower.read()
         if term.width is not None:
             sys.stdout.write(CLEAR)

@@ -136,18 +136,39 @@ def run_foreground(store: Store, name: str) -> str:
     return WorkflowRun(store, name).run()
 
 
-def start_background(name: str) -> int:
-    """Drive the run in a detached engine process that outlives this command."""
+def start_background(name: str, done_fd: int | None = None) -> int:
+    """Drive the run in a detached engine process that outlives this command. `done_fd`: the write
+    end of a pipe the engine closes when the run has ended (see engine/handoff.py)."""
     import subprocess
+
+    from wfexec.engine.handoff import DONE_FD_ENV
 
     log = wfexec_home() / "runs" / name / "engine.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    env = os.environ.copy()
+    if done_fd is not None:
+        env[DONE_FD_ENV] = str(done_fd)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "wfexec.engine.daemon", name], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy(),
+            stderr=subprocess.STDOUT, start_new_session=True, env=env,
+            pass_fds=(done_fd,) if done_fd is not None else (),
         )
     return proc.pid
+
+
+def start_followed(name: str) -> tuple[int, int]:
+    """start_background for a command that waits for the run: (the engine's pid, the read end of
+    the pipe that turns readable when the engine has ended the run)."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = start_background(name, done_fd=write_end)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return pid, read_end
 
 
 def needs_resume(rec: RunRecord) -> bool:
