@@ -178,7 +178,7 @@ def _parse(file: Path, source: str, data: dict[str, Any]) -> ExecutorConfig:
     repo = data.get("artifactRepository")
     if repo is not None and not isinstance(repo, dict):
         raise fail("artifactRepository", "expected a mapping such as {s3: {...}} or {local: {path: ...}}")
-    cfg.artifact_repository = _plain(repo) if repo is not None else None
+    cfg.artifact_repository = plain_data(repo) if repo is not None else None
     runtime = data.get("runtime")
     if runtime is not None and runtime not in RUNTIMES:
         raise fail("runtime", f"{runtime!r}: expected one of {', '.join(RUNTIMES)}")
@@ -203,12 +203,12 @@ def _parse(file: Path, source: str, data: dict[str, Any]) -> ExecutorConfig:
     return cfg
 
 
-def _plain(value: Any) -> Any:
-    """ruamel's commented containers as plain dicts and lists."""
+def plain_data(value: Any) -> Any:
+    """ruamel's commented containers (and any mapping) as plain dicts with string keys, and lists."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return value
 
 

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     top.set_defaults(func=lambda args, p=top, **_: p.print_help() or 2)
 
     p = verbs.add_parser("create", help="store cron workflows from files (`-` reads stdin)")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help="YAML or JSON files of cron workflows; `-` reads stdin")
     add_output_flag(p, ("json", "yaml", "name", "wide"))
     p.set_defaults(func=cmd_create)
 
@@ -37,23 +37,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_list)
 
     p = verbs.add_parser("get", help="show one, with its last and next run")
-    p.add_argument("names", nargs="+")
+    p.add_argument("names", nargs="+", help="names of stored cron workflows")
     add_output_flag(p, ("json", "yaml", "name", "wide"))
     p.set_defaults(func=cmd_get)
 
     p = verbs.add_parser("delete", help="delete by name, or --all")
-    p.add_argument("names", nargs="*")
+    p.add_argument("names", nargs="*", help="names of stored cron workflows (or --all)")
     p.add_argument("--all", action="store_true")
     p.set_defaults(func=cmd_delete)
 
     for verb, help_ in (("suspend", "stop scheduling (runs already started go on)"),
                         ("resume", "schedule again")):
         p = verbs.add_parser(verb, help=help_)
-        p.add_argument("names", nargs="+")
+        p.add_argument("names", nargs="+", help="names of stored cron workflows")
         p.set_defaults(func=cmd_suspend, suspend=verb == "suspend")
 
     p = verbs.add_parser("lint", help="check files as `create` would, storing nothing")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help="YAML or JSON files of cron workflows; `-` reads stdin")
     p.set_defaults(func=cmd_lint)
 
     for action in verbs.choices.values():

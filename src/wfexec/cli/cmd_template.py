@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         top.set_defaults(func=lambda args, p=top, **_: p.print_help() or 2)
 
         p = verbs.add_parser("create", help=f"store {noun} from files (`-` reads stdin)")
-        p.add_argument("files", nargs="+")
+        p.add_argument("files", nargs="+", help="YAML or JSON files of templates; `-` reads stdin")
         add_output_flag(p, ("json", "yaml", "name", "wide"))
         p.set_defaults(func=cmd_create)
 
@@ -38,17 +38,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=cmd_list)
 
         p = verbs.add_parser("get", help="show one")
-        p.add_argument("names", nargs="+")
+        p.add_argument("names", nargs="+", help="names of stored templates")
         add_output_flag(p, ("json", "yaml", "name", "wide"))
         p.set_defaults(func=cmd_get)
 
         p = verbs.add_parser("delete", help="delete by name, or --all")
-        p.add_argument("names", nargs="*")
+        p.add_argument("names", nargs="*", help="names of stored templates (or --all)")
         p.add_argument("--all", action="store_true")
         p.set_defaults(func=cmd_delete)
 
         p = verbs.add_parser("lint", help="check files as `create` would, storing nothing")
-        p.add_argument("files", nargs="+")
+        p.add_argument("files", nargs="+", help="YAML or JSON files of templates; `-` reads stdin")
         p.set_defaults(func=cmd_lint)
 
         for action in verbs.choices.values():

@@ -8,21 +8,15 @@ run from the old one's manifest and options.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.node_selector import NodeMatch, node_field_selector
 from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import WfexecError
-
-NODE_SELECTOR_KEYS = ("id", "name", "displayName", "templateName", "phase", "type")
-_TERM = re.compile(r"^\s*([A-Za-z.]+)\s*(==|=|!=)\s*(.*?)\s*$")
-
-NodeMatch = Callable[[dict[str, Any]], bool]
 
 
 class NotRetryable(WfexecError):
@@ -30,31 +24,10 @@ class NotRetryable(WfexecError):
 
 
 def parse_node_selector(text: str | None, field: str = "nodeFieldSelector") -> NodeMatch | None:
-    """Argo's node field selector (`displayName=a,phase!=Failed`); None selects nothing."""
+    """A node field selector, or None (it selects nothing) when the text is empty."""
     if not text or not text.strip():
         return None
-    terms: list[tuple[str, bool, str]] = []
-    for part in text.split(","):
-        m = _TERM.match(part)
-        if not m:
-            raise WfexecError(f"{field}: cannot parse {part.strip()!r}; expected KEY=VALUE or KEY!=VALUE")
-        key = m.group(1)
-        if key not in NODE_SELECTOR_KEYS and not key.startswith("inputs.parameters."):
-            raise WfexecError(f"{field}: key {key!r} is not supported; expected one of"
-                              f" {', '.join(NODE_SELECTOR_KEYS)} or inputs.parameters.NAME.value")
-        terms.append((key, m.group(2) != "!=", m.group(3)))
-
-    def value(node: dict[str, Any], key: str) -> str | None:
-        if key.startswith("inputs.parameters."):
-            pname = key[len("inputs.parameters."):].removesuffix(".value")
-            for p in (node.get("inputs") or {}).get("parameters") or []:
-                if p.get("name") == pname:
-                    return str(p.get("value"))
-            return None
-        v = node.get(key)
-        return None if v is None else str(v)
-
-    return lambda node: all((value(node, k) == v) == eq for k, eq, v in terms)
+    return node_field_selector(text, field)
 
 
 @dataclass(frozen=True)
@@ -139,8 +112,9 @@ def retry_run(store: Store, name: str, *, restart_successful: bool = False, node
     return plan
 
 
-def resubmit_run(store: Store, name: str, parameters: dict[str, str] | None = None) -> RunRecord:
-    """A new run from a run's manifest and options (its engine started in the background)."""
+def resubmit_run(store: Store, name: str, parameters: dict[str, str] | None = None, *,
+                 start: bool = True) -> RunRecord:
+    """A new run from a run's manifest and options (its engine started in the background unless `start` is off)."""
     rec = store.get_run(name)
     wf = dict(rec.manifest)
     meta = dict(wf.get("metadata") or {})
@@ -149,14 +123,9 @@ def resubmit_run(store: Store, name: str, parameters: dict[str, str] | None = No
         meta.pop(key, None)
     meta["generateName"] = base + "-"
     wf["metadata"] = meta
-    o = rec.options
-    params = dict(o.get("parameters") or {})
+    params = dict(rec.options.get("parameters") or {})
     params.update(parameters or {})
-    opts = api.SubmitOptions(parameters=params, entrypoint=o.get("entrypoint"), runtime=o.get("runtime", "host"),
-                             executor=o.get("executor", "emissary"), config=o.get("config"),
-                             parallelism=o.get("parallelism"), workflow_templates=o.get("workflowTemplates") or [],
-                             grace=o.get("grace", 10.0), executor_source=o.get("executor_source", ""),
-                             max_output_bytes=o.get("max_output_bytes"))
-    new = api.create_run(store, wf, opts, file=o.get("file", ""))
-    api.start_background(new.name)
+    new = api.create_run(store, wf, api.SubmitOptions.like(rec.options, parameters=params))
+    if start:
+        api.start_background(new.name)
     return new

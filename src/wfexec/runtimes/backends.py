@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wfexec.errors import ExecutorError, WfexecError
+from wfexec.extras import require
 from wfexec.pod import Backend
 
 RUNTIMES = ("host", "docker")
@@ -26,11 +27,12 @@ def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
                 "the step's containers (and a root-equivalent docker socket). Use --executor emissary, "
                 "or --runtime docker."
             )
-        from wfexec.runtimes.host import HostBackend
+        from wfexec.runtimes.host.backend import HostBackend
 
         backend: Backend = HostBackend(config)
     else:
-        from wfexec.runtimes.docker import DockerBackend
+        require("docker", f"the docker runtime (--runtime docker, --executor {executor})")
+        from wfexec.runtimes.docker.backend import DockerBackend
 
         backend = DockerBackend(config, executor=executor)
     backend.check()

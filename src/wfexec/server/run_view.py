@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.status import workflow_object
 from wfexec.engine.store import RunRecord, Store
-
-try:  # the status builder moves from the CLI to the engine on another branch
-    from wfexec.engine.status import workflow_object  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the branch
-    from wfexec.cli.render import workflow_object
 
 LABEL_PHASE = "workflows.argoproj.io/phase"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"

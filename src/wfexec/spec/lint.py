@@ -7,6 +7,7 @@ validator is built once per process and the semantic checks are one pass over pl
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from wfexec.spec.issue import LintIssue
 from wfexec.spec.loader import MissingKindError, load_file, spec_files
 from wfexec.spec.refs import TemplateIndex
 from wfexec.spec.schema import known_kinds, validate
+
+#: The one version of Argo's workflow kinds, in v3 and v4 alike.
+API_VERSION = "argoproj.io/v1alpha1"
 
 __all__ = ["LintIssue", "lint_documents", "load_and_lint"]
 
@@ -41,6 +45,15 @@ def lint_document(doc: Document, index: TemplateIndex, *, strict: bool = False) 
     if doc.kind not in WORKFLOW_KINDS:
         return _other_kind(doc, strict)
     issues = validate(doc, strict=strict)
+    spec = doc.data.get("spec")
+    if doc.kind == "CronWorkflow" and isinstance(spec, dict) and not spec.get("schedules") \
+            and not spec.get("schedule"):
+        issues.append(LintIssue(doc.file, doc.line_of(("spec",)), "spec",
+                                'missing required field "schedules" (or "schedule", as Argo 3.x writes it)'))
+    api = doc.data.get("apiVersion")
+    if api != API_VERSION and isinstance(api, str) and not strict:  # strict: the schema's own const says it
+        issues.append(LintIssue(doc.file, doc.line_of(("apiVersion",)), "apiVersion",
+                                f"expected {json.dumps(API_VERSION)}, got {json.dumps(api)}"))
     issues.extend(SpecChecker(doc, index).run())
     return issues
 

@@ -41,7 +41,7 @@ def load_file(path: str | Path) -> list[Document]:
     except FileNotFoundError:
         raise SpecError("no such file", file=str(path)) from None
     except IsADirectoryError:
-        raise SpecError("is a directory, not a file (use find_documents)", file=str(path)) from None
+        raise SpecError("is a directory: expected one YAML or JSON file", file=str(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     return load_bytes(raw, str(path))
@@ -64,13 +64,13 @@ def load_bytes(raw: bytes, file: str) -> list[Document]:
 
 def load_text(text: str, file: str) -> list[Document]:
     """All non-empty documents of a YAML/JSON stream; `file` is only used in messages."""
-    raws = _parse_stream(text, file)
+    raws = parse_yaml_stream(text, file)
     docs: list[Document] = []
     for index, node in enumerate(raws):
         if node is None:
             continue
         lines: dict[FieldPath, int] = {}
-        data = _Converter(file, lines).convert(node, ())
+        data = YamlConverter(file, lines).convert(node, ())
         if data is None or data == "":
             continue
         docs.append(_as_document(data, file, index, lines))
@@ -102,7 +102,7 @@ class _LastKeyWins(RoundTripConstructor):
         return True
 
 
-def _parse_stream(text: str, file: str) -> list[Any]:
+def parse_yaml_stream(text: str, file: str) -> list[Any]:
     yaml = YAML(typ="rt")
     yaml.Constructor = _LastKeyWins
     try:
@@ -146,7 +146,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class _Converter:
+class YamlConverter:
     """Turns ruamel nodes into plain Python, recording each field's 1-based line."""
 
     def __init__(self, file: str, lines: dict[FieldPath, int]) -> None:

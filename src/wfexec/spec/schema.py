@@ -67,9 +67,21 @@ def closed_schema() -> dict[str, Any]:
     for definition, prop in ANY_STRING_FIELDS:
         defs[DEF_PREFIX + definition]["properties"][prop]["type"] = ["string", "number", "boolean"]
     defs[DEF_PREFIX + "Parameter"]["properties"]["enum"]["items"]["type"] = ["string", "number", "boolean"]
+    _accept_v3_spellings(defs)
     for sub in defs.values():
         _close(sub)
     return schema
+
+
+def _accept_v3_spellings(defs: dict[str, Any]) -> None:
+    """Argo 3.x's `schedule`, `mutex` and `semaphore` beside 4.x's lists (one of `schedule(s)` is checked
+    in lint)."""
+    cron = defs[DEF_PREFIX + "CronWorkflowSpec"]
+    cron["properties"]["schedule"] = {"type": "string", "description": "Argo 3.x: one cron schedule"}
+    cron["required"] = [r for r in cron.get("required") or [] if r != "schedules"]
+    sync = defs[DEF_PREFIX + "Synchronization"]["properties"]
+    sync["mutex"] = {"$ref": f"#/definitions/{DEF_PREFIX}Mutex", "description": "Argo 3.x: one mutex"}
+    sync["semaphore"] = {"$ref": f"#/definitions/{DEF_PREFIX}SemaphoreRef", "description": "Argo 3.x: one semaphore"}
 
 
 def _close(schema: Any) -> None:

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.labels import SelectorError, parse_selector
+from wfexec.engine.run_control import check_supplied, send, suspend_run, suspended_nodes
 from wfexec.engine.store import Store, pid_alive
 from wfexec.errors import WfexecError
 from wfexec.server import fast_list as FL
@@ -241,13 +242,15 @@ def _running(store: Store, namespace: str, name: str, verb: str) -> V.RunRow:
 def _stopper(control: str):  # noqa: ANN202 - a Starlette endpoint
     async def endpoint(request: Request) -> Response:
         namespace, name, body = await _control_body(request)
-        body_str(body, "message")
-        if control == "stop" and body_str(body, "nodeFieldSelector"):
-            raise bad_request("body.nodeFieldSelector: stopping only some nodes is not supported; leave it empty")
+        message = body_str(body, "message")
+        selector = body_str(body, "nodeFieldSelector") if control == "stop" else None
         store = _store(request)
 
         def act() -> dict[str, Any]:
             row = _running(store, namespace, name, control)
+            if selector:  # only these suspended nodes: they end Failed
+                _answer_nodes(store, row, selector, N.FAILED, message)
+                return _workflow(store, _row(store, namespace, name))
             store.set_control(row.name, control)
             api.heal(store, row.record())
             return _workflow(store, _row(store, namespace, name))
@@ -263,10 +266,7 @@ async def suspend_workflow(request: Request) -> Response:
 
     def act() -> dict[str, Any]:
         row = _running(store, namespace, name, "suspend")
-        rec = row.record()
-        manifest = rec.manifest
-        manifest.setdefault("spec", {})["suspend"] = True
-        store.update_run(row.name, manifest=manifest, control="suspend")
+        suspend_run(store, row.record())
         return _workflow(store, _row(store, namespace, name))
 
     return json_response(await run_in_threadpool(act))
@@ -274,12 +274,14 @@ async def suspend_workflow(request: Request) -> Response:
 
 async def resume_workflow(request: Request) -> Response:
     namespace, name, body = await _control_body(request)
-    if body_str(body, "nodeFieldSelector"):
-        raise bad_request("body.nodeFieldSelector: resuming only some nodes is not supported; leave it empty")
+    selector = body_str(body, "nodeFieldSelector")
     store = _store(request)
 
     def act() -> dict[str, Any]:
         row = _running(store, namespace, name, "resume")
+        if selector:  # only these suspended nodes: they end Succeeded
+            _answer_nodes(store, row, selector, N.SUCCEEDED, None)
+            return _workflow(store, _row(store, namespace, name))
         rec = row.record()
         manifest = rec.manifest
         (manifest.get("spec") or {}).pop("suspend", None)
@@ -328,9 +330,21 @@ async def resubmit_workflow(request: Request) -> Response:
     return json_response(await run_in_threadpool(act))
 
 
-async def set_workflow(request: Request) -> Response:
-    from wfexec.engine.node_set import NodeSet, request_node_set
+def _answer_nodes(store: Store, row: V.RunRow, selector: str, phase: str | None, message: str | None,
+                  outputs: dict[str, str] | None = None) -> None:
+    """Send a change to the suspended nodes `selector` picks (none picked, or a bad selector: 400)."""
+    rec = row.record()
+    try:
+        nodes = suspended_nodes(store, rec, selector, "body.nodeFieldSelector")
+        if outputs:
+            check_supplied(rec, nodes, outputs)
+    except WfexecError as exc:
+        raise bad_request(str(exc)) from None
+    send(rec, nodes, phase, message, outputs)
+    api.heal(store, rec)
 
+
+async def set_workflow(request: Request) -> Response:
     namespace, name, body = await _control_body(request)
     selector = body_str(body, "nodeFieldSelector")
     if not selector:
@@ -352,8 +366,7 @@ async def set_workflow(request: Request) -> Response:
 
     def act() -> dict[str, Any]:
         row = _running(store, namespace, name, "set")
-        request_node_set(store, row.name, NodeSet(selector=selector, phase=phase or None,
-                                                  message=body_str(body, "message"), outputs=outputs))
+        _answer_nodes(store, row, selector, phase or None, body_str(body, "message"), outputs)
         return _workflow(store, _row(store, namespace, name))
 
     return json_response(await run_in_threadpool(act))

@@ -1,0 +1,66 @@
+"""custom-metrics and dag-custom-metrics: their metrics are scraped back, with their values, from
+the Prometheus text wfexec writes (parsed by prometheus_client's own parser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import CORPUS
+from tests.support.runs import run_file
+from wfexec.engine.metrics import render_prometheus
+from wfexec.engine.values import node_duration
+
+EX = CORPUS / "argo-examples"
+
+
+def _scrape(home: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = render_prometheus(home)
+    assert text == (home / "metrics.prom").read_text()  # the file is the exposition as of the last run's end
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def test_custom_metrics(wfexec_home: Path) -> None:
+    run = run_file(EX / "custom-metrics.yaml")
+    m = _scrape(wfexec_home)
+    rand = int(run.param("random-int", "rand-int-value"))
+    hist = "argo_workflows_random_int_step_histogram"
+    assert m[(hist + "_count", ())] == 1 and m[(hist + "_sum", ())] == rand
+    for bound in (2.01, 4.01, 6.01, 8.01, 10.01):
+        assert m[(hist + "_bucket", (("le", str(bound)),))] == (1 if rand <= bound else 0)
+    assert m[(hist + "_bucket", (("le", "+Inf"),))] == 1
+    gauge = "argo_workflows_duration_gauge"
+    assert m[(gauge, (("name", "random-int"),))] == node_duration(run.by_display("random-int"))
+    assert m[(gauge, (("name", "steps"),))] == node_duration(run.nodes[run.name])
+    assert m[(gauge, (("name", "workflow"),))] >= m[(gauge, (("name", "steps"),))]
+    flakey = run.by_display("flakey")
+    assert m[("argo_workflows_result_counter_total", (("name", "flakey"), ("status", flakey["phase"])))] == 1
+    assert run.phase == flakey["phase"]
+    # Argo's controller metrics
+    assert m[("argo_workflows_gauge", (("phase", run.phase),))] == 1
+    assert m[("argo_workflows_total_count_total", (("phase", "Pending"),))] == 1
+    assert m[("argo_workflows_queue_depth_gauge", (("queue_name", "workflow_queue"),))] == 0
+
+
+def test_dag_custom_metrics_add_up_over_two_runs(wfexec_home: Path) -> None:
+    first = run_file(EX / "dag-custom-metrics.yaml")
+    second = run_file(EX / "dag-custom-metrics.yaml")
+    assert first.phase == second.phase == "Succeeded", (first.message, second.message)
+    m = _scrape(wfexec_home)
+    wf = (("playground_id_workflow", "test"), ("status", "Succeeded"))
+    assert m[("argo_workflows_playground_workflow_duration", wf)] >= 0  # a gauge: the last run's duration
+    counter = (("playground_id_workflow_counter", "test"), ("status", "Succeeded"))
+    assert m[("argo_workflows_playground_workflow_result_counter_total", counter)] == 2
+    for tag in ("TEST-ONE-A", "TEST-ONE-B", "TEST-TWO-A", "TEST-TWO-B"):
+        labels = (("playground_task_name_counter", tag), ("status", "Succeeded"))
+        assert m[("argo_workflows_playground_workflow_result_task_counter_total", labels)] == 2
+        node = next(n for n in second.pods() if tag in str(n["inputs"]["parameters"]))
+        assert m[("argo_workflows_playground_workflow_duration_task_seconds",
+                  (("playground_task_name", tag), ("status", "Succeeded")))] == node_duration(node)
+    assert m[("argo_workflows_gauge", (("phase", "Succeeded"),))] == 2
+    assert m[("argo_workflows_total_count_total", (("phase", "Running"),))] == 2
