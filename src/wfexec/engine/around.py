@@ -25,6 +25,14 @@ REALTIME_SECONDS = 1.0
 
 async def around_template(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
                           body: Coroutine[Any, Any, Any]) -> Node:
+    await _measured(ctx, node, tmpl, scope, body)
+    if ctx.on_pod_end is not None and node.get("type") == N.POD:
+        ctx.on_pod_end(node)  # podGC
+    return node
+
+
+async def _measured(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                    body: Coroutine[Any, Any, Any]) -> Node:
     specs = (tmpl.get("metrics") or {}).get("prometheus") if isinstance(tmpl.get("metrics"), dict) else None
     if not specs:
         return await _locked(ctx, node, tmpl, scope, body)

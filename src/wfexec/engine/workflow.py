@@ -16,6 +16,7 @@ from typing import Any
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
+from wfexec.engine.gc import RunGarbage
 from wfexec.engine.hooks import WorkflowHooks
 from wfexec.engine.metrics import MetricsTable, resolve_metrics, write_metrics_file
 from wfexec.engine.node_requests import pending_requests
@@ -56,6 +57,7 @@ class WorkflowRun:
         self.suspensions = Suspensions(self.ctx)
         self.walker = Walker(self.ctx, self.templates, self.pods, self.suspensions, self.artifacts)
         self.hooks = WorkflowHooks(self.ctx, self.walker.execute)
+        self.garbage: RunGarbage | None = None
 
     @property
     def nodes(self) -> dict[str, N.Node]:
@@ -107,7 +109,13 @@ class WorkflowRun:
             deadline_task = asyncio.create_task(self._workflow_deadline(max(0.0, created + secs - time.time())))
         ticker = asyncio.create_task(self._realtime_metrics(started)) if self._metric_specs(realtime=True) else None
         phase, message = N.ERROR, ""
+        sweeper = None
         try:
+            garbage = self.garbage = RunGarbage(self.store, ctx.name, spec)
+            if garbage.pod_gc is not None:  # podGC decides when a pod's directory goes, not the pod's end
+                ctx.options.keep_pod_dirs = True
+                ctx.on_pod_end = garbage.pod_ended
+                sweeper = asyncio.create_task(garbage.sweep_forever())
             if spec.get("synchronization") is not None and not await self._take_workflow_locks():
                 raise WfexecError(ctx.stop_message())
             entry = ctx.options.entrypoint or spec.get("entrypoint")
@@ -135,6 +143,8 @@ class WorkflowRun:
         finally:
             watcher.cancel()
             flusher.cancel()
+            if sweeper is not None:
+                sweeper.cancel()
             if deadline_task:
                 deadline_task.cancel()
             await self.pods.stop_all_daemons()
@@ -143,7 +153,19 @@ class WorkflowRun:
             ticker.cancel()
         await asyncio.to_thread(self._workflow_metrics, phase, started, False)
         self._finish(phase, message)
+        if self.garbage is not None:
+            await asyncio.to_thread(self._collect_garbage, phase)
         return phase
+
+    def _collect_garbage(self, phase: str) -> None:
+        """The run has ended: podGC's workflow strategies, artifactGC, its TTL, the store's retention."""
+        assert self.garbage is not None
+        try:
+            self.garbage.run_ended(phase, list(self.book.nodes.values()), self.rec.status, self.ctx.options.config)
+        except WfexecError as exc:  # the run's result stands; the failure is a condition on it, as in Argo
+            conditions = self.rec.status.setdefault("conditions", [])
+            conditions.append({"type": "ArtifactGCError", "status": "True", "message": str(exc)})
+            self.store.update_run(self.ctx.name, status=self.rec.status)
 
     async def _take_workflow_locks(self) -> bool:
         """spec.synchronization: the run waits, Pending with Argo's message, until it holds every lock."""
