@@ -12,6 +12,7 @@ from wfexec.cli.term import stdout_terminal, write_lines
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.engine.tree import display_children
 from wfexec.errors import StoreError, WfexecError
 
 RUN_HELP = "run name (a unique prefix will do; @latest for the newest)"
@@ -274,13 +275,14 @@ def retry_plan(nodes: dict[str, dict[str, Any]], selector: str | None,
 
     match = node_field_selector(selector) if selector and restart_successful else None
     drop: set[str] = set()
-    by_child = {c: n["id"] for n in nodes.values() for c in n.get("children") or []}
+    view = display_children(nodes)  # the tree as drawn, not Argo's chain links between steps
+    by_child = {c: parent for parent, cs in view.items() for c in cs}
 
     def descendants(nid: str) -> None:
         if nid in drop:
             return
         drop.add(nid)
-        for c in nodes.get(nid, {}).get("children") or []:
+        for c in view.get(nid, []):
             descendants(c)
 
     reset: set[str] = set()

@@ -68,6 +68,8 @@ def closed_schema() -> dict[str, Any]:
         defs[DEF_PREFIX + definition]["properties"][prop]["type"] = ["string", "number", "boolean"]
     defs[DEF_PREFIX + "Parameter"]["properties"]["enum"]["items"]["type"] = ["string", "number", "boolean"]
     _accept_v3_spellings(defs)
+    script = defs[DEF_PREFIX + "ScriptTemplate"]  # Argo runs a script without `source` (its command alone)
+    script["required"] = [r for r in script.get("required") or [] if r != "source"]
     for sub in defs.values():
         _close(sub)
     return schema
