@@ -26,7 +26,7 @@ from wfexec.engine.pods import Pods
 from wfexec.engine.scope import workflow_scope
 from wfexec.engine.store import Store
 from wfexec.engine.suspend import Suspensions
-from wfexec.engine.sync import LockTable, acquire_all, lock_refs, synchronization_status
+from wfexec.engine.sync import LockTable, StoppedWaiting, acquire_all, lock_refs, synchronization_status
 from wfexec.engine.templates import Templates, resolve_text
 from wfexec.engine.values import as_text, parse_ts
 from wfexec.engine.volumes import collect_volumes
@@ -117,7 +117,7 @@ class WorkflowRun:
                 ctx.on_pod_end = garbage.pod_ended
                 sweeper = asyncio.create_task(garbage.sweep_forever())
             if spec.get("synchronization") is not None and not await self._take_workflow_locks():
-                raise WfexecError(ctx.stop_message())
+                raise StoppedWaiting(ctx.stop_message())
             entry = ctx.options.entrypoint or spec.get("entrypoint")
             ref: Any = entry
             if not entry and spec.get("workflowTemplateRef"):
@@ -139,7 +139,7 @@ class WorkflowRun:
             if self.hooks.exit_template() and ctx.shutdown != "terminate":
                 phase, message = await self.hooks.run_exit_handler(phase, message)
         except WfexecError as exc:
-            phase, message = N.ERROR, str(exc)
+            phase, message = N.FAILED if isinstance(exc, StoppedWaiting) else N.ERROR, str(exc)
         finally:
             watcher.cancel()
             flusher.cancel()
