@@ -140,6 +140,8 @@ class DueTable:
                        " ON CONFLICT(run, kind, target) DO UPDATE SET due=excluded.due", (run, kind, target, due))
 
     def take_due(self, now: float) -> list[tuple[str, str, str]]:
+        if not self.store._read("SELECT 1 FROM gc_due WHERE due<=? LIMIT 1", (now,)):
+            return []  # the common case: a read, no write transaction
         with self.store._tx() as db:
             rows = db.execute("SELECT run, kind, target FROM gc_due WHERE due<=? ORDER BY due", (now,)).fetchall()
             db.executemany("DELETE FROM gc_due WHERE run=? AND kind=? AND target=?", rows)

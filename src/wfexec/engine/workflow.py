@@ -10,6 +10,7 @@ in the store is never run again, so a restarted engine continues where the last 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -184,6 +185,11 @@ class WorkflowRun:
         self.store.update_run(ctx.name, phase=N.RUNNING, message=None, status=ctx.status)
         return held
 
+    def _uses_locks(self) -> bool:
+        """Whether the workflow or any template it may run names a lock."""
+        ctx = self.ctx
+        return "synchronization" in json.dumps([ctx.spec, ctx.options.workflow_templates], default=str)
+
     def _metric_specs(self, realtime: bool = False) -> list[Any]:
         metrics = self.ctx.spec.get("metrics")
         specs = (metrics.get("prometheus") or []) if isinstance(metrics, dict) else []
@@ -225,7 +231,8 @@ class WorkflowRun:
             phase, message = N.ERROR, str(exc)
         if not ctx.options.keep_pod_dirs:  # the run has ended: no pod needs its directory
             self.pods.dirs.remove_all()
-        LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
+        if self._uses_locks():
+            LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
         self.rec.status.pop("synchronization", None)
         status = dict(self.rec.status)
         if ctx.global_outputs or ctx.global_artifacts:
