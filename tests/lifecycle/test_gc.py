@@ -157,3 +157,42 @@ def test_retention_policy_keeps_the_newest(wfexec_home: Path, tmp_path: Path) ->
     newer = run_file(EX / "hello-world.yaml", config=str(cfg))  # its end applies the policy
     assert not _exists(older.name) and _exists(newer.name)
     assert apply_retention(Store(), str(cfg)) == []
+
+
+WORKFLOW_GC = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: wf-gc-}
+spec:
+  entrypoint: main
+  podGC:
+    strategy: STRATEGY
+    labelSelector:
+      matchExpressions: [{key: keep, operator: DoesNotExist}]
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: ok}
+      - {name: b, template: kept}
+    - - {name: c, template: last}
+  - name: ok
+    container: {image: busybox, command: [sh, -c, "exit 0"]}
+  - name: kept
+    metadata: {labels: {keep: "yes"}}
+    container: {image: busybox, command: [sh, -c, "exit 0"]}
+  - name: last
+    container: {image: busybox, command: [sh, -c, "exit EXIT"]}
+"""
+
+
+@pytest.mark.parametrize(("strategy", "code", "collected"), [
+    ("OnWorkflowSuccess", 0, True), ("OnWorkflowSuccess", 1, False), ("OnWorkflowCompletion", 1, True)])
+def test_workflow_pod_gc_strategies(wfexec_home: Path, tmp_path: Path, strategy: str, code: int,
+                                    collected: bool) -> None:
+    src = tmp_path / "wf.yaml"
+    src.write_text(WORKFLOW_GC.replace("STRATEGY", strategy).replace("EXIT", str(code)))
+    run = run_file(src)
+    assert run.phase == ("Succeeded" if code == 0 else "Failed")
+    for step in ("a", "c"):
+        assert (_pod_dir(run, step) is None) == collected, step
+    assert _pod_dir(run, "b") is not None  # its label keeps it out of the selector

@@ -85,3 +85,49 @@ def test_exposition_escapes_and_parses(wfexec_home: Path) -> None:
     assert fams["argo_workflows_odd"].documentation == 'a "help"\\ text\nwith a newline'
     buckets = {s.labels.get("le"): s.value for s in fams["argo_workflows_h"].samples if s.name.endswith("_bucket")}
     assert buckets == {"0.5": 0, "1.0": 2, "+Inf": 2}
+
+
+REALTIME = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: realtime-}
+spec:
+  entrypoint: slow
+  templates:
+  - name: slow
+    metrics:
+      prometheus:
+      - name: slow_duration
+        help: "how long slow has run"
+        gauge: {realtime: true, value: "{{duration}}"}
+    container: {image: busybox, command: [sh, -c, "sleep 4"]}
+"""
+
+
+def test_realtime_gauge_follows_the_running_node(wfexec_home: Path, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    src = tmp_path / "wf.yaml"
+    src.write_text(REALTIME)
+    seen: list[float] = []
+    done = threading.Event()
+
+    def scrape() -> None:
+        while not done.is_set():
+            text = (wfexec_home / "metrics.prom").read_text() if (wfexec_home / "metrics.prom").exists() else ""
+            seen.extend(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                        if s.name == "argo_workflows_slow_duration")
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=scrape)
+    watcher.start()
+    try:
+        run = run_file(src)
+    finally:
+        done.set()
+        watcher.join()
+    assert run.phase == "Succeeded"
+    final = node_duration(run.pods()[0])
+    assert any(0 < v < final for v in seen), (seen, final)  # values while it ran, below the final one
+    assert _scrape(wfexec_home)[("argo_workflows_slow_duration", ())] == final
