@@ -64,3 +64,70 @@ def test_dag_custom_metrics_add_up_over_two_runs(wfexec_home: Path) -> None:
                   (("playground_task_name", tag), ("status", "Succeeded")))] == node_duration(node)
     assert m[("argo_workflows_gauge", (("phase", "Succeeded"),))] == 2
     assert m[("argo_workflows_total_count_total", (("phase", "Running"),))] == 2
+
+
+def test_exposition_escapes_and_parses(wfexec_home: Path) -> None:
+    from wfexec.engine.metrics import MetricsTable, resolve_metrics
+    from wfexec.engine.store import Store
+
+    specs = [{"name": "odd", "help": 'a "help"\\ text\nwith a newline', "labels": [{"key": "v", "value": "{{x}}"}],
+              "counter": {"value": "2"}},
+             {"name": "bad name", "help": "skipped: not a metric name", "gauge": {"value": "1"}},
+             {"name": "skipped_by_when", "help": "h", "when": "{{x}} == nope", "gauge": {"value": "1"}},
+             {"name": "h", "help": "h", "histogram": {"buckets": [1, 0.5], "value": "0.7"}}]
+    table = MetricsTable(Store())
+    table.record(resolve_metrics(specs, {"x": 'a"b\\c\nd'}, "test"))
+    table.record(resolve_metrics(specs, {"x": 'a"b\\c\nd'}, "test"))
+    fams = {f.name: f for f in text_string_to_metric_families(render_prometheus(wfexec_home))}
+    assert "argo_workflows_skipped_by_when" not in fams and not any("bad" in n for n in fams)
+    (sample,) = fams["argo_workflows_odd"].samples
+    assert sample.labels == {"v": 'a"b\\c\nd'} and sample.value == 4
+    assert fams["argo_workflows_odd"].documentation == 'a "help"\\ text\nwith a newline'
+    buckets = {s.labels.get("le"): s.value for s in fams["argo_workflows_h"].samples if s.name.endswith("_bucket")}
+    assert buckets == {"0.5": 0, "1.0": 2, "+Inf": 2}
+
+
+REALTIME = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: realtime-}
+spec:
+  entrypoint: slow
+  templates:
+  - name: slow
+    metrics:
+      prometheus:
+      - name: slow_duration
+        help: "how long slow has run"
+        gauge: {realtime: true, value: "{{duration}}"}
+    container: {image: busybox, command: [sh, -c, "sleep 4"]}
+"""
+
+
+def test_realtime_gauge_follows_the_running_node(wfexec_home: Path, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    src = tmp_path / "wf.yaml"
+    src.write_text(REALTIME)
+    seen: list[float] = []
+    done = threading.Event()
+
+    def scrape() -> None:
+        while not done.is_set():
+            text = (wfexec_home / "metrics.prom").read_text() if (wfexec_home / "metrics.prom").exists() else ""
+            seen.extend(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                        if s.name == "argo_workflows_slow_duration")
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=scrape)
+    watcher.start()
+    try:
+        run = run_file(src)
+    finally:
+        done.set()
+        watcher.join()
+    assert run.phase == "Succeeded"
+    final = node_duration(run.pods()[0])
+    assert any(0 < v < final for v in seen), (seen, final)  # values while it ran, below the final one
+    assert _scrape(wfexec_home)[("argo_workflows_slow_duration", ())] == final

@@ -154,3 +154,34 @@ def test_waiters_are_served_by_priority_then_arrival(wfexec_home: Path) -> None:
     table.release_run("r3")
     assert table.try_acquire(ref, "low", "r1", 0).acquired
     assert [(r[0], r[1], r[3]) for r in table.rows()] == [("argo/Mutex/m", "low", "holding")]
+
+
+def test_stopping_a_run_that_waits_for_a_lock(wfexec_home: Path) -> None:
+    import threading
+
+    from tests.support.runs import run_workflow
+
+    store = Store()
+    table = LockTable(store)
+    ref = LockRef("default/Mutex/test", 1, True)
+    assert table.try_acquire(ref, "someone-else", "other-run", 0).acquired  # held by this (live) process
+    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "stop-me"},
+          "spec": {"entrypoint": "main", "synchronization": {"mutex": {"name": "test"}},  # the v3 spelling
+                   "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}
+    done: list[Any] = []
+    worker = threading.Thread(target=lambda: done.append(run_workflow(wf)))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if (store.get_run("stop-me").message or "").startswith("Waiting for default/Mutex/test lock"):
+                break
+        except Exception:  # noqa: BLE001 - not created yet
+            pass
+        time.sleep(0.05)
+    store.set_control("stop-me", "stop")
+    worker.join(30)
+    (run,) = done
+    assert run.phase == "Failed" and run.message == "Stopped with strategy 'Stop'"
+    assert not run.pods()  # it never ran
+    assert [r[1] for r in table.rows()] == ["someone-else"]

@@ -206,3 +206,29 @@ def test_suspend_resume_and_set(server) -> None:
     r = check_response(requests.put(f"{base}/{slow}/resume", json={}, timeout=10))
     assert r.status_code == 200
     assert wait_phase(server.url, slow)["status"]["phase"] == "Succeeded"
+
+
+def test_resume_and_stop_some_nodes(server) -> None:
+    base = f"{server.url}/api/v1/workflows/default"
+    wf = steps_wf([], extra_templates=[{"name": "gate", "suspend": {}}])
+    wf["spec"]["templates"][0]["steps"] = [[{"name": "yes", "template": "gate"}, {"name": "no", "template": "gate"}]]
+    name = create(server.url, wf)
+    wait_node(server.url, name, "yes", "Running")
+    wait_node(server.url, name, "no", "Running")
+    r = check_response(requests.put(f"{base}/{name}/resume", json={"nodeFieldSelector": "displayName=nobody"},
+                                    timeout=10))
+    assert r.status_code == 400 and "no suspended step" in r.json()["message"]
+    r = check_response(requests.put(f"{base}/{name}/resume", json={"nodeFieldSelector": "colour=red"}, timeout=10))
+    assert r.status_code == 400 and "nodeFieldSelector" in r.json()["message"]
+    r = check_response(requests.put(f"{base}/{name}/resume", json={"nodeFieldSelector": "displayName=yes"},
+                                    timeout=10))
+    assert r.status_code == 200, r.text
+    wait_node(server.url, name, "yes", "Succeeded")
+    assert next(n for n in get(server.url, name)["status"]["nodes"].values()
+                if n["displayName"] == "no")["phase"] == "Running"  # the other one still waits
+    r = check_response(requests.put(f"{base}/{name}/stop", json={"nodeFieldSelector": "displayName=no",
+                                                                 "message": "not today"}, timeout=10))
+    assert r.status_code == 200, r.text
+    done = wait_phase(server.url, name)
+    no = next(n for n in done["status"]["nodes"].values() if n["displayName"] == "no")
+    assert done["status"]["phase"] == "Failed" and no["phase"] == "Failed" and no["message"] == "not today"

@@ -25,8 +25,8 @@ def test_progress_kept_without_nodes(server) -> None:
     events = [json.loads(line)["result"] for line in resp.text.splitlines() if line.strip()]
     assert events, resp.text
     status = events[0]["object"]["status"]
-    assert status == {"phase": "Failed", "progress": "1/2"}  # no nodes sent, progress counted
+    assert status == {"phase": "Failed", "progress": "2/2"}  # no nodes sent, progress counted
     # the list's general path (a member the SQL path does not build) says the same
     items = check_response(requests.get(f"{server.url}/api/v1/workflows/default", timeout=30, params={
         "fields": LIST_FIELDS, "listOptions.fieldSelector": f"metadata.name={name}"})).json()["items"]
-    assert items[0]["status"] == {"phase": "Failed", "progress": "1/2"}
+    assert items[0]["status"] == {"phase": "Failed", "progress": "2/2"}

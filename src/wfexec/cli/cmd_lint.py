@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from wfexec.spec.issue import LintIssue
-from wfexec.spec.lint import load_and_lint
+from wfexec.spec.lint import load_and_lint, yaml11_warnings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,14 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _docs, issues = load_and_lint(args.files, strict=args.strict, templates_paths=args.templates)
+    docs, issues = load_and_lint(args.files, strict=args.strict, templates_paths=args.templates)
+    warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
     if args.output == "simple":
-        for issue in issues:
+        for issue in [*issues, *warnings]:
             print(issue)
         print(summary(issues))
     else:
         console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
-        for issue in issues:
+        for issue in [*issues, *warnings]:
             console.print(_pretty(issue))
         console.print(Text(summary(issues), style="bold red" if issues else "bold green"))
     return 1 if issues else 0

@@ -22,6 +22,7 @@ from wfexec.cli.render import pod_name_of
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.pod_dirs import live_pod_dir
+from wfexec.engine.tree import display_children
 from wfexec.errors import WfexecError
 
 #: Colours cycled over pod-name prefixes on a terminal, as argo does.
@@ -68,6 +69,7 @@ def match_nodes(run: str, nodes: dict[str, dict[str, Any]], step: str) -> list[d
             or n["name"].endswith("." + step)]
     pods: list[dict[str, Any]] = []
     seen: set[str] = set()
+    view = display_children(nodes)  # not Argo's chain links: a step's children are the next steps
 
     def add(node: dict[str, Any]) -> None:
         if node["id"] in seen:
@@ -75,9 +77,8 @@ def match_nodes(run: str, nodes: dict[str, dict[str, Any]], step: str) -> list[d
         seen.add(node["id"])
         if node.get("type") == N.POD:
             pods.append(node)
-        for c in node.get("children") or []:
-            if c in nodes:
-                add(nodes[c])
+        for c in view.get(node["id"], []):
+            add(nodes[c])
 
     for hit in hits:
         add(hit)

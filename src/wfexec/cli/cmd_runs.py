@@ -337,10 +337,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
             deadline = time.time() + 60
             while not _ended(store.get_run(rec.name)) and time.time() < deadline:
                 time.sleep(0.2)
-        store.delete_run(rec.name)
-        import shutil
+        from wfexec.engine.gc import delete_run
 
-        shutil.rmtree(api.run_dir(rec.name), ignore_errors=True)
+        delete_run(store, rec.name)  # its OnWorkflowDeletion artifacts, pods, directory and rows
         say(f"Workflow '{rec.name}' deleted")
     try:
         store.compact()

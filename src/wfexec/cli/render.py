@@ -9,6 +9,7 @@ from wfexec.cli.table import Column, Row, Terminal, render
 from wfexec.engine import nodes as N
 from wfexec.engine.status import progress, workflow_object  # noqa: F401 - the builder's old home
 from wfexec.engine.store import RunRecord
+from wfexec.engine.tree import display_children
 
 #: Icon and ANSI colour per phase, as `argo get` shows them.
 ICONS = {N.SUCCEEDED: ("✔", "32"), N.FAILED: ("✖", "31"), N.ERROR: ("⚠", "31"), N.RUNNING: ("●", "36"),
@@ -72,21 +73,22 @@ def tree_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal,
     root = nodes.get(rec.name)
     exit_node = next((n for n in nodes.values() if n["name"] == f"{rec.name}.onExit"), None)
     seen: set[str] = set()
+    view = display_children(nodes)
     for top in (root, exit_node):
         if top:
-            _rows(rows, rec.name, nodes, top, "", True, True, seen, wide)
+            _rows(rows, rec.name, nodes, view, top, "", True, True, seen, wide)
     return render(columns, rows, term)
 
 
-def _rows(rows: list[Row], run: str, nodes: dict[str, dict[str, Any]], node: dict[str, Any], prefix: str,
-          last: bool, top: bool, seen: set[str], wide: bool) -> None:
+def _rows(rows: list[Row], run: str, nodes: dict[str, dict[str, Any]], view: dict[str, list[str]],
+          node: dict[str, Any], prefix: str, last: bool, top: bool, seen: set[str], wide: bool) -> None:
     if node["id"] in seen:
         return
     seen.add(node["id"])
-    children = [nodes[c] for c in node.get("children") or [] if c in nodes and c not in seen]
+    children = [nodes[c] for c in view.get(node["id"], []) if c not in seen]
     if node.get("type") == N.STEP_GROUP:
         for i, child in enumerate(children):
-            _rows(rows, run, nodes, child, prefix, last and i == len(children) - 1, False, seen, wide)
+            _rows(rows, run, nodes, view, child, prefix, last and i == len(children) - 1, False, seen, wide)
         return
     icon, colour = ICONS.get(node.get("phase", ""), ("?", "0"))
     branch = "" if top else ("└─" if last else "├─")
@@ -104,12 +106,12 @@ def _rows(rows: list[Row], run: str, nodes: dict[str, dict[str, Any]], node: dic
     flat: list[dict[str, Any]] = []
     for child in children:
         if child.get("type") == N.STEP_GROUP:
-            flat.extend(nodes[c] for c in child.get("children") or [] if c in nodes)
+            flat.extend(nodes[c] for c in view.get(child["id"], []))
         else:
             flat.append(child)
     child_prefix = prefix + ("" if top else ("  " if last else "│ "))
     for i, child in enumerate(flat):
-        _rows(rows, run, nodes, child, child_prefix, i == len(flat) - 1, False, seen, wide)
+        _rows(rows, run, nodes, view, child, child_prefix, i == len(flat) - 1, False, seen, wide)
 
 
 def run_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal, wide: bool = False) -> list[str]:

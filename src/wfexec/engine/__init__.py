@@ -14,6 +14,12 @@ Who does what (each module is one concept; the arrows are imports):
   · `retry.py` · `pods.py` (pods, daemons) · `suspend.py` · `hooks.py` (hooks, exit handlers) ·
   `outputs.py` · `guard.py` (parallelism, failFast, continueOn) · `local_resources.py` (PVCs).
   Steps, DAG and hooks see only `protocols.ChildRunner` / `protocols.Execute`.
+- `tree.py` (Argo's links: outbound nodes, the chain of step groups, the tree as drawn) ·
+  `accounting.py` (per-node progress and resourcesDuration) · `estimate.py` (estimatedDuration from
+  the latest Succeeded run of the same workflow).
+- `around.py` (what wraps a template's body): `sync.py` (mutexes, semaphores) · `memo.py` (memoize
+  caches) · `metrics.py` (custom and controller metrics, Prometheus text) · `gc.py` (podGC, ttlStrategy,
+  artifactGC, retention).
 - `nodes.py` (the `Node` TypedDict, ids, phases) · `options.py` (`RunOptions`) · `status.py`
   (the Argo Workflow object) · `store.py` (SQLite) · `api.py` (submit, drive, heal).
 

@@ -23,8 +23,26 @@ from wfexec.errors import WfexecError
 REALTIME_SECONDS = 1.0
 
 
-async def around_template(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
-                          body: Coroutine[Any, Any, Any]) -> Node:
+def around_template(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                    body: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
+    """The body wrapped in what the template asks for; the body itself when it asks for none (most
+    templates: no extra coroutine per node)."""
+    if ("metrics" not in tmpl and "synchronization" not in tmpl and "memoize" not in tmpl
+            and ctx.on_pod_end is None):
+        return body
+    return _around(ctx, node, tmpl, scope, body)
+
+
+async def _around(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                  body: Coroutine[Any, Any, Any]) -> Node:
+    await _measured(ctx, node, tmpl, scope, body)
+    if ctx.on_pod_end is not None and node.get("type") == N.POD:
+        ctx.on_pod_end(node)  # podGC
+    return node
+
+
+async def _measured(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
+                    body: Coroutine[Any, Any, Any]) -> Node:
     specs = (tmpl.get("metrics") or {}).get("prometheus") if isinstance(tmpl.get("metrics"), dict) else None
     if not specs:
         return await _locked(ctx, node, tmpl, scope, body)

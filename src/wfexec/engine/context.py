@@ -4,11 +4,13 @@ global outputs, and whether it is being stopped."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wfexec.engine.nodebook import NodeBook
+from wfexec.engine.nodes import Node
 from wfexec.engine.options import RunOptions
 
 Scope = dict[str, Any]
@@ -33,6 +35,8 @@ class RunContext:
     shutdown_exempt: bool = False
     #: Set while new pods may start; cleared by `wfexec suspend` (or spec.suspend), set again by resume or stop.
     unsuspended: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Told of every pod node that has ended (podGC); set by the run when its spec has podGC.
+    on_pod_end: Callable[[Node], None] | None = None
 
     @property
     def grace(self) -> float:

@@ -13,7 +13,8 @@ from wfexec.engine.guard import Guard, continues
 from wfexec.engine.nodes import Node
 from wfexec.engine.protocols import ChildRunner
 from wfexec.engine.scope import aggregate_scope, item_scope, node_output_scope, render_item
-from wfexec.engine.templates import expand_items, resolve_text
+from wfexec.engine.templates import EMPTY_PARAMS, expand_items, resolve_text
+from wfexec.engine.tree import outbound_of, set_dag_outbound
 from wfexec.engine.values import ref_name
 from wfexec.errors import SpecError, WfexecError
 from wfexec.expr.depends import DependsExpr, TaskState, dependencies_to_depends, parse_depends
@@ -81,12 +82,13 @@ class DagRun:
         dependents = {d for tn in self.selected for d in self.deps[tn]}
         self.leaves = [tn for tn in sorted(self.selected) if tn not in dependents]
         if target:
-            self.leaves = [tn for tn in sorted(self.selected) if tn in names]
+            self.leaves = list(dict.fromkeys(names))  # Argo keeps the target's order
 
     async def run(self) -> Node:
         ctx, node, book = self.ctx, self.node, self.ctx.book
         await asyncio.gather(*(self._run_task(n) for n in sorted(self.selected)))
         await self.runner.stop_daemons(node["id"])
+        self._set_outbound()
         if ctx.halted():
             return book.finish_node(node, N.FAILED, ctx.stop_message())
         failed_leaf = next((tn for tn in self.leaves if self._branch_failed(tn)), None)
@@ -103,16 +105,22 @@ class DagRun:
         return book.finish_node(node, N.SUCCEEDED)
 
     def _link(self, tn: str) -> Node | None:
-        """Argo's DAG shape: a task is a child of the tasks it depends on; roots of the DAG node."""
+        """Argo's DAG shape: a task is a child of the outbound nodes of the tasks it depends on (a
+        retried task's last attempt, a nested steps or DAG's last nodes); roots of the DAG node."""
         nid = N.node_id(self.ctx.name, f"{self.node['name']}.{tn}")
         if not self.deps[tn]:
             return self.node
-        for d in self.deps[tn]:
+        book = self.ctx.book
+        for d in sorted(self.deps[tn]):
             dn = self.results[d][0]
-            if dn.get("id") and nid not in dn.setdefault("children", []):
-                dn["children"].append(nid)
-                self.ctx.book.touch(dn)
+            if dn.get("id"):
+                for out in outbound_of(book.nodes, dn["id"]):
+                    book.adopt(book.nodes[out], nid)
         return None
+
+    def _set_outbound(self) -> None:
+        ids = [self.results[tn][0].get("id", "") for tn in self.leaves if tn in self.results]
+        set_dag_outbound(self.ctx.book.nodes, self.node, [i for i in ids if i])
 
     async def _run_task(self, tn: str) -> None:
         book, node, t = self.ctx.book, self.node, self.tasks[tn]
@@ -133,6 +141,7 @@ class DagRun:
                 if not N.is_fulfilled(n):
                     book.finish_node(n, N.OMITTED, "omitted: depends condition not met")
                 self.results[tn] = (n, [])
+                self.local.update(self.runner.skipped_outputs(t, f"tasks.{tn}"))
                 return
             if self.failed and not N.is_fulfilled(book.get(N.node_id(self.ctx.name, base))):
                 self.results[tn] = ({"id": "", "name": base, "phase": N.OMITTED, "notRun": True}, [])
@@ -149,6 +158,8 @@ class DagRun:
                                                   self.slots)
                 self.results[tn] = (child, [])
                 self.local.update(node_output_scope(f"tasks.{tn}", child))
+                if child["phase"] in (N.SKIPPED, N.OMITTED) and not child.get("outputs"):
+                    self.local.update(self.runner.skipped_outputs(t, f"tasks.{tn}"))
             else:
                 await self._run_loop(tn, t, base, where, items, parent)
             if self.fail_fast and self.results[tn][0]["phase"] in (N.FAILED, N.ERROR, N.OMITTED):
@@ -161,6 +172,14 @@ class DagRun:
                         parent: Node | None) -> None:
         """A looping task: a TaskGroup node with one child per item."""
         book, node = self.ctx.book, self.node
+        if not items:  # Argo: a loop over nothing is one Skipped node
+            n = book.child_node(name=base, display=tn, node_type=N.SKIPPED_TYPE, template_name=ref_name(t),
+                                parent=parent, boundary=node["id"])
+            if not N.is_fulfilled(n):
+                book.finish_node(n, N.SKIPPED, EMPTY_PARAMS)
+            self.results[tn] = (n, [])
+            self.local.update(aggregate_scope(f"tasks.{tn}", []))
+            return
         group = book.child_node(name=base, display=tn, node_type=N.TASK_GROUP,
                                 template_name=ref_name(t), parent=parent, boundary=node["id"])
         if not N.is_fulfilled(group):

@@ -14,18 +14,17 @@ it to `$WFEXEC_HOME/metrics.prom`, for a node exporter's textfile collector when
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
@@ -123,7 +122,10 @@ class MetricsTable:
                 db.execute("INSERT INTO custom_metrics (name, labels, kind, help, data) VALUES (?,?,?,?,?)"
                            " ON CONFLICT(name, labels) DO UPDATE SET kind=excluded.kind, help=excluded.help,"
                            " data=excluded.data", (s.name, labels, s.kind, s.help, json.dumps(data)))
-        write_metrics_file(self.store)
+        try:
+            write_metrics_file(self.store)
+        except OSError:
+            pass  # metrics.prom is a by-product: a full disk must not fail the step
 
 
 def _merge(old: dict[str, Any] | None, s: Sample) -> dict[str, Any]:
@@ -137,98 +139,120 @@ def _merge(old: dict[str, Any] | None, s: Sample) -> dict[str, Any]:
     return {"buckets": list(s.buckets), "counts": counts, "sum": old["sum"] + s.value, "count": old["count"] + 1}
 
 
-class _Collector:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+@dataclass
+class Family:
+    """One metric family of the exposition: its samples as (suffix, labels, value)."""
 
-    def collect(self) -> Iterator[Metric]:
-        yield from _controller_metrics(self.db)
-        yield from _custom_metrics(self.db)
+    name: str
+    kind: str  # gauge | counter | histogram
+    help: str
+    samples: list[tuple[str, list[tuple[str, str]], float]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = self.name + ("_total" if self.kind == "counter" else "")
+        out = [f"# HELP {head} {_escape_help(self.help)}", f"# TYPE {head} {self.kind}"]
+        for suffix, labels, value in self.samples:
+            text = ",".join(f'{k}="{_escape_label(v)}"' for k, v in labels)
+            out.append(f"{self.name}{suffix}{{{text}}} {_num(value)}" if text else f"{self.name}{suffix} {_num(value)}")
+        return out
 
 
-def _custom_metrics(db: sqlite3.Connection) -> Iterator[Metric]:
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _escape_label(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _num(value: float) -> str:
+    """A sample value as Prometheus (and Go) write floats."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+def _custom_metrics(db: sqlite3.Connection) -> list[Family]:
     try:
         rows = db.execute("SELECT name, labels, kind, help, data FROM custom_metrics ORDER BY name, labels").fetchall()
     except sqlite3.OperationalError:
-        return  # no metric was ever recorded
-    families: dict[str, Any] = {}
+        return []  # no metric was ever recorded
+    families: dict[str, Family] = {}
     for name, labels_json, kind, help_text, data_json in rows:
-        labels = [tuple(x) for x in json.loads(labels_json)]
-        keys, values = [k for k, _ in labels], [v for _, v in labels]
+        labels = [(str(k), str(v)) for k, v in json.loads(labels_json)]
         data = json.loads(data_json)
-        fam_key = f"{name}|{kind}|{','.join(keys)}"
-        fam = families.get(fam_key)
+        fam = families.get(name)
         if fam is None:
-            if any(f.name == name for f in families.values()):
-                continue  # one name, one type and label set (Prometheus refuses mixed families)
-            cls = {"gauge": GaugeMetricFamily, "counter": CounterMetricFamily,
-                   "histogram": HistogramMetricFamily}[kind]
-            fam = families[fam_key] = cls(name, help_text, labels=keys)
+            fam = families[name] = Family(name, kind, help_text)
+        elif fam.kind != kind:
+            continue  # one name, one type (Prometheus refuses mixed families)
         if kind == "histogram":
             # stored counts are cumulative already: a value counts in every bucket whose bound it is under
-            buckets = [(repr(float(b)), float(c)) for b, c in zip(data["buckets"], data["counts"], strict=True)]
-            buckets.append(("+Inf", float(data["count"])))
-            fam.add_metric(values, buckets, data["sum"])
+            for bound, count in zip(data["buckets"], data["counts"], strict=True):
+                fam.samples.append(("_bucket", [*labels, ("le", _num(float(bound)))], float(count)))
+            fam.samples.append(("_bucket", [*labels, ("le", "+Inf")], float(data["count"])))
+            fam.samples.append(("_count", labels, float(data["count"])))
+            fam.samples.append(("_sum", labels, float(data["sum"])))
         else:
-            fam.add_metric(values, data["value"])
-    yield from families.values()
+            fam.samples.append(("_total" if kind == "counter" else "", labels, float(data["value"])))
+    return list(families.values())
 
 
-def _controller_metrics(db: sqlite3.Connection) -> Iterator[Metric]:
+def _controller_metrics(db: sqlite3.Connection) -> list[Family]:
     """Argo's controller metrics that apply here, under Argo's names: workflows by phase
     (`argo_workflows_gauge`), workflows that reached each phase (`argo_workflows_total_count`), pods
     of running workflows by phase (`argo_workflows_pods_gauge`) and runs waiting to start
     (`argo_workflows_queue_depth_gauge`)."""
-    by_phase = dict(db.execute("SELECT phase, COUNT(*) FROM runs WHERE finished_at IS NULL GROUP BY phase").fetchall())
+    by_phase = dict(db.execute("SELECT phase, COUNT(*) FROM runs GROUP BY phase").fetchall())
     ended = dict(db.execute("SELECT phase, COUNT(*) FROM runs WHERE finished_at IS NOT NULL GROUP BY phase")
                  .fetchall())
-    g = GaugeMetricFamily(PREFIX + "gauge", "Number of Workflows currently accessible by the controller by status",
-                          labels=["phase"])
-    for phase in WORKFLOW_PHASES:
-        g.add_metric([phase], float(by_phase.get(phase, 0) + ended.get(phase, 0)))
-    yield g
-    total = CounterMetricFamily(PREFIX + "total_count", "Total number of workflows that have entered each phase",
-                                labels=["phase"])
+    g = Family(PREFIX + "gauge", "gauge", "Number of Workflows currently accessible by the controller by status")
+    g.samples = [("", [("phase", p)], float(by_phase.get(p, 0))) for p in WORKFLOW_PHASES]
     entered = {"Pending": db.execute("SELECT COUNT(*) FROM runs").fetchone()[0],
                "Running": db.execute("SELECT COUNT(*) FROM runs WHERE started_at IS NOT NULL").fetchone()[0]}
-    for phase in WORKFLOW_PHASES:
-        total.add_metric([phase], float(entered.get(phase) or ended.get(phase) or 0))
-    yield total
+    total = Family(PREFIX + "total_count", "counter", "Total number of workflows that have entered each phase")
+    total.samples = [("_total", [("phase", p)], float(entered.get(p) or ended.get(p) or 0)) for p in WORKFLOW_PHASES]
     pods = dict(db.execute(
         "SELECT json_extract(data, '$.phase'), COUNT(*) FROM nodes WHERE json_extract(data, '$.type')='Pod'"
         " AND run IN (SELECT name FROM runs WHERE finished_at IS NULL) GROUP BY 1").fetchall())
-    pg = GaugeMetricFamily(PREFIX + "pods_gauge", "Number of Pods from Workflows currently accessible by the "
-                           "controller by status", labels=["phase"])
-    for phase in POD_PHASES:
-        pg.add_metric([phase], float(pods.get(phase, 0)))
-    yield pg
+    pg = Family(PREFIX + "pods_gauge", "gauge",
+                "Number of Pods from Workflows currently accessible by the controller by status")
+    pg.samples = [("", [("phase", p)], float(pods.get(p, 0))) for p in POD_PHASES]
     queued = db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NULL AND phase='Pending'").fetchone()[0]
-    q = GaugeMetricFamily(PREFIX + "queue_depth_gauge", "Depth of the queue", labels=["queue_name"])
-    q.add_metric(["workflow_queue"], float(queued))
-    yield q
+    q = Family(PREFIX + "queue_depth_gauge", "gauge", "Depth of the queue")
+    q.samples = [("", [("queue_name", "workflow_queue")], float(queued))]
+    return [g, total, pg, q]
 
 
 def render_prometheus(home: Path) -> str:
-    """Every metric of the runs under `home`, in Prometheus text exposition format."""
+    """Every metric of the runs under `home`, in Prometheus text exposition format (0.0.4)."""
     path = Path(home) / "runs.db"
     if not path.exists():
         Store(path)  # an empty store: every controller metric at zero
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Collector(db))
-        return generate_latest(registry).decode()
+        lines = [line for fam in _controller_metrics(db) + _custom_metrics(db) for line in fam.lines()]
     finally:
         db.close()
+    return "\n".join(lines) + "\n"
 
 
 def write_metrics_file(store: Store) -> Path:
     """`metrics.prom` beside the store, replaced whole (a reader never sees half of it)."""
     home = store.path.parent
     out = home / "metrics.prom"
-    tmp = home / f".metrics.prom.{os.getpid()}.tmp"
-    tmp.write_text(render_prometheus(home))
-    os.replace(tmp, out)
+    fd, tmp = tempfile.mkstemp(prefix=".metrics.prom.", dir=home)  # one per writer: threads write it too
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(render_prometheus(home))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return out
 
 

@@ -12,6 +12,7 @@ import threading
 from typing import cast
 
 from wfexec.engine import nodes as N
+from wfexec.engine.estimate import estimated_durations
 from wfexec.engine.journal import NodeJournal
 from wfexec.engine.nodes import Node
 from wfexec.engine.store import Store
@@ -29,6 +30,7 @@ class NodeBook:
         self.journal = NodeJournal(store, run_name)
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
+        self.estimates = estimated_durations(store, run_name)  # estimatedDuration of each new node
 
     def get(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -72,6 +74,8 @@ class NodeBook:
         if node is None:
             node = N.new_node(self.run_name, name, display, node_type, template_name=template_name,
                               boundary_id=boundary)
+            if name in self.estimates:
+                node["estimatedDuration"] = self.estimates[name]
             self.touch(node)  # a new Pending node is rebuilt by a restarted engine: written in the next batch
         self.adopt(parent, nid)
         return node

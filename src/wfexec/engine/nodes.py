@@ -53,6 +53,11 @@ class Node(TypedDict, total=False):
     templateScope: str
     boundaryID: str
     children: list[str]
+    outboundNodes: list[str]
+    nodeFlag: dict[str, bool]
+    estimatedDuration: int
+    progress: str
+    resourcesDuration: dict[str, int]
     inputs: NodeInputs
     outputs: NodeOutputs
     podIP: str

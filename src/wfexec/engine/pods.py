@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.accounting import pod_resources_duration
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.durations import parse_duration, parse_go_duration
+from wfexec.engine.estimate import seconds_between
 from wfexec.engine.guard import maybe
 from wfexec.engine.nodebook import REATTACH_NOTE
 from wfexec.engine.nodes import Node, NodeOutputs
@@ -281,6 +283,8 @@ class Pods:
         node.pop("attached", None)
         if result.ip:
             node["podIP"] = result.ip
+        node["resourcesDuration"] = pod_resources_duration(
+            tmpl, seconds_between(node.get("startedAt"), N.now()) or 0)
         ctx.book.finish_node(node, phase, message)
         if not ctx.options.keep_pod_dirs:  # at once (every byte counts on a full disk), but
             ctx.book.journal.wait()                 # only once the pod's end is stored

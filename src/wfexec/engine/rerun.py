@@ -9,13 +9,16 @@ run from the old one's manifest and options.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.node_selector import NodeMatch, node_field_selector
+from wfexec.engine.nodes import Node
 from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.engine.tree import display_children
 from wfexec.errors import WfexecError
 
 
@@ -40,14 +43,15 @@ def plan_retry(rec: RunRecord, nodes: dict[str, dict[str, Any]], *, restart_succ
                selector: NodeMatch | None = None) -> RetryPlan:
     if rec.phase in (N.PENDING, N.RUNNING, N.SUCCEEDED) and not (restart_successful and rec.phase == N.SUCCEEDED):
         raise NotRetryable(f"workflow {rec.name} is {rec.phase}: only Failed or Error workflows can be retried")
-    parent_of = {c: n["id"] for n in nodes.values() for c in n.get("children") or []}
+    view = display_children(cast(Mapping[str, Node], nodes))  # the tree as drawn, not Argo's chain links between steps
+    parent_of = {c: parent for parent, cs in view.items() for c in cs}
     drop: set[str] = set()
 
     def descend(nid: str) -> None:
         if nid in drop:
             return
         drop.add(nid)
-        for c in nodes.get(nid, {}).get("children") or []:
+        for c in view.get(nid, []):
             descend(c)
 
     roots: list[str] = []

@@ -4,6 +4,7 @@ expression and backoff rules."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any, Protocol
 
@@ -17,6 +18,33 @@ from wfexec.errors import ExpressionError
 from wfexec.expr.exprlang import evaluate_expr
 
 TRANSIENT_WORDS = ("transient", "timeout", "connection", "temporar")
+#: The variables an attempt of a retried template sees (Argo's values before the first attempt).
+FIRST_ATTEMPT = {"retries": "0", "lastRetry.exitCode": "0", "lastRetry.status": "", "lastRetry.duration": "0",
+                 "lastRetry.message": ""}
+
+
+def deferred_retry_vars(scope: Scope) -> Scope:
+    """`{{retries}}` and `{{lastRetry.*}}` left as they are where the scope has no value for them: a
+    caller's arguments may name them, and the callee's retries give them their value."""
+    return {k: "{{" + k + "}}" for k in FIRST_ATTEMPT if k not in scope}
+
+
+def holds_retry_vars(text: str) -> bool:
+    return any("{{" + k + "}}" in text for k in FIRST_ATTEMPT)
+
+
+def attempt_inputs(params: list[dict[str, Any]], scope: Scope, values: Scope,
+                   where: str) -> tuple[list[dict[str, Any]], Scope]:
+    """An attempt's input parameters and scope: `{{retries}}`/`{{lastRetry.*}}` in a value get this
+    attempt's numbers."""
+    bound = [dict(p, value=resolve_text(p["value"], values, f"{where}.inputs.parameters.{p['name']}", strict=False))
+             if holds_retry_vars(str(p.get("value", ""))) else p for p in params]
+    new_scope = dict(scope, **values)
+    for p in bound:
+        new_scope[f"inputs.parameters.{p['name']}"] = p["value"]
+    if bound != params:
+        new_scope["inputs.parameters"] = json.dumps(bound)
+    return bound, new_scope
 
 
 class RunBody(Protocol):
@@ -71,10 +99,16 @@ async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str,
     if attempt:
         attempt -= 1  # re-enter the last attempt; a fulfilled one returns at once
     started = time.time()
+    last: Scope = dict(FIRST_ATTEMPT)
     while True:
         cname = f"{name}({attempt})"
-        child = await run_body(cname, cname, body, kinds, params, arts, dict(scope, retries=str(attempt)),
-                               rnode, boundary)
+        a_params, a_scope = attempt_inputs(params, scope, dict(last, retries=str(attempt)),
+                                           f"templates[{tmpl.get('name')}]")
+        child = await run_body(cname, f"{display}({attempt})", body, kinds, a_params, arts, a_scope, rnode,
+                               boundary)
+        if not (child.get("nodeFlag") or {}).get("retried"):
+            child.setdefault("nodeFlag", {})["retried"] = True
+            book.save(child)
         if child["phase"] == N.SUCCEEDED or ctx.shutdown:
             break
         last = {"lastRetry.exitCode": (child.get("outputs") or {}).get("exitCode", "-1"),

@@ -3,9 +3,10 @@ progress, nodes, outputs). Every face of the engine (CLI, server, tests) shows t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from wfexec.engine import nodes as N
+from wfexec.engine.accounting import EXECUTABLE, fill_progress, fill_resources_duration
 from wfexec.engine.nodes import Node
 from wfexec.engine.store import RunRecord
 
@@ -16,8 +17,8 @@ HIDDEN_NODE_KEYS = ("attached",)
 
 
 def progress(nodes: dict[str, Node]) -> str:
-    """Argo's progress: pods that have ended (in any phase) over all pods."""
-    pods = [n for n in nodes.values() if n.get("type") == N.POD]
+    """Argo's progress: pods and suspend nodes that have ended (in any phase) over all of them."""
+    pods = [n for n in nodes.values() if n.get("type") in EXECUTABLE]
     return f"{sum(1 for n in pods if n.get('phase') in N.FULFILLED)}/{len(pods)}"
 
 
@@ -34,8 +35,12 @@ def workflow_object(rec: RunRecord, nodes: dict[str, Node]) -> dict[str, Any]:
     status["finishedAt"] = rec.finished_at
     if rec.message:
         status["message"] = rec.message
-    status["progress"] = progress(nodes)
-    status["nodes"] = {nid: public_node(n) for nid, n in nodes.items()}
+    shown = {nid: cast(Node, public_node(n)) for nid, n in nodes.items()}
+    status["progress"] = fill_progress(shown)
+    total = fill_resources_duration(shown)
+    if total:
+        status["resourcesDuration"] = total
+    status["nodes"] = shown
     for k, v in rec.status.items():
         if k not in HIDDEN_STATUS_KEYS:
             status[k] = v

@@ -216,6 +216,11 @@ class Store:
         names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC")]
         return [self.get_run(n) for n in names]
 
+    def runs_in_phase(self, phase: str) -> list[RunRecord]:
+        """Runs that ended in `phase`, the latest to finish first."""
+        names = [r[0] for r in self._read("SELECT name FROM runs WHERE phase=? ORDER BY finished_at DESC", (phase,))]
+        return [self.get_run(n) for n in names]
+
     def delete_run(self, name: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM nodes WHERE run=?", (name,))

@@ -23,7 +23,7 @@ from typing import Any
 from wfexec.config import load_config
 from wfexec.engine.artifact_repos import _configmap, configmap_files
 from wfexec.engine.store import Store, pid_alive
-from wfexec.errors import SpecError
+from wfexec.errors import SpecError, WfexecError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sync_locks (
@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS sync_locks (
     PRIMARY KEY (lock, holder)
 )"""
 POLL_SECONDS = 0.2
+
+
+class StoppedWaiting(WfexecError):
+    """The run was stopped while it waited for a lock (it ends Failed, as Argo's stopped runs do)."""
 
 
 @dataclass(frozen=True)
@@ -229,4 +233,4 @@ def synchronization_status(table: LockTable, run: str) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Attempt", "LockRef", "LockTable", "acquire_all", "lock_refs", "release_all", "synchronization_status"]
+__all__ = ["Attempt", "LockRef", "StoppedWaiting", "LockTable", "acquire_all", "lock_refs", "release_all", "synchronization_status"]

@@ -15,6 +15,8 @@ from wfexec.expr.template import substitute, substitute_obj
 
 TEMPLATE_KINDS = ("container", "script", "containerSet", "steps", "dag", "suspend", "resource", "data", "http",
                   "plugin")
+#: Argo's message on the Skipped node of a loop over an empty list.
+EMPTY_PARAMS = "Skipped, empty params"
 
 
 def resolve_text(text: str, scope: Mapping[str, Any], where: str, strict: bool = True) -> str:
@@ -70,6 +72,7 @@ class Templates:
         """The template's input parameters (values as text) and artifacts, with the caller's arguments."""
         given = {p["name"]: p for p in (args.get("parameters") or [])}
         params = []
+        local = dict(scope)  # a value may use the inputs bound before it (Argo substitutes the whole template)
         for p in (tmpl.get("inputs") or {}).get("parameters") or []:
             name = p["name"]
             if name in given and given[name].get("value") is not None:
@@ -82,7 +85,8 @@ class Templates:
                 raise SpecError(f"inputs.parameters.{name} was not supplied", field=f"{where}.arguments")
             value = as_text(value)
             if "{{" in value:
-                value = substitute(value, scope, where=f"{where}.inputs.parameters.{name}", strict=False)
+                value = substitute(value, local, where=f"{where}.inputs.parameters.{name}", strict=False)
+            local[f"inputs.parameters.{name}"] = value
             if p.get("enum") and value not in [as_text(e) for e in p["enum"]]:
                 raise SpecError(f"value {value!r} is not in enum {p['enum']}", field=f"{where}.inputs.parameters.{name}")
             params.append({"name": name, "value": value})

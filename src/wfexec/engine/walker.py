@@ -20,11 +20,11 @@ from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.nodes import Node
 from wfexec.engine.outputs import composite_outputs
 from wfexec.engine.pods import Pods
-from wfexec.engine.retry import run_retry
+from wfexec.engine.retry import deferred_retry_vars, holds_retry_vars, run_retry
 from wfexec.engine.steps import run_steps
 from wfexec.engine.suspend import Suspensions
 from wfexec.engine.templates import TEMPLATE_KINDS, Templates, resolve_text
-from wfexec.engine.values import ref_name
+from wfexec.engine.values import as_text, ref_name
 from wfexec.errors import SpecError, WfexecError
 from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute_obj
@@ -61,6 +61,12 @@ class Walker:
             node = book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(ref),
                                    parent=parent, boundary=boundary)
             return book.finish_node(node, N.ERROR, str(exc))
+        unresolved = next((p for p in params if holds_retry_vars(str(p["value"]))), None)
+        if unresolved is not None and tmpl.get("retryStrategy") is None:
+            node = book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(ref),
+                                   parent=parent, boundary=boundary)
+            return book.finish_node(node, N.ERROR, f"failed to resolve {unresolved['value']}: only a template with"
+                                    f" a retryStrategy gives it a value (templates[{tmpl['name']}])")
         tscope = self.templates.scope(params, arts, scope)
         if extra:
             tscope.update(extra)
@@ -156,7 +162,8 @@ class Walker:
                     node = book.child_node(name=name, display=display, node_type=N.SKIPPED_TYPE,
                                            template_name=ref_name(step), parent=parent, boundary=boundary)
                     return book.finish_node(node, N.SKIPPED, f"when '{cond}' evaluated false")
-            args = substitute_obj(step.get("arguments") or {}, scope, where=f"{where}.arguments", strict=True)
+            args = substitute_obj(step.get("arguments") or {}, {**scope, **deferred_retry_vars(scope)},
+                                  where=f"{where}.arguments", strict=True)
         except WfexecError as exc:
             node = book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(step),
                                    parent=parent, boundary=boundary)
@@ -176,6 +183,17 @@ class Walker:
 
     async def stop_daemons(self, boundary_id: str) -> None:
         await self.pods.stop_daemons(boundary_id)
+
+    def skipped_outputs(self, step: dict[str, Any], prefix: str) -> Scope:
+        """What a skipped or omitted step's outputs read as (Argo): each output parameter's
+        `valueFrom.default`, where it has one."""
+        try:
+            tmpl = self.templates.resolve(step, f"{prefix}.template")
+        except WfexecError:
+            return {}
+        return {f"{prefix}.outputs.parameters.{p['name']}": as_text(p["valueFrom"]["default"])
+                for p in (tmpl.get("outputs") or {}).get("parameters") or []
+                if (p.get("valueFrom") or {}).get("default") is not None}
 
     def composite_outputs(self, node: Node, tmpl: dict[str, Any], scope: Scope) -> None:
         composite_outputs(self.ctx, self.artifacts, node, tmpl, scope)

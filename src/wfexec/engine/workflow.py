@@ -10,12 +10,14 @@ in the store is never run again, so a restarted engine continues where the last 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
+from wfexec.engine.gc import RunGarbage
 from wfexec.engine.hooks import WorkflowHooks
 from wfexec.engine.metrics import MetricsTable, resolve_metrics, write_metrics_file
 from wfexec.engine.node_requests import pending_requests
@@ -25,7 +27,7 @@ from wfexec.engine.pods import Pods
 from wfexec.engine.scope import workflow_scope
 from wfexec.engine.store import Store
 from wfexec.engine.suspend import Suspensions
-from wfexec.engine.sync import LockTable, acquire_all, lock_refs, synchronization_status
+from wfexec.engine.sync import LockTable, StoppedWaiting, acquire_all, lock_refs, synchronization_status
 from wfexec.engine.templates import Templates, resolve_text
 from wfexec.engine.values import as_text, parse_ts
 from wfexec.engine.volumes import collect_volumes
@@ -56,6 +58,7 @@ class WorkflowRun:
         self.suspensions = Suspensions(self.ctx)
         self.walker = Walker(self.ctx, self.templates, self.pods, self.suspensions, self.artifacts)
         self.hooks = WorkflowHooks(self.ctx, self.walker.execute)
+        self.garbage: RunGarbage | None = None
 
     @property
     def nodes(self) -> dict[str, N.Node]:
@@ -107,9 +110,15 @@ class WorkflowRun:
             deadline_task = asyncio.create_task(self._workflow_deadline(max(0.0, created + secs - time.time())))
         ticker = asyncio.create_task(self._realtime_metrics(started)) if self._metric_specs(realtime=True) else None
         phase, message = N.ERROR, ""
+        sweeper = None
         try:
+            garbage = self.garbage = RunGarbage(self.store, ctx.name, spec)
+            if garbage.pod_gc is not None:  # podGC decides when a pod's directory goes, not the pod's end
+                ctx.options.keep_pod_dirs = True
+                ctx.on_pod_end = garbage.pod_ended
+                sweeper = asyncio.create_task(garbage.sweep_forever())
             if spec.get("synchronization") is not None and not await self._take_workflow_locks():
-                raise WfexecError(ctx.stop_message())
+                raise StoppedWaiting(ctx.stop_message())
             entry = ctx.options.entrypoint or spec.get("entrypoint")
             ref: Any = entry
             if not entry and spec.get("workflowTemplateRef"):
@@ -131,10 +140,12 @@ class WorkflowRun:
             if self.hooks.exit_template() and ctx.shutdown != "terminate":
                 phase, message = await self.hooks.run_exit_handler(phase, message)
         except WfexecError as exc:
-            phase, message = N.ERROR, str(exc)
+            phase, message = N.FAILED if isinstance(exc, StoppedWaiting) else N.ERROR, str(exc)
         finally:
             watcher.cancel()
             flusher.cancel()
+            if sweeper is not None:
+                sweeper.cancel()
             if deadline_task:
                 deadline_task.cancel()
             await self.pods.stop_all_daemons()
@@ -143,7 +154,19 @@ class WorkflowRun:
             ticker.cancel()
         await asyncio.to_thread(self._workflow_metrics, phase, started, False)
         self._finish(phase, message)
+        if self.garbage is not None:
+            await asyncio.to_thread(self._collect_garbage, phase)
         return phase
+
+    def _collect_garbage(self, phase: str) -> None:
+        """The run has ended: podGC's workflow strategies, artifactGC, its TTL, the store's retention."""
+        assert self.garbage is not None
+        try:
+            self.garbage.run_ended(phase, list(self.book.nodes.values()), self.rec.status, self.ctx.options.config)
+        except WfexecError as exc:  # the run's result stands; the failure is a condition on it, as in Argo
+            conditions = self.rec.status.setdefault("conditions", [])
+            conditions.append({"type": "ArtifactGCError", "status": "True", "message": str(exc)})
+            self.store.update_run(self.ctx.name, status=self.rec.status)
 
     async def _take_workflow_locks(self) -> bool:
         """spec.synchronization: the run waits, Pending with Argo's message, until it holds every lock."""
@@ -161,6 +184,11 @@ class WorkflowRun:
         ctx.status["synchronization"] = synchronization_status(table, ctx.name)
         self.store.update_run(ctx.name, phase=N.RUNNING, message=None, status=ctx.status)
         return held
+
+    def _uses_locks(self) -> bool:
+        """Whether the workflow or any template it may run names a lock."""
+        ctx = self.ctx
+        return "synchronization" in json.dumps([ctx.spec, ctx.options.workflow_templates], default=str)
 
     def _metric_specs(self, realtime: bool = False) -> list[Any]:
         metrics = self.ctx.spec.get("metrics")
@@ -203,7 +231,8 @@ class WorkflowRun:
             phase, message = N.ERROR, str(exc)
         if not ctx.options.keep_pod_dirs:  # the run has ended: no pod needs its directory
             self.pods.dirs.remove_all()
-        LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
+        if self._uses_locks():
+            LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
         self.rec.status.pop("synchronization", None)
         status = dict(self.rec.status)
         if ctx.global_outputs or ctx.global_artifacts:

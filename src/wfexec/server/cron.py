@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 import threading
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from croniter import CroniterBadCronError, croniter
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.gc import delete_run
 from wfexec.engine.objects import API_VERSION, CRON_WORKFLOW, ObjectStore, StoredObject
 from wfexec.engine.store import RunRecord, Store
 from wfexec.engine.submit_from import workflow_from_cron
@@ -350,8 +349,7 @@ class CronScheduler:
         ok = [r for r in done if r.phase == N.SUCCEEDED]
         bad = [r for r in done if r.phase != N.SUCCEEDED]
         for rec in ok[rules.keep_succeeded:] + bad[rules.keep_failed:]:
-            self.store.delete_run(rec.name)
-            shutil.rmtree(Path(api.run_dir(rec.name)), ignore_errors=True)
+            delete_run(self.store, rec.name)
 
 
 def runs_of_cron(store: Store, obj: StoredObject) -> list[RunRecord]:

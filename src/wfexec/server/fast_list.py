@@ -17,13 +17,13 @@ from pathlib import Path
 
 from wfexec.engine.store import Store
 from wfexec.server.listing import Projection, Tree
-from wfexec.server.run_view import ACTIVE, LABEL_COMPLETED, LABEL_PHASE
+from wfexec.server.run_view import ACTIVE, LABEL_COMPLETED, LABEL_PHASE, progress_sql
 
 _LABELS = (f"json_set(COALESCE(json_extract(manifest, '$.metadata.labels'), json('{{}}')),"
            f" '$.\"{LABEL_PHASE}\"', phase,"
            f" '$.\"{LABEL_COMPLETED}\"', CASE WHEN phase IN ('Pending', 'Running') THEN 'false' ELSE 'true' END)")
-_PROGRESS = ("(SELECT printf('%d/%d', COALESCE(SUM(json_extract(data, '$.phase') = 'Succeeded'), 0), COUNT(*))"
-             " FROM nodes WHERE run = runs.name AND json_extract(data, '$.type') = 'Pod')")
+
+_PROGRESS = f"({progress_sql('runs.name')})"
 
 # item member -> SQL giving its JSON value (NULL: left out, as the general path leaves it out)
 CHEAP: dict[str, dict[str, str]] = {

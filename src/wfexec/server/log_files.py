@@ -1,8 +1,9 @@
 """Where a run's container logs are on disk, by pod: the live tee while a pod runs, its kept log after.
 
-The engine writes each container's combined stdout+stderr to `pods/<node>/ctr/<container>/combined`
-while the pod runs and keeps it as `logs/<node>/<container>.log` once the pod ends (same bytes), so a
-reader at offset N in one continues at N in the other.
+The engine writes each container's combined stdout+stderr to `<pod dir>/ctr/<container>/combined` while
+the pod runs (the pod dir on a tmpfs, or `pods/<node>` in the run dir) and keeps it as
+`logs/<node>/<container>.log` once the pod ends (same bytes), so a reader at offset N in one continues at
+N in the other.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.pod_dirs import live_pod_dir
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,18 @@ def log_path(run: str, node_id: str, container: str) -> Path | None:
     kept = rd / "logs" / node_id / f"{container}.log"
     if kept.exists():
         return kept
-    live = rd / "pods" / node_id / "ctr" / container / "combined"
+    live = _live_ctr(rd, node_id) / container / "combined"
     return live if live.exists() else None
+
+
+def _live_ctr(rd: Path, node_id: str) -> Path:
+    """A running pod's container directories, wherever the engine put the pod (a tmpfs or the run dir)."""
+    pod_dir = live_pod_dir(rd, node_id)
+    return (pod_dir if pod_dir is not None else rd / "pods" / node_id) / "ctr"
 
 
 def containers_of(run: str, node_id: str) -> list[str]:
     rd = api.run_dir(run)
     names = {p.stem for p in (rd / "logs" / node_id).glob("*.log")}
-    names |= {p.parent.name for p in (rd / "pods" / node_id / "ctr").glob("*/combined")}
+    names |= {p.parent.name for p in _live_ctr(rd, node_id).glob("*/combined")}
     return sorted(names)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.accounting import EXECUTABLE
 from wfexec.engine.status import workflow_object
 from wfexec.engine.store import RunRecord, Store
 
@@ -94,12 +95,21 @@ def nodes_of(store: Store, names: Iterable[str]) -> dict[str, dict[str, dict[str
     return out
 
 
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def progress_sql(run: str) -> str:
+    """engine.status.progress as one SELECT over the nodes of `run` (an SQL expression): executable nodes
+    (pods, suspends) that have ended, in any phase, over all of them."""
+    return (f"SELECT printf('%d/%d', COALESCE(SUM(json_extract(data, '$.phase') IN ({_sql_list(N.FULFILLED)})), 0),"
+            f" COUNT(*)) FROM nodes WHERE run = {run} AND json_extract(data, '$.type') IN ({_sql_list(EXECUTABLE)})")
+
+
 def progress_of(store: Store, name: str) -> str:
-    """Argo's n/m (pods succeeded of all pods) counted in SQL, for answers that leave the nodes out."""
-    rows = _read(store, "SELECT COALESCE(SUM(json_extract(data, '$.phase') = 'Succeeded'), 0), COUNT(*)"
-                        " FROM nodes WHERE run=? AND json_extract(data, '$.type') = 'Pod'", (name,))
-    done, total = rows[0] if rows else (0, 0)
-    return f"{done}/{total}"
+    """Argo's n/m counted in SQL, for answers that leave the nodes out."""
+    rows = _read(store, progress_sql("?"), (name,))
+    return str(rows[0][0]) if rows else "0/0"
 
 
 def resource_version(row: RunRow, nodes: dict[str, dict[str, Any]] | None) -> str:

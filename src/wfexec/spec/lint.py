@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wfexec.errors import SpecError
 from wfexec.spec.checks import SpecChecker
-from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document
+from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document, format_path
 from wfexec.spec.issue import LintIssue
 from wfexec.spec.loader import MissingKindError, load_file, spec_files
 from wfexec.spec.refs import TemplateIndex
@@ -67,6 +67,17 @@ def _other_kind(doc: Document, strict: bool) -> list[LintIssue]:
     close = difflib.get_close_matches(doc.kind, WORKFLOW_KINDS, n=1, cutoff=0.6)
     hint = f' (did you mean "{close[0]}"?)' if close else f" (expected one of {', '.join(WORKFLOW_KINDS)})"
     return [LintIssue(doc.file, doc.line_of(("kind",)), "kind", f'unknown kind "{doc.kind}"{hint}')]
+
+
+def yaml11_warnings(docs: list[Document]) -> list[LintIssue]:
+    """Where Kubernetes (YAML 1.1) reads a value otherwise than YAML 1.2 would: a warning each."""
+    out: list[LintIssue] = []
+    for doc in docs:
+        for r in doc.readings:
+            out.append(LintIssue(doc.file, doc.line_of(r.path), format_path(r.path),
+                                 f"warning: {r.text} is read as {json.dumps(r.kubernetes)} by Kubernetes (YAML 1.1),"
+                                 f" as {json.dumps(r.yaml12)} by YAML 1.2; quote it to keep the text"))
+    return out
 
 
 def load_and_lint(paths: Iterable[str | Path], strict: bool = False,

@@ -19,6 +19,7 @@ or the re-attach poller), never while a lock of ours is held.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -28,6 +29,7 @@ import threading
 import time
 from typing import Any
 
+from wfexec import host_envs
 from wfexec.commands import command_from_image
 from wfexec.emissary.layout import ctr_file, read_int
 from wfexec.errors import RuntimeUnavailable, WfexecError
@@ -36,6 +38,7 @@ from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host.forkserver import ForkServer
 from wfexec.runtimes.host.pod import HostPod, process_alive
 from wfexec.runtimes.host.sandbox import Sandbox, bwrap_sandbox, unsandboxed
+from wfexec.runtimes.host.shims import host_path
 from wfexec.runtimes.host.timers import Timers
 
 log = logging.getLogger("wfexec.runtimes.host")
@@ -105,7 +108,7 @@ class HostBackend:
         for c in pod.containers:
             if c.image and c.image not in self._noted_images:
                 self._noted_images.add(c.image)
-                log.info(self.image_ignored_note(c.image))
+                log.info(self._image_note(c))
         handle = self._new_pod(pod, on_done)
         template = pod.argo_dir / "template"
         if not template.exists():  # the engine's plan_pod writes it; a bare PodPlan may not have
@@ -185,7 +188,28 @@ class HostBackend:
             self._pods[key] = handle
         return handle
 
+    def _host_environment(self, c: ContainerPlan) -> host_envs.HostEnvironment | None:
+        return host_envs.find(_config_value(self.config, "host_environments", None) or [], c.image)
+
+    def _image_note(self, c: ContainerPlan) -> str:
+        """One line on what runs in place of the image: its host environment, or the host's own
+        programs, and where the step's program resolves."""
+        henv = self._host_environment(c)
+        base = host_path()
+        search = henv.search_path(base) if henv else base
+        program = (self._argv(c) or [""])[0]
+        found = host_envs.which(program, search) if program else None
+        real = os.path.realpath(found) if found else None
+        runs = f"; {program} is {found}" + (f" ({real})" if real != found else "") if found else ""
+        if henv:
+            where = henv.venv or ":".join(henv.path) or "its env"
+            return f"host runtime: image {c.image!r} runs in the host environment {where}{runs}"
+        return self.image_ignored_note(c.image) + runs
+
     def _sandbox(self, pod: PodPlan, c: ContainerPlan) -> Sandbox:
+        henv = self._host_environment(c)
+        if henv is not None:  # the environment's PATH/PYTHONPATH, then the step's own env over it
+            c = dataclasses.replace(c, env=henv.apply({"PATH": host_path()}, c.env))
         if self.sandboxed:
             assert self._bwrap is not None
             return bwrap_sandbox(self._bwrap, pod, c)

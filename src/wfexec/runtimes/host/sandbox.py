@@ -106,7 +106,7 @@ def pod_mounts(pod: PodPlan, c: ContainerPlan, mkdirs: list[str]) -> list[Mount]
 
 
 HIDDEN_ROOTS = ("/tmp/", "/run/")
-SEARCH_PATH_VARS = ("PATH", "PYTHONPATH")
+SEARCH_PATH_VARS = ("PATH", "PYTHONPATH", "VIRTUAL_ENV")  # a venv's root holds its pyvenv.cfg and lib/
 
 
 def _programs_under_hidden_roots(env: dict[str, str]) -> list[Mount]:

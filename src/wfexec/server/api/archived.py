@@ -6,7 +6,6 @@ ended. Retry and resubmit act on the run itself (retry continues it, resubmit ma
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wfexec.engine import api
+from wfexec.engine.gc import delete_run
 from wfexec.server import run_view as V
 from wfexec.server.api.stored import body_of, selector_of
 from wfexec.server.auth import authorize
@@ -96,8 +95,7 @@ async def get_archived(request: Request) -> Response:
 async def delete_archived(request: Request) -> Response:
     def delete() -> None:
         row = _finished(request, request.path_params["uid"], "edit")
-        request.app.state.store.delete_run(row.name)
-        shutil.rmtree(api.run_dir(row.name), ignore_errors=True)
+        delete_run(request.app.state.store, row.name)  # its OnWorkflowDeletion artifacts, pods, directory, rows
 
     await run_in_threadpool(delete)
     return json_response({})

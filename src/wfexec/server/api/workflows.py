@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.gc import delete_run
 from wfexec.engine.labels import SelectorError, parse_selector
 from wfexec.engine.run_control import check_supplied, send, suspend_run, suspended_nodes
 from wfexec.engine.store import Store, pid_alive
@@ -212,8 +212,7 @@ async def delete_workflow(request: Request) -> Response:
                 if current is None or current.phase not in V.ACTIVE:
                     break
                 time.sleep(0.1)
-        store.delete_run(row.name)
-        shutil.rmtree(api.run_dir(row.name), ignore_errors=True)
+        delete_run(store, row.name)  # its OnWorkflowDeletion artifacts, pods, directory and rows
 
     await run_in_threadpool(delete)
     return json_response({})

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wfexec.engine.status import progress
 from wfexec.server.ui.graph_edges import EdgeBuilder
 from wfexec.server.ui.graph_fold import Fold, fold_groups, representatives
 from wfexec.server.ui.graph_layout import FOLD_H, FOLD_W, NODE_H, NODE_W, Box, layout
@@ -64,7 +65,7 @@ class RunGraph:
     folds: list[str] = field(default_factory=list)  # fold ids the viewer can unfold
     unfolded: list[str] = field(default_factory=list)
     total_nodes: int = 0
-    progress: str = ""  # Argo's n/m: pods succeeded of all pods
+    progress: str = ""  # Argo's n/m (engine.status.progress)
     started_at: str | None = None
     finished_at: str | None = None
 
@@ -151,8 +152,7 @@ def build_graph(name: str, namespace: str, phase: str, nodes: dict[str, Node],
 
 
 def _progress(nodes: dict[str, Node]) -> str:
-    pods = [n for n in nodes.values() if n.get("type") == "Pod"]
-    return f"{sum(1 for n in pods if n.get('phase') == 'Succeeded')}/{len(pods)}"
+    return progress(nodes)
 
 
 def _clip(points: list[tuple[float, float]], src: Box, dst: Box) -> list[tuple[float, float]]:
