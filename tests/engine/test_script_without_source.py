@@ -1,9 +1,10 @@
-"""A `script` template without `source` is valid for Argo: lint passes and it runs its command
-(with the empty script file as its last argument, as Argo's pod does)."""
+"""A `script` template without `source` is valid for Argo: lint passes and it runs its command as
+given (Argo adds the script file's path to the arguments only when there is a source)."""
 
 from __future__ import annotations
 
 from tests.support.runs import run_workflow
+
 from wfexec.spec.lint import lint_documents
 from wfexec.spec.loader import load_text
 
