@@ -1,5 +1,5 @@
-"""A `script` template without `source` is valid for Argo: lint passes and it runs its command
-(with the empty script file as its last argument, as Argo's pod does)."""
+"""A `script` template without `source` is valid for Argo: lint passes and it runs its command as
+given (Argo adds the script file's path to the arguments only when there is a source)."""
 
 from __future__ import annotations
 

@@ -89,8 +89,9 @@ def plan_pod(*, run_id: str, node_id: str, pod_name: str, argo_dir: Path, templa
     elif "script" in template:
         script = template["script"]
         plan = _container(script, "main", "main", f"{where}.script")
-        plan.command = (plan.command or ["sh"])
-        plan.args = [*(plan.args or []), SCRIPT_PATH]
+        if script.get("source"):  # Argo appends the script's path only when there is a source
+            plan.command = (plan.command or ["sh"])
+            plan.args = [*(plan.args or []), SCRIPT_PATH]
         staging = argo_dir / "staging"
         staging.mkdir(parents=True, exist_ok=True)
         (staging / "script").write_text(script.get("source") or "")

@@ -17,6 +17,16 @@ TEMPLATE_KINDS = ("container", "script", "containerSet", "steps", "dag", "suspen
                   "plugin")
 #: Argo's message on the Skipped node of a loop over an empty list.
 EMPTY_PARAMS = "Skipped, empty params"
+#: What a skipped or omitted step's output parameter without `valueFrom.default` reads as: nothing.
+#: A caller's argument that is exactly this leaves the input to its own default; anywhere else it is
+#: an error, as in Argo.
+ABSENT = "\x00absent optional\x00"
+
+
+def check_absent(text: str, where: str) -> None:
+    if ABSENT in text:
+        raise SpecError("refers to an absent optional: the output parameter of a skipped or omitted step"
+                        " that declares no valueFrom.default", field=where)
 
 
 def resolve_text(text: str, scope: Mapping[str, Any], where: str, strict: bool = True) -> str:
@@ -127,6 +137,7 @@ def expand_items(step: dict[str, Any], scope: Scope, where: str) -> list[Any] | 
         return [substitute_obj(i, scope, where=f"{where}.withItems", strict=True) for i in items]
     if "withParam" in step:
         text = resolve_text(str(step["withParam"]), scope, f"{where}.withParam")
+        check_absent(text, f"{where}.withParam")
         try:
             value = json.loads(text)
         except ValueError:

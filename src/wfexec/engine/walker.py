@@ -23,7 +23,7 @@ from wfexec.engine.pods import Pods
 from wfexec.engine.retry import deferred_retry_vars, holds_retry_vars, run_retry
 from wfexec.engine.steps import run_steps
 from wfexec.engine.suspend import Suspensions
-from wfexec.engine.templates import TEMPLATE_KINDS, Templates, resolve_text
+from wfexec.engine.templates import ABSENT, TEMPLATE_KINDS, Templates, check_absent, resolve_text
 from wfexec.engine.values import as_text, ref_name
 from wfexec.errors import SpecError, WfexecError
 from wfexec.expr.govaluate import evaluate_when
@@ -158,12 +158,14 @@ class Walker:
         try:
             if step.get("when") not in (None, ""):
                 cond = resolve_text(str(step["when"]), scope, f"{where}.when")
+                check_absent(cond, f"{where}.when")
                 if not evaluate_when(cond):
                     node = book.child_node(name=name, display=display, node_type=N.SKIPPED_TYPE,
                                            template_name=ref_name(step), parent=parent, boundary=boundary)
                     return book.finish_node(node, N.SKIPPED, f"when '{cond}' evaluated false")
             args = substitute_obj(step.get("arguments") or {}, {**scope, **deferred_retry_vars(scope)},
                                   where=f"{where}.arguments", strict=True)
+            args = self._drop_absent(step, args, where)
         except WfexecError as exc:
             node = book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(step),
                                    parent=parent, boundary=boundary)
@@ -191,9 +193,32 @@ class Walker:
             tmpl = self.templates.resolve(step, f"{prefix}.template")
         except WfexecError:
             return {}
-        return {f"{prefix}.outputs.parameters.{p['name']}": as_text(p["valueFrom"]["default"])
-                for p in (tmpl.get("outputs") or {}).get("parameters") or []
-                if (p.get("valueFrom") or {}).get("default") is not None}
+        out: Scope = {}
+        for p in (tmpl.get("outputs") or {}).get("parameters") or []:
+            default = (p.get("valueFrom") or {}).get("default")
+            out[f"{prefix}.outputs.parameters.{p['name']}"] = ABSENT if default is None else as_text(default)
+        return out
+
+    def _drop_absent(self, step: dict[str, Any], args: dict[str, Any], where: str) -> dict[str, Any]:
+        """Arguments that are an absent optional: left out where the input has a default (Argo)."""
+        params = args.get("parameters") or []
+        if not any(ABSENT in str(p.get("value", "")) for p in params):
+            return args
+        try:
+            tmpl = self.templates.resolve(step if "templateRef" in step or "inline" in step else step.get("template"),
+                                          where)
+        except WfexecError:
+            tmpl = {}
+        defaults = {i["name"] for i in (tmpl.get("inputs") or {}).get("parameters") or []
+                    if i.get("default") is not None or i.get("value") is not None}
+        kept = []
+        for p in params:
+            value = str(p.get("value", ""))
+            if value == ABSENT and p.get("name") in defaults:
+                continue
+            check_absent(value, f"{where}.arguments.parameters.{p.get('name')}")
+            kept.append(p)
+        return {**args, "parameters": kept}
 
     def composite_outputs(self, node: Node, tmpl: dict[str, Any], scope: Scope) -> None:
         composite_outputs(self.ctx, self.artifacts, node, tmpl, scope)
