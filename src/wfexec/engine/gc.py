@@ -35,6 +35,7 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.durations import parse_go_duration
+from wfexec.engine.labels import LabelSelector, from_match
 from wfexec.engine.store import Store, pid_alive
 from wfexec.errors import SpecError, WfexecError
 from wfexec.home import wfexec_home
@@ -57,20 +58,12 @@ SWEEP_SECONDS = 0.5
 @dataclass(frozen=True)
 class PodGC:
     strategy: str
-    match_labels: dict[str, str] = field(default_factory=dict)
-    match_expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    selector: LabelSelector = field(default_factory=LabelSelector)
     delay: float = 0.0
 
     def selects(self, labels: dict[str, str]) -> bool:
         """Kubernetes label-selector semantics (matchLabels and matchExpressions, ANDed)."""
-        if any(labels.get(k) != v for k, v in self.match_labels.items()):
-            return False
-        for key, op, values in self.match_expressions:
-            present = key in labels
-            if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and present and labels[key] in values) \
-                    or (op == "Exists" and not present) or (op == "DoesNotExist" and present):
-                return False
-        return True
+        return self.selector.matches(labels)
 
     def at_pod_end(self, phase: str) -> bool:
         return self.strategy == "OnPodCompletion" or (self.strategy == "OnPodSuccess" and phase == N.SUCCEEDED)
@@ -106,8 +99,8 @@ def pod_gc_of(spec: dict[str, Any]) -> PodGC | None:
     delay = 0.0
     if gc.get("deleteDelayDuration") not in (None, ""):
         delay = parse_go_duration(str(gc["deleteDelayDuration"]), "spec.podGC.deleteDelayDuration")
-    return PodGC(str(strategy), {str(k): str(v) for k, v in (sel.get("matchLabels") or {}).items()},
-                 tuple(exprs), delay)
+    return PodGC(str(strategy), from_match({str(k): str(v) for k, v in (sel.get("matchLabels") or {}).items()},
+                                           exprs), delay)
 
 
 # -- ttlStrategy ------------------------------------------------------------------------------

@@ -47,6 +47,18 @@ class LabelSelector:
         return all(r.matches(labels) for r in self.requirements)
 
 
+#: A structured selector's operators (matchExpressions), as the text form's.
+_MATCH_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
+def from_match(match_labels: dict[str, str],
+               match_expressions: list[tuple[str, str, tuple[str, ...]]]) -> LabelSelector:
+    """A structured selector (`matchLabels`, `matchExpressions` with operator In/NotIn/Exists/DoesNotExist)."""
+    reqs = [Requirement(k, "=", (v,)) for k, v in match_labels.items()]
+    reqs += [Requirement(key, _MATCH_OPS[op], values) for key, op, values in match_expressions]
+    return LabelSelector(tuple(reqs))
+
+
 _KEY = r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?"
 _VALUE = r"([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?"
 _SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s*\(([^)]*)\)\s*$")
