@@ -4,6 +4,7 @@ one implementation of each (`engine.labels`, `engine.node_selector`), which the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from wfexec.engine.labels import SelectorError, parse_selector
 from wfexec.engine.node_selector import node_field_selector
@@ -14,8 +15,10 @@ __all__ = ["label_selector", "labels_match", "node_field_selector"]
 Test = Callable[[Mapping[str, str]], bool]
 
 
+@lru_cache(maxsize=32)
 def label_selector(text: str, flag: str = "-l") -> Test:
-    """A Kubernetes label selector; every comma-separated term must hold."""
+    """A Kubernetes label selector; every comma-separated term must hold. Parsed once per text (`list -l`
+    tests it against every run)."""
     try:
         selector = parse_selector(text)
     except SelectorError as exc:
