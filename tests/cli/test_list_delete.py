@@ -67,3 +67,10 @@ def test_delete_older_and_the_store_shrinks(tmp_path: Path) -> None:
     assert wfexec("list", "-o", "name", home=home, check=True).stdout == ""
     none = wfexec("delete", home=home)
     assert none.returncode == 1 and "--older" in none.stderr
+
+
+def test_a_bad_label_selector_is_an_error_even_on_an_empty_store(tmp_path: Path) -> None:
+    res = wfexec("list", "-l", "team in (a", home=tmp_path / "home")
+    assert res.returncode == 1 and "-l: label selector 'team in (a'" in res.stderr and "Traceback" not in res.stderr
+    res = wfexec("list", "-l", "team notin (b),!gone", home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr

@@ -120,8 +120,11 @@ def _ended(rec: RunRecord) -> bool:
 def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
     """The runs the filter flags of `list` and `delete` pick, newest first."""
     if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
-        from wfexec.cli.selectors import labels_match
+        from wfexec.cli.selectors import label_selector, labels_match
         from wfexec.cli.timespec import ago, parse_duration, stamp
+
+        for text in args.selector or []:
+            label_selector(text)  # a bad selector is an error even when no run is there to test
     recs = store.list_runs()
     phases = None
     if getattr(args, "status", None):
