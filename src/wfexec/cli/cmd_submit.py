@@ -277,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from wfexec.runtimes.backends import make_backend
 
-    make_backend(runtime, executor, args.config).close()  # fail before the run is created
+    make_backend(runtime, executor, args.config, start=False).close()  # fail before the run is created
     store = open_store()
     names: list[str] = []
     engines: dict[str, tuple[int, int | None]] = {}  # run -> (engine pid, its end-of-run pipe)

@@ -12,8 +12,9 @@ RUNTIMES = ("host", "docker")
 EXECUTORS = ("emissary", "docker")
 
 
-def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
-    """Build the backend and check it up front, so a bad pair fails before the run starts."""
+def make_backend(runtime: str, executor: str, config: Any = None, start: bool = True) -> Backend:
+    """Build the backend and check it up front, so a bad pair fails before the run starts.
+    start=False: the host runtime's checks without its fork server (a process the caller won't use)."""
     if config is None or isinstance(config, str):
         config = _load_config(config)
     if runtime not in RUNTIMES:
@@ -29,7 +30,11 @@ def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
             )
         from wfexec.runtimes.host.backend import HostBackend
 
-        backend: Backend = HostBackend(config)
+        host = HostBackend(config)
+        if not start:
+            host.preflight()
+            return host
+        backend: Backend = host
     else:
         require("docker", f"the docker runtime (--runtime docker, --executor {executor})")
         from wfexec.runtimes.docker.backend import DockerBackend

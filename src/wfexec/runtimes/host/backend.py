@@ -81,6 +81,12 @@ class HostBackend:
 
     # -- the Backend protocol -------------------------------------------------------------------
     def check(self) -> None:
+        self.preflight()
+        self._ensure_started()
+
+    def preflight(self) -> None:
+        """What check() verifies, without starting the fork server: for a command that only hands
+        the run on (`submit`), whose engine starts its own."""
         global _warned_no_bwrap
         if self._mode not in ("auto", "bwrap", "none"):
             raise WfexecError(f"host runtime: sandbox must be auto, bwrap or none, got {self._mode!r}")
@@ -92,7 +98,6 @@ class HostBackend:
                 if not _warned_no_bwrap:
                     _warned_no_bwrap = True
                     log.warning("bubblewrap not found: steps run unsandboxed")
-        self._ensure_started()
 
     @property
     def sandboxed(self) -> bool:
