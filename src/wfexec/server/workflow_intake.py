@@ -63,7 +63,7 @@ def _check_backend(runtime: str, executor: str, config: str | None) -> None:
             return
     from wfexec.runtimes.backends import make_backend
 
-    make_backend(runtime, executor, config).close()
+    make_backend(runtime, executor, config, start=False).close()  # the checks, not a fork server it would not use
     with _checked_lock:
         _checked_backends.add(key)
 
