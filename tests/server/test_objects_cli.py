@@ -184,3 +184,44 @@ def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files
 
     down = wfexec(client_home, "list", env={"ARGO_SERVER": "127.0.0.1:9"}, ok=False)
     assert down.returncode == 1 and "cannot reach the Argo Server" in down.stderr
+
+
+GATED = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: gated-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - [{name: first, template: gate}, {name: second, template: gate}]
+    - [{name: after, template: echo, arguments: {parameters: [{name: v, value: "{{steps.first.outputs.parameters.answer}}"}]}}]
+  - name: gate
+    suspend: {}
+    outputs: {parameters: [{name: answer, valueFrom: {supplied: {}}}]}
+  - name: echo
+    inputs: {parameters: [{name: v}]}
+    container: {image: busybox, command: [sh, -c, "echo got {{inputs.parameters.v}}"]}
+"""
+
+
+def test_remote_node_set_resume_and_retry_carry_their_selectors(wfexec: Cli, server, tmp_path: Path) -> None:
+    from tests.server.workflows import wait_node
+
+    remote = {"ARGO_SERVER": f"127.0.0.1:{server.port}", "ARGO_NAMESPACE": "default"}
+    home = tmp_path / "client"
+    name = wfexec(home, "submit", "-", "-o", "name", env=remote, stdin=GATED).stdout.strip()
+    wait_node(server.url, name, "second", "Running")
+    wfexec(home, "node", "set", name, "--node-field-selector", "displayName=first", "--output-parameter", "answer=yes",
+           "--phase", "Succeeded", env=remote)
+    wfexec(home, "resume", name, "--node-field-selector", "displayName=second", env=remote)
+    assert f"{name} Succeeded" in wfexec(home, "wait", name, env=remote).stdout
+    assert "got yes" in wfexec(home, "logs", name, env=remote).stdout
+    # a retry's --restart-successful and --node-field-selector reach the server (a Succeeded run is retried)
+    wfexec(home, "retry", name, "--restart-successful", "--node-field-selector", "displayName=after", env=remote)
+    assert f"{name} Succeeded" in wfexec(home, "wait", name, env=remote).stdout
+    missing = wfexec(home, "node", "set", name, "--node-field-selector", "displayName=first", "--message", "x",
+                     env=remote, ok=False)
+    assert missing.returncode == 1 and "already ended" in missing.stderr
+    assert not (home / "runs.db").exists()  # all of it went to the server

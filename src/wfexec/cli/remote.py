@@ -347,8 +347,13 @@ def control(args: argparse.Namespace, settings: RemoteSettings) -> int:
     verb = args.command
     said = {"stop": "stopped", "terminate": "terminated", "suspend": "suspended", "resume": "resumed"}[verb]
     names = getattr(args, "runs", None) or [args.run]
+    body: dict[str, Any] = {}
+    if getattr(args, "node_field_selector", None):  # resume/stop: only these suspended steps
+        body["nodeFieldSelector"] = args.node_field_selector
+    if getattr(args, "message", None) is not None:
+        body["message"] = args.message
     for name in names:
-        client.json("PUT", _wf_path(args, name, f"/{verb}"), {"name": name, "namespace": _ns(args)})
+        client.json("PUT", _wf_path(args, name, f"/{verb}"), {"name": name, "namespace": _ns(args), **body})
         console.print(f"workflow {name} {said}")
     if getattr(args, "wait", False):
         return 0 if all(_wait(client, args, n)["status"].get("phase") == N.SUCCEEDED for n in names) or \
@@ -358,7 +363,12 @@ def control(args: argparse.Namespace, settings: RemoteSettings) -> int:
 
 def retry(args: argparse.Namespace, settings: RemoteSettings) -> int:
     client = Client(settings)
-    wf = client.json("PUT", _wf_path(args, args.run, "/retry"), {"name": args.run, "namespace": _ns(args)})
+    body: dict[str, Any] = {"name": args.run, "namespace": _ns(args)}
+    if args.restart_successful:
+        body["restartSuccessful"] = True
+    if args.node_field_selector:
+        body["nodeFieldSelector"] = args.node_field_selector
+    wf = client.json("PUT", _wf_path(args, args.run, "/retry"), body)
     console.print(f"workflow {wf['metadata']['name']} retried")
     if args.wait:
         return 0 if _wait(client, args, args.run)["status"].get("phase") == N.SUCCEEDED else 1
@@ -374,6 +384,23 @@ def resubmit(args: argparse.Namespace, settings: RemoteSettings) -> int:
     console.print(f"workflow {name} resubmitted from {args.run}")
     if args.wait:
         return 0 if _wait(client, args, name)["status"].get("phase") == N.SUCCEEDED else 1
+    return 0
+
+
+def node_set(args: argparse.Namespace, settings: RemoteSettings) -> int:
+    """`node set` as the API's `set`: the suspended steps a selector picks get outputs, a message, a phase."""
+    if not (args.output_parameter or args.message is not None or args.phase):
+        raise WfexecError("say what to set: --output-parameter NAME=VALUE, --message TEXT or --phase PHASE")
+    body: dict[str, Any] = {"name": args.run, "namespace": _ns(args), "nodeFieldSelector": args.node_field_selector}
+    outputs = parse_kv(args.output_parameter, "--output-parameter")
+    if outputs:
+        body["outputParameters"] = json.dumps(outputs)
+    if args.message is not None:
+        body["message"] = args.message
+    if args.phase:
+        body["phase"] = args.phase
+    Client(settings).json("PUT", _wf_path(args, args.run, "/set"), body)
+    console.print(f"workflow {args.run} updated")
     return 0
 
 
@@ -421,7 +448,7 @@ def _objects_verb(args: argparse.Namespace, settings: RemoteSettings) -> int:
 VERBS: dict[str, Callable[[argparse.Namespace, RemoteSettings], int]] = {
     "submit": submit, "list": list_, "get": get, "logs": logs, "delete": delete, "wait": wait,
     "stop": control, "terminate": control, "suspend": control, "resume": control,
-    "retry": retry, "resubmit": resubmit, "lint": lint,
+    "retry": retry, "resubmit": resubmit, "lint": lint, "node": node_set,
     "template": _objects_verb, "cluster-template": _objects_verb, "cron": _objects_verb,
 }
 
