@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from wfexec.engine.store import RunRecord, Store
+from wfexec.server.ui.graph_cache import ResponseCache
 from wfexec.server.ui.graph_warm import GraphWarmer
 from wfexec.server.ui.routes import GRAPHS, _graph, warm_graph
 from wfexec.server.watch import StoreWatcher
@@ -66,3 +68,22 @@ def test_big_runs_are_laid_out_ahead_and_small_ones_are_not(tmp_path: Path) -> N
     # what the warmer cached is the answer a view gets
     assert _graph(store, "default", "grows", set()) == GRAPHS._items[
         (str(store.path), store.get_run("grows").uid, "Running", None, store.nodes_version("grows"), ())]
+
+
+def test_a_view_asking_during_a_build_waits_for_it_instead_of_building_again() -> None:
+    cache = ResponseCache(4)
+    builds: list[int] = []
+    started = threading.Event()
+
+    def build() -> bytes:
+        builds.append(1)
+        started.set()
+        time.sleep(0.3)
+        return b"graph"
+
+    first = threading.Thread(target=cache.get, args=("k", build))
+    first.start()
+    assert started.wait(10)
+    assert cache.get("k", build) == b"graph"  # arrives mid-build
+    first.join(10)
+    assert builds == [1]
