@@ -83,6 +83,9 @@ class GraphWarmer:
                     spent = await loop.run_in_executor(self._pool, self._warm, namespace, name)
                     if spent is not None:
                         self._due[name] = time.monotonic() + max(self.min_gap, spent * self.gap_factor)
+                if len(self._due) > 10_000:  # a long-lived server: forget gaps that have run out
+                    now = time.monotonic()
+                    self._due = {n: t for n, t in self._due.items() if t > now}
         finally:
             watcher.unsubscribe(sub)
 
