@@ -106,9 +106,19 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         scheduler = CronScheduler(Store(store.path), launch=start_run)
         app.state.cron = scheduler
         scheduler.start()
+        from wfexec.server.ui.graph_warm import GraphWarmer, warming_enabled
+        from wfexec.server.ui.routes import warm_graph
+
+        # big runs' graphs laid out ahead of a view, as their structure changes
+        warmer = GraphWarmer(store, warm_graph) if warming_enabled() else None
+        app.state.graph_warmer = warmer
+        if warmer is not None:
+            warmer.start(watcher)
         try:
             yield
         finally:
+            if warmer is not None:
+                await warmer.stop()
             scheduler.stop()
             watcher.stop()
 

@@ -64,6 +64,11 @@ def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:
         finished_at=rec.finished_at).to_dict(), separators=(",", ":")).encode())
 
 
+def warm_graph(store: Store, namespace: str, name: str) -> None:
+    """Build and cache the run's folded graph answer ahead of a view (see graph_warm)."""
+    _graph(store, namespace, name, set())
+
+
 async def get_graph(request: Request) -> Response:
     """The run's graph, folded and laid out: nodes with boxes and phases, edges with polylines."""
     ns, name = request.path_params["namespace"], request.path_params["name"]
