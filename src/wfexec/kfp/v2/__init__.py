@@ -1,0 +1,1 @@
+"""KFP v2: pipeline IR, its compiler and launcher, and Python environments for lightweight components."""
