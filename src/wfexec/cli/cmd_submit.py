@@ -82,18 +82,39 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
     return api.workflow_from_document(main.data, file, wft), wft
 
 
+def _kfp_v2_workflow(file: str, parameters: list[str] | None) -> dict[str, Any] | None:
+    """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
+    from wfexec.kfp.v2.ir import looks_like_ir, read_documents
+
+    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")):
+        return None
+    try:
+        docs = read_documents(file)
+    except SpecError:
+        return None  # the Workflow loader gives its own error
+    if not looks_like_ir(docs):
+        return None
+    from wfexec.kfp.v2.prepare import prepare_pipeline
+
+    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"))
+    for line in prepared.warnings:
+        err.print(f"warning: {line}")
+    return prepared.workflow
+
+
 def run(args: argparse.Namespace) -> int:
     if args.kube:
         from wfexec.cluster.submit import submit_kube
 
         return submit_kube(args)
-    wf, wft = _load(args.file, args.templates)
+    kfp = _kfp_v2_workflow(args.file, args.parameter)
+    wf, wft = (kfp, []) if kfp is not None else _load(args.file, args.templates)
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
     runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
     opts = api.SubmitOptions(
-        parameters=parse_kv(args.parameter, "-p"), entrypoint=args.entrypoint, runtime=runtime, executor=executor,
+        parameters=parse_kv(args.parameter, "-p") if kfp is None else {}, entrypoint=args.entrypoint, runtime=runtime, executor=executor,
         config=args.config, parallelism=args.parallelism, name=args.name, generate_name=args.generate_name,
         workflow_templates=wft, labels=parse_kv(args.labels, "-l"), grace=args.grace, executor_source=source,
         max_output_bytes=args.max_output_bytes,

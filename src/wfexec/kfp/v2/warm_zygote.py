@@ -331,7 +331,10 @@ def main(argv: list[str]) -> int:
         return 0
     server = Server(root, idle)
     server.bind()
-    if os.fork():
+    child = os.fork()
+    if child:
+        with open(os.path.join(root, "warm.pid"), "w") as f:  # for people, and tests: the tasks' parent
+            f.write(f"{child}\n")
         print("ready", flush=True)
         os._exit(0)
     os.setsid()

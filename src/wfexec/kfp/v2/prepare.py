@@ -1,0 +1,45 @@
+"""From an IR file to a Workflow ready to submit: checked, environments prepared, compiled."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from wfexec.home import wfexec_home
+from wfexec.kfp.v2 import lightweight
+from wfexec.kfp.v2.compile import Runtime, check_arguments, compile_pipeline
+from wfexec.kfp.v2.ir import load_pipeline
+
+LAUNCHER_PYTHON = "/usr/bin/python3"
+
+
+@dataclass
+class Prepared:
+    workflow: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def kfp_root() -> str:
+    root = wfexec_home() / "kfp"
+    root.mkdir(parents=True, exist_ok=True)
+    return str(root.resolve())
+
+
+def prepare_pipeline(path: str, arguments: dict[str, str]) -> Prepared:
+    """Everything is checked before anything is built: a bad file or parameter starts nothing."""
+    pipeline = load_pipeline(path)
+    check_arguments(pipeline, arguments)
+    python = LAUNCHER_PYTHON if os.path.exists(LAUNCHER_PYTHON) else (shutil.which("python3") or "python3")
+    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python)
+    compile_pipeline(pipeline, arguments, Runtime(runtime.kfp_root, python))  # every check, before any install
+    used = {pipeline.components[t.component].executor_label for c in [pipeline.root, *pipeline.components.values()]
+            for t in c.tasks.values()}
+    for label in sorted(used - {""}):
+        ex = pipeline.executors[label]
+        req = lightweight.requirements(ex.container.command) if ex.container else None
+        if req is not None:
+            runtime.envs[label] = {**lightweight.prepare(req, label), "code_index": 6}
+    workflow = compile_pipeline(pipeline, arguments, runtime)
+    return Prepared(workflow, runtime.warnings)
