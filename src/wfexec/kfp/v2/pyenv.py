@@ -196,7 +196,11 @@ def command_for(command: list[str], args: list[str], *, warm: bool = True,
                 path: str | None = None) -> PreparedCommand | None:
     """The command to run for a lightweight component on the host runtime, its venv made ready;
     None when `command` has no pip-install preamble (run it unchanged). Blocks while a venv is
-    built; raises PyEnvError when pip fails. `path`: the step's PATH to extend (default: ours)."""
+    built; raises PyEnvError when pip fails. `path`: the step's PATH to extend (default: ours).
+
+    Call it on the engine's side, before the step starts: venvs are built under $WFEXEC_HOME, which
+    a sandbox sees read-only. `args` are appended untouched, so they may still hold placeholders
+    (`{{$}}`) that a launcher resolves later; the result's `env` must reach the step's env."""
     spec = parse_preamble(command)
     if spec is None:
         return None

@@ -321,12 +321,37 @@ def _exit_code(value: object) -> int:
     return 1
 
 
+def _take(lock, root: str, wait: float = 10.0) -> bool:
+    """The env's lock, unless another warm process serves it. One whose socket was removed holds
+    the lock for up to 2 s more, until it sees that and leaves: it is waited for."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            pass
+        if _serving(root) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _serving(root: str) -> bool:
+    dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(short_path(root, SOCKET, dir_fd))
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(dir_fd)
+
+
 def main(argv: list[str]) -> int:
     root, idle = argv[0], float(argv[1])
     lock = open(os.path.join(root, "warm.lock"), "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _take(lock, root):
         print("busy", flush=True)
         return 0
     server = Server(root, idle)
