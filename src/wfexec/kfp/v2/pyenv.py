@@ -60,9 +60,10 @@ class PipSpec:
 class PreparedCommand:
     """What a step runs in place of the component's command and args."""
 
-    command: list[str]
+    command: list[str]  # warm: [client, PROGRAM, SOURCE, *args]; else [sh, -ec, PROGRAM, SOURCE, *args]
     env: dict[str, str]  # to lay over the container's env (PATH)
     pyenv: Path  # the venv's root
+    warm: bool = False  # a Python caller in the step may call warm_client.run_warm(pyenv, command[2:]) itself
 
 
 def parse_preamble(command: list[str]) -> PipSpec | None:
@@ -211,5 +212,5 @@ def command_for(command: list[str], args: list[str], *, warm: bool = True,
 
         client = warm_process.ensure_warm(root)
         if client is not None:
-            return PreparedCommand([str(client), *spec.rest[2:], *args], env, root)
+            return PreparedCommand([str(client), *spec.rest[2:], *args], env, root, warm=True)
     return PreparedCommand([*spec.rest, *args], env, root)

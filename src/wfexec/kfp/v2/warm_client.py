@@ -38,33 +38,35 @@ def connect(root: str) -> socket.socket:
     return sock
 
 
-def request(rest: list[str], umask: int) -> bytes:
+def request(rest: list[str], umask: int, env: dict[str, str] | None) -> bytes:
     """cwd, umask, the argv count, argv, then KEY=VALUE of each env variable; NUL between (none
     of them can hold one)."""
     fields = [os.getcwdb(), b"%d" % umask, b"%d" % len(rest), *map(os.fsencode, rest)]
-    fields += [k + b"=" + v for k, v in os.environb.items()]
+    if env is None:
+        fields += [k + b"=" + v for k, v in os.environb.items()]
+    else:
+        fields += [os.fsencode(f"{k}={v}") for k, v in env.items()]
     return b"\0".join(fields)
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) < 3:
-        sys.stderr.write("usage: wfexec-kfp-task PROGRAM SOURCE ARGS...\n")
-        sys.exit(2)
-    program, rest = argv[1], argv[2:]
-    root = os.path.dirname(os.path.abspath(argv[0]))
+def run_warm(root: str, rest: list[str], env: dict[str, str] | None = None) -> int | None:
+    """Run SOURCE ARGS… (`rest`) in the warm process of venv `root`, with this process's stdio and
+    cwd and `env` (default: ours); signals we get meanwhile are passed on. The task's wait status
+    (as os.waitpid gives it), or None when the warm process cannot take it: run it yourself."""
     try:
         sock = connect(root)
     except OSError:
-        fallback(program, rest)
+        return None
     umask = os.umask(0)
     os.umask(umask)
-    payload = request(rest, umask)
+    payload = request(rest, umask, env)
     try:
         sock.sendmsg([struct.pack("!I", len(payload))],
                      [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
         sock.sendall(payload)
     except OSError:
-        fallback(program, rest)
+        sock.close()
+        return None
 
     def forward(signo: int, _frame: object) -> None:
         try:
@@ -72,28 +74,42 @@ def main(argv: list[str]) -> None:
         except OSError:
             pass
 
-    for sig in FORWARDED:
-        signal.signal(sig, forward)
+    before = {sig: signal.signal(sig, forward) for sig in FORWARDED}
     reply = b""
-    while True:
-        try:
-            chunk = sock.recv(4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        reply += chunk
+    try:
+        while True:
+            try:
+                chunk = sock.recv(4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        sock.close()
     if reply[:1] == b"F":
-        fallback(program, rest)
+        return None
     if reply[:1] != b"X" or len(reply) < 5:
         sys.stderr.write("wfexec-kfp-task: the warm Python process ended before the task did\n")
-        sys.exit(70)
-    (status,) = struct.unpack("!i", reply[1:5])
+        return 70 << 8
+    return struct.unpack("!i", reply[1:5])[0]
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 3:
+        sys.stderr.write("usage: wfexec-kfp-task PROGRAM SOURCE ARGS...\n")
+        sys.exit(2)
+    program, rest = argv[1], argv[2:]
+    status = run_warm(os.path.dirname(os.path.abspath(argv[0])), rest)
+    if status is None:
+        fallback(program, rest)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
-    sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+    sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 if __name__ == "__main__":
