@@ -96,6 +96,7 @@ class Compiler:
         self.templates: list[dict[str, Any]] = []
         self.names: set[str] = set()
         self.dag_names: dict[str, str] = {}
+        self.extra_mounts: list[dict[str, Any]] = []
 
     def _name(self, base: str) -> str:
         base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:50] or "t"
@@ -308,7 +309,11 @@ class Compiler:
                                 "machine cannot give", file=self.pl.file, field=f"deploymentSpec.executors."
                                 f"{comp.executor_label}.container.resources.accelerator")
             if comp.executor_label in self.rt.envs:
-                spec["lightweight"] = self.rt.envs[comp.executor_label]
+                env = spec["lightweight"] = self.rt.envs[comp.executor_label]
+                # the environment may sit under /tmp, which the sandbox hides: bind it where it is
+                self.extra_mounts.append({"name": "kfp-pyenv-" + env["key"], "mountPath": env["pythonpath"],
+                                          "readOnly": True})
+                self.extra_volumes([{"name": "kfp-pyenv-" + env["key"], "hostPath": {"path": env["pythonpath"]}}])
             limits = {k: v for k, v in (("cpu", c.cpu_limit), ("memory", c.memory_limit)) if v}
             if limits:
                 container["resources"] = {"limits": limits}
@@ -321,7 +326,8 @@ class Compiler:
         volumes = [{"name": KFP_VOLUME, "mountPath": self.rt.kfp_root}]
         extra = platform.executor_settings(self.pl, comp.executor_label, task.display_name, self.rt.warnings)
         spec.update(extra.spec)
-        volumes += extra.volume_mounts
+        volumes += extra.volume_mounts + self.extra_mounts
+        self.extra_mounts = []
         for slot, ref in extra.refs.items():
             if "componentInputParameter" in ref:
                 args.platform["k-" + slot] = f"{{{{inputs.parameters.{p(ref['componentInputParameter'])}}}}}"

@@ -82,4 +82,4 @@ def prepare(req: Requirements, task: str) -> dict[str, str]:
             tmp.rename(target)
         except OSError:  # another wfexec built it first
             subprocess.run(["rm", "-rf", str(tmp)], check=False)
-    return {"python": python, "pythonpath": str(target)}
+    return {"python": python, "pythonpath": str(target), "key": key}
