@@ -20,7 +20,7 @@ from wfexec.errors import SpecError
 from wfexec.kfp.v2 import kubernetes_platform as platform
 from wfexec.kfp.v2.conditions import to_when
 from wfexec.kfp.v2.ir import Component, Interface, Pipeline, Task
-from wfexec.kfp.v2.launcher import to_text
+from wfexec.kfp.v2.launcher import ABSENT, to_text
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
 OUT = "/tmp/kfp/argo"
@@ -393,7 +393,9 @@ def _retry(task: Task) -> dict[str, Any]:
 
 
 def _interface_params(iface: Interface) -> list[dict[str, Any]]:
-    return [{"name": p(k)} for k in iface.parameters] + [{"name": a(k)} for k in iface.artifacts]
+    """A DAG's inputs; one given no value carries the launcher's ABSENT mark (its default applies there)."""
+    return [{"name": p(k), "default": ABSENT} for k in iface.parameters] + \
+        [{"name": a(k), "default": ABSENT} for k in iface.artifacts]
 
 
 def _interface_json(iface: Interface) -> dict[str, Any]:

@@ -33,6 +33,9 @@ STATE_BY_PHASE = {"Succeeded": "COMPLETE", "Failed": "FAILED", "Error": "FAILED"
                   "Omitted": "SKIPPED"}
 
 
+ABSENT = "__kfp_absent__"  # an optional input given no value on the way down
+
+
 class LaunchError(Exception):
     """A problem the launcher reports as one line and exit code 1."""
 
@@ -69,6 +72,15 @@ def from_text(text: str, ptype: str, name: str) -> Any:
     except ValueError:
         raise LaunchError(f"input parameter {name!r}: expected {ptype}, got {text[:80]!r}") from None
     return text
+
+
+def normal(value: Any, ptype: str) -> Any:
+    """A constant or default as its declared type (YAML may hold an integer as 2.0)."""
+    if ptype == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if ptype == "NUMBER_DOUBLE" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def select(value: str, selector: str) -> str:
@@ -140,9 +152,9 @@ class Launch:
                 continue
             if name in constants:
                 value = constants[name]
-                out[name] = self.placeholders_for_values(value) if isinstance(value, str) else value
+                out[name] = self.placeholders_for_values(value) if isinstance(value, str) else normal(value, ptype)
                 continue
-            if name in self.raw_params:
+            if name in self.raw_params and self.raw_params[name] != ABSENT:
                 text = self.raw_params[name]
                 sel = (self.spec.get("selectors") or {}).get(name)
                 if sel:
@@ -155,7 +167,7 @@ class Launch:
                     out[name] = from_text(text, ptype, name)
                 continue
             if p.get("has_default"):
-                out[name] = p.get("default")
+                out[name] = normal(p.get("default"), ptype)
             elif not p.get("optional"):
                 raise LaunchError(f"input parameter {name!r} is required and has no value")
         return out
@@ -173,6 +185,7 @@ class Launch:
         out: dict[str, list[dict[str, Any]]] = {}
         for name, a in self.spec["inputs"]["artifacts"].items():
             text = self.raw_artifacts.get(name, "")
+            text = "" if text == ABSENT else text
             arts: list[Any] = []
             if text.strip():
                 try:
@@ -294,6 +307,9 @@ class Launch:
         in_arts = self.input_artifacts()
         if self.spec.get("importer"):
             return self.run_importer(params)
+        image = (self.spec.get("container") or {}).get("image", "")
+        if image.split(":")[0] in ("argostub/createpvc", "argostub/deletepvc"):
+            return self.run_pvc(image, params)
         key = self.cache_key(params, in_arts) if self.spec.get("cache") else ""
         if key and self.from_cache(key):
             return 0
@@ -302,7 +318,7 @@ class Launch:
         param_files = self.output_parameter_files()
         for path in param_files.values():
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        executor_output = os.path.join(WORK, "outputs", "executor_output.json")
+        executor_output = os.path.join(self.outdir, "executor_output.json")  # dsl.get_uri() lands beside it
         executor_input = {
             "inputs": {"parameterValues": params,
                        "artifacts": {n: {"artifacts": v} for n, v in in_arts.items()}},
@@ -337,6 +353,17 @@ class Launch:
                "type": {"schemaTitle": imp["schema_title"], "schemaVersion": "0.0.1"}}
         self.publish({}, {"artifact": [art]}, cached=False)
         print(f"[launcher] imported {uri}", flush=True)
+        return 0
+
+    def run_pvc(self, image: str, params: dict[str, Any]) -> int:
+        """KFP's CreatePVC / DeletePVC: here a claim is a folder the engine makes when a step mounts it."""
+        if "createpvc" in image:
+            name = params.get("pvc_name") or f"{self.job}-{params.get('pvc_name_suffix') or 'pvc'}"
+            self.publish({"name": name}, {}, cached=False)
+            print(f"[launcher] claim {name!r} is a local folder, made when a step mounts it", flush=True)
+        else:
+            self.publish({}, {}, cached=False)
+            print(f"[launcher] claim {params.get('pvc_name')!r} kept (wfexec never deletes claims)", flush=True)
         return 0
 
     def collect(self, param_files: dict[str, str], executor_output: str,
@@ -382,6 +409,9 @@ def lightweight_argv(argv: list[str], light: dict[str, Any]) -> list[str]:
     environment: the packages are already there, so nothing is installed at run time."""
     code_at = light["code_index"]
     code, rest = argv[code_at], argv[code_at + 1:]
+    if light.get("warm"):  # the venv's warm process runs it (kfp/v2/warm_client.py); PATH for its fallback
+        os.environ["PATH"] = light["path"]
+        return [*light["warm"], code, *rest]
     folder = tempfile.mkdtemp(dir=WORK)
     path = os.path.join(folder, "ephemeral_component.py")
     with open(path, "w") as f:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfexec.home import wfexec_home
-from wfexec.kfp.v2 import lightweight
+from wfexec.kfp.v2 import lightweight, pyenv
 from wfexec.kfp.v2.compile import Runtime, check_arguments, compile_pipeline
 from wfexec.kfp.v2.ir import load_pipeline
 
@@ -40,6 +40,7 @@ def prepare_pipeline(path: str, arguments: dict[str, str]) -> Prepared:
         ex = pipeline.executors[label]
         req = lightweight.requirements(ex.container.command) if ex.container else None
         if req is not None:
-            runtime.envs[label] = {**lightweight.prepare(req, label), "code_index": 6}
+            runtime.envs[label] = pyenv.launcher_env(ex.container.command, label) or \
+                {**lightweight.prepare(req, label), "code_index": 6}
     workflow = compile_pipeline(pipeline, arguments, runtime)
     return Prepared(workflow, runtime.warnings)

@@ -214,3 +214,20 @@ def command_for(command: list[str], args: list[str], *, warm: bool = True,
         if client is not None:
             return PreparedCommand([str(client), *spec.rest[2:], *args], env, root, warm=True)
     return PreparedCommand([*spec.rest, *args], env, root)
+
+
+def launcher_env(command: list[str], task: str) -> dict[str, object] | None:
+    """What the KFP v2 launcher (launcher.py, inside the step) needs to run a lightweight component
+    in its venv, as JSON-ready data: `python`/`pythonpath` to run executor_main itself, or `warm`
+    (the client and KFP's program, to be followed by SOURCE ARGS…) with `path` for the step's PATH.
+    None when `command` is not a lightweight component's."""
+    try:
+        prepared = command_for(command, [])
+    except PyEnvError as e:
+        raise PyEnvError(f"task {task!r}: {e}") from None
+    if prepared is None:
+        return None
+    root = prepared.pyenv
+    return {"python": str(root / "bin" / "python"), "pythonpath": str(root), "key": root.name,
+            "code_index": 6, "path": prepared.env["PATH"],
+            "warm": prepared.command[:2] if prepared.warm else None}
