@@ -33,6 +33,7 @@ STATE_BY_PHASE = {"Succeeded": "COMPLETE", "Failed": "FAILED", "Error": "FAILED"
                   "Omitted": "SKIPPED"}
 
 
+REMOTE_SCHEMES = ("gs://", "http://", "https://", "oci://", "minio://", "s3://")
 ABSENT = "__kfp_absent__"  # an optional input given no value on the way down
 
 
@@ -334,7 +335,7 @@ class Launch:
         env.update(self.platform_env())
         self.platform_files()
         try:
-            code = subprocess.call(argv, env=env)
+            code = run_watching_network(argv, env, self.spec["task"])
         except OSError as exc:
             raise LaunchError(f"cannot start {argv[0]!r}: {exc.strerror}") from None
         sys.stdout.flush()
@@ -349,6 +350,9 @@ class Launch:
     def run_importer(self, params: dict[str, Any]) -> int:
         imp = self.spec["importer"]
         uri = imp["uri"] or str(params.get(imp["uri_parameter"], ""))
+        if uri.startswith(REMOTE_SCHEMES):
+            raise LaunchError(f"task {self.spec['task']!r} imports {uri}: a download this machine cannot make "
+                              "(import a local path)")
         art = {"name": os.path.basename(uri.rstrip("/")) or "artifact", "uri": uri, "metadata": imp["metadata"],
                "type": {"schemaTitle": imp["schema_title"], "schemaVersion": "0.0.1"}}
         self.publish({}, {"artifact": [art]}, cached=False)
@@ -388,6 +392,8 @@ class Launch:
                         arts[name][i]["metadata"] = a.get("metadata") or {}
                         if a.get("uri"):
                             arts[name][i]["uri"] = a["uri"]
+                        if a.get("custom_path"):  # Artifact.set_path: the file was written elsewhere
+                            copy_into(a["custom_path"], local_path(arts[name][i]["uri"]))
         return params, arts
 
     def command(self, executor_input: dict[str, Any], params: dict[str, Any],
@@ -492,6 +498,41 @@ class Placeholders:
         if attr == "metadata":
             return json.dumps(art["metadata"]) if key is None else to_text(art["metadata"].get(key), "STRING")
         return json.dumps(art)
+
+
+def copy_into(src: str, dest: str) -> None:
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    if os.path.isdir(src):
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    elif os.path.exists(src):
+        shutil.copyfile(src, dest)
+    else:
+        raise LaunchError(f"the component set an artifact's path to {src}, which it did not write")
+
+
+NETWORK_SIGNS = ("Temporary failure in name resolution", "Name or service not known", "Network is unreachable",
+                 "LocalEntryNotFoundError", "Failed to establish a new connection", "ConnectionError",
+                 "getaddrinfo failed", "Could not resolve host", "No route to host")
+
+
+def run_watching_network(argv: list[str], env: dict[str, str], task: str) -> int:
+    """Run the user command, its stderr passed through; a failure whose output shows a network
+    download that could not be made ends with one line naming the task and what was missing."""
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    tail: list[str] = []
+    for raw in proc.stderr:
+        sys.stderr.buffer.write(raw)
+        sys.stderr.flush()
+        tail = (tail + [raw.decode(errors="replace")])[-80:]
+    code = proc.wait()
+    if code != 0:
+        text = "".join(tail)
+        sign = next((s for s in NETWORK_SIGNS if s in text), "")
+        if sign:
+            print(f"kfp launcher: task {task!r} needs a network download this machine cannot make ({sign})",
+                  file=sys.stderr, flush=True)
+    return code
 
 
 def local_path(uri: str) -> str:

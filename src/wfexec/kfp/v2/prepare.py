@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,16 @@ def kfp_root() -> str:
     return str(root.resolve())
 
 
+def with_kfp_package(command: list[str]) -> list[str]:
+    """`$WFEXEC_KFP_PACKAGE` in place of the `kfp==…` a lightweight component pins (as kfp.compiler's
+    `kfp_package_path` does): KFP's own e2e pipelines need the SDK they were compiled with."""
+    override = os.environ.get("WFEXEC_KFP_PACKAGE", "")
+    if not override or len(command) < 3:
+        return command
+    pinned = re.compile(r"""(['"]?)kfp(?:[=<>~!\[][^'"\s]*)?\1(?=\s|$)""")
+    return command[:2] + [pinned.sub(lambda _: shlex.quote(override), command[2])] + command[3:]
+
+
 def prepare_pipeline(path: str, arguments: dict[str, str]) -> Prepared:
     """Everything is checked before anything is built: a bad file or parameter starts nothing."""
     pipeline = load_pipeline(path)
@@ -40,7 +52,7 @@ def prepare_pipeline(path: str, arguments: dict[str, str]) -> Prepared:
         ex = pipeline.executors[label]
         req = lightweight.requirements(ex.container.command) if ex.container else None
         if req is not None:
-            runtime.envs[label] = pyenv.launcher_env(ex.container.command, label) or \
+            runtime.envs[label] = pyenv.launcher_env(with_kfp_package(ex.container.command), label) or \
                 {**lightweight.prepare(req, label), "code_index": 6}
     workflow = compile_pipeline(pipeline, arguments, runtime)
     return Prepared(workflow, runtime.warnings)
