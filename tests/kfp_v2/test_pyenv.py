@@ -259,3 +259,26 @@ def test_the_host_runtime_runs_a_prepared_component(pyenvs: Path, tmp_path: Path
     outputs = {p["name"]: p.get("value") for p in pod["outputs"]["parameters"]}
     assert json.loads(outputs["executor-output"]) == {"parameterValues": {"Output": 42}}
     assert f"parent {warm_pid(prepared.pyenv)}" in done.log(pod)
+
+
+def test_a_compiled_pipeline_runs_its_lightweight_tasks_in_the_warm_process(pyenvs: Path, tmp_path: Path,
+                                                                             wfexec_home: Path):
+    """KFP's own single-component pipeline (critical/add_numbers.yaml), its function made to say who
+    started it: `wfexec submit`'s path (prepare, compile, launcher) goes through the venv's warm process."""
+    from tests.support.runs import run_workflow
+    from wfexec.kfp.v2.prepare import prepare_pipeline
+
+    doc = yaml.safe_load((CORPUS_V2 / "critical" / "add_numbers.yaml").read_text())
+    command = doc["deploymentSpec"]["executors"]["exec-add-numbers"]["container"]["command"]
+    assert "    return a + b\n" in command[6]
+    command[6] = command[6].replace("    return a + b\n", "    import os\n    print('parent', os.getppid())\n"
+                                    "    return a + b\n")
+    path = tmp_path / "add_numbers.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    done = run_workflow(prepare_pipeline(str(path), {"a": "40", "b": "2"}).workflow)
+    assert done.phase == "Succeeded", done.message
+    [pod] = done.pods()
+    assert {p["name"]: p.get("value") for p in pod["outputs"]["parameters"]}["p-Output"] == "42"
+    warm_pids = {warm_pid(r) for r in pyenvs.iterdir() if (r / "warm.pid").exists()}
+    said = [line.split()[1] for line in done.log(pod).splitlines() if line.startswith("parent ")]
+    assert said and int(said[0]) in warm_pids, (said, warm_pids)
