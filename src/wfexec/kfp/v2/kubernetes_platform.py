@@ -84,6 +84,12 @@ def executor_settings(pipeline: Pipeline, label: str, task: str, warnings: list[
         else:
             warnings.append(f"task {task!r}: fieldPathAsEnv {item.get('fieldPath')!r} has no local value; empty")
             field_env[item["name"]] = ""
+    if env_sources or file_sources:  # read by the launcher: bound where they are (the step's /tmp is its own)
+        for kind in ("secrets", "configmaps"):
+            folder = wfexec_home() / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            out.volumes.append({"name": f"kfp-{kind}-root", "hostPath": {"path": str(folder)}})
+            out.volume_mounts.append({"name": f"kfp-{kind}-root", "mountPath": str(folder), "readOnly": True})
     out.spec["extra_env"] = field_env
     out.spec["env_sources"] = env_sources
     out.spec["file_sources"] = file_sources

@@ -129,9 +129,19 @@ class Launch:
 
     # ---- inputs -------------------------------------------------------------------------
     def placeholders_for_values(self, text: str) -> str:
+        """Placeholders inside a constant: job and task names, and the task's other inputs (an
+        f-string over pipeline channels compiles to `{{$.inputs.parameters['pipelinechannel--x']}}`)."""
         for key, value in self.job_placeholders().items():
             text = text.replace("{{$." + key + "}}", value)
-        return text
+
+        def channel(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in self.raw_params and self.raw_params[name] != ABSENT:
+                return self.raw_params[name]
+            const = (self.spec.get("constants") or {}).get(name)
+            return m.group(0) if const is None else to_text(const, "STRING")
+
+        return re.sub(r"\{\{\$\.inputs\.parameters\['([^']*)'\]\}\}", channel, text)
 
     def job_placeholders(self) -> dict[str, str]:
         return {"pipeline_job_name": self.job, "pipeline_job_resource_name": self.job,
