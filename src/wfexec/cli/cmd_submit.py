@@ -82,7 +82,7 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
     return api.workflow_from_document(main.data, file, wft), wft
 
 
-def _kfp_v2_workflow(file: str, parameters: list[str] | None) -> dict[str, Any] | None:
+def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "host") -> dict[str, Any] | None:
     """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
     from wfexec.kfp.v2.ir import looks_like_ir, read_documents
 
@@ -96,7 +96,7 @@ def _kfp_v2_workflow(file: str, parameters: list[str] | None) -> dict[str, Any] 
         return None
     from wfexec.kfp.v2.prepare import prepare_pipeline
 
-    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"))
+    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"), runtime)
     for line in prepared.warnings:
         err.print(f"warning: {line}")
     return prepared.workflow
@@ -107,11 +107,11 @@ def run(args: argparse.Namespace) -> int:
         from wfexec.cluster.submit import submit_kube
 
         return submit_kube(args)
-    kfp = _kfp_v2_workflow(args.file, args.parameter)
-    wf, wft = (kfp, []) if kfp is not None else _load(args.file, args.templates)
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
     runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
+    kfp = _kfp_v2_workflow(args.file, args.parameter, runtime)
+    wf, wft = (kfp, []) if kfp is not None else _load(args.file, args.templates)
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
     opts = api.SubmitOptions(
         parameters=parse_kv(args.parameter, "-p") if kfp is None else {}, entrypoint=args.entrypoint, runtime=runtime, executor=executor,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from wfexec.kfp.v2.ir import Component, Interface, Pipeline, Task
 from wfexec.kfp.v2.launcher import ABSENT, to_text
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
+LAUNCHER_VOLUME = "kfp-launcher"
 OUT = "/tmp/kfp/argo"
 KFP_VOLUME = "kfp-root"
 
@@ -35,6 +37,7 @@ class Runtime:
     launcher_python: str
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)  # executor label -> lightweight env
     warnings: list[str] = field(default_factory=list)
+    bind_launcher: bool = False  # containers that do not see the host's files (docker) get launcher.py bound
 
 
 def p(name: str) -> str:
@@ -118,7 +121,9 @@ class Compiler:
                          "labels": {"wfexec.io/kfp-pipeline": wf_name},
                          "annotations": {"wfexec.io/kfp-v2": "true", "wfexec.io/kfp-pipeline-name": self.pl.name}},
             "spec": {"entrypoint": entry, "arguments": {"parameters": params},
-                     "volumes": [{"name": KFP_VOLUME, "hostPath": {"path": self.rt.kfp_root}}],
+                     "volumes": [{"name": KFP_VOLUME, "hostPath": {"path": self.rt.kfp_root}}] + (
+                         [{"name": LAUNCHER_VOLUME, "hostPath": {"path": os.path.dirname(LAUNCHER)}}]
+                         if self.rt.bind_launcher else []),
                      "templates": self.templates},
         }
 
@@ -324,6 +329,8 @@ class Compiler:
             argv += [flag, key[2:], f"{{{{inputs.parameters.{key}}}}}"]
             inputs.append({"name": key})
         volumes = [{"name": KFP_VOLUME, "mountPath": self.rt.kfp_root}]
+        if self.rt.bind_launcher:
+            volumes.append({"name": LAUNCHER_VOLUME, "mountPath": os.path.dirname(LAUNCHER), "readOnly": True})
         extra = platform.executor_settings(self.pl, comp.executor_label, task.display_name, self.rt.warnings)
         spec.update(extra.spec)
         volumes += extra.volume_mounts + self.extra_mounts

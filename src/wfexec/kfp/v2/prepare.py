@@ -39,16 +39,21 @@ def with_kfp_package(command: list[str]) -> list[str]:
     return command[:2] + [pinned.sub(lambda _: shlex.quote(override), command[2])] + command[3:]
 
 
-def prepare_pipeline(path: str, arguments: dict[str, str]) -> Prepared:
-    """Everything is checked before anything is built: a bad file or parameter starts nothing."""
+def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "host") -> Prepared:
+    """Everything is checked before anything is built: a bad file or parameter starts nothing.
+    On the docker runtime the image runs the component's own command (its pip installs included),
+    with the image's python3 running the launcher, which is bound in."""
     pipeline = load_pipeline(path)
     check_arguments(pipeline, arguments)
     python = LAUNCHER_PYTHON if os.path.exists(LAUNCHER_PYTHON) else (shutil.which("python3") or "python3")
-    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python)
+    on_host = runtime_name == "host"
+    if not on_host:
+        python = "python3"
+    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python, bind_launcher=not on_host)
     compile_pipeline(pipeline, arguments, Runtime(runtime.kfp_root, python))  # every check, before any install
     used = {pipeline.components[t.component].executor_label for c in [pipeline.root, *pipeline.components.values()]
             for t in c.tasks.values()}
-    for label in sorted(used - {""}):
+    for label in sorted(used - {""}) if on_host else []:
         ex = pipeline.executors[label]
         req = lightweight.requirements(ex.container.command) if ex.container else None
         if req is not None:
