@@ -255,6 +255,9 @@ class Task:
             os.chdir(req.cwd)
         except OSError:
             os.chdir("/")
+        if os.environ.get("PYTHONUNBUFFERED"):  # read at start-up by a fresh Python; here, now
+            for stream in (sys.stdout, sys.stderr):
+                stream.reconfigure(write_through=True)
         extra = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
         sys.path[:0] = [os.getcwd(), *extra]
         return run_executor(req.argv[0], req.argv[1:])
