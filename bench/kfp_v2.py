@@ -8,7 +8,8 @@ time per task.
 
 wfexec's first run of a package set builds its venv (a pip install, once, then cached); that is timed
 apart ("first run"). Its warm process, started by that run, lingers for $WFEXEC_PYENV_IDLE seconds; the
-"cold" line stops it first, so that run pays for starting it as well.
+"cold" line stops it first, so that run pays for starting it as well; "no-warm" runs each task in a Python
+of its own (WFEXEC_PYENV_WARM=0), which shows what the warm process saves.
 
 Needs kfp.local in its own venv: `make kfplocal-venv` (.venv-kfplocal). Run: .venv/bin/python bench/kfp_v2.py
 [--runs 3] [--kfp-python .venv-kfplocal/bin/python]
@@ -99,13 +100,14 @@ def main() -> None:
             subprocess.run([args.kfp_python, str(work / "pipes.py"), "compile", name, str(yaml_path)], check=True,
                            env=local_env)
             submit = [wfexec, "submit", "--wait", str(yaml_path)]
-            r = results[name] = {"first": [], "cold": [], "warm": [], "kfp.local": []}
+            r = results[name] = {"first": [], "cold": [], "warm": [], "no-warm": [], "kfp.local": []}
             if name == "chain":
                 r["first"].append(timed(submit, env, log))  # builds the venv
             for _ in range(args.runs):
                 stop_warm(work / "home" / "pyenvs")
                 r["cold"].append(timed(submit, env, log))
                 r["warm"].append(timed(submit, env, log))
+                r["no-warm"].append(timed(submit, dict(env, WFEXEC_PYENV_WARM="0"), log))
                 r["kfp.local"].append(timed([args.kfp_python, str(work / "pipes.py"), "run", name,
                                              str(work / "kfp-root")], local_env, log))
         print(f"{TASKS}-task pipelines of lightweight Python components; cpus={os.cpu_count()}, "
@@ -113,7 +115,7 @@ def main() -> None:
         for name, r in results.items():
             base = statistics.median(r["kfp.local"])
             print(f"{name}:")
-            for label in ("first", "cold", "warm", "kfp.local"):
+            for label in ("first", "cold", "warm", "no-warm", "kfp.local"):
                 if r[label]:
                     med = statistics.median(r[label])
                     print(f"  {label:10s} {med:6.2f} s  {med / TASKS * 1000:6.0f} ms/task  ratio {med / base:5.2f}")

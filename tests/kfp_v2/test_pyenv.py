@@ -282,3 +282,14 @@ def test_a_compiled_pipeline_runs_its_lightweight_tasks_in_the_warm_process(pyen
     warm_pids = {warm_pid(r) for r in pyenvs.iterdir() if (r / "warm.pid").exists()}
     said = [line.split()[1] for line in done.log(pod).splitlines() if line.startswith("parent ")]
     assert said and int(said[0]) in warm_pids, (said, warm_pids)
+
+
+def test_with_the_warm_process_turned_off_the_task_runs_kfps_program_in_the_venv(pyenvs: Path, tmp_path: Path,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("WFEXEC_PYENV_WARM", "0")
+    prepared = pyenv.command_for(component_command(ADD), executor_args("add", "/tmp/out", {"a": 5, "b": 5}))
+    assert prepared.command[:2] == ["sh", "-ec"] and not prepared.warm
+    proc = run_in_sandbox(prepared, tmp_path)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert json.loads((tmp_path / "out" / "executor_output.json").read_text()) == {"parameterValues": {"Output": 10}}

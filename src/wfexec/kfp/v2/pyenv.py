@@ -38,6 +38,7 @@ READY = "ready"
 DROPPED_PIP_OPTIONS = {"--quiet", "-q", "--no-warn-script-location"}  # no effect on what is installed
 EXECUTOR_MAIN = "python3 -m kfp.dsl.executor_main"
 PIP_TIMEOUT = 1800.0
+WARM_ENV = "WFEXEC_PYENV_WARM"  # 0: every task starts its own Python (for comparison)
 
 
 class PyEnvError(WfexecError):
@@ -207,7 +208,7 @@ def command_for(command: list[str], args: list[str], *, warm: bool = True,
         return None
     root = ensure_env(spec)
     env = {"PATH": path_with(root, path)}
-    if warm and is_standard_program(spec.rest):
+    if warm and os.environ.get(WARM_ENV, "1") != "0" and is_standard_program(spec.rest):
         from wfexec.kfp.v2 import warm as warm_process
 
         client = warm_process.ensure_warm(root)
