@@ -135,8 +135,14 @@ class Compiler:
         self.dag_names[comp.name] = name
         tmpl: dict[str, Any] = {"name": name, "inputs": {"parameters": _interface_params(comp.inputs)}}
         self.templates.append(tmpl)
-        tasks = [self.dag_task(comp, t) for t in comp.tasks.values()]
-        tmpl["dag"] = {"tasks": tasks}
+        compiled = {t.name: self.dag_task(comp, t) for t in comp.tasks.values()}
+        for exit_task, producer in exit_handlers(comp).items():
+            # ExitHandler: the exit task is the group's exit hook, so it runs however the group ends
+            # and the pipeline still fails when the group failed, as in KFP
+            hook = compiled.pop(exit_task)
+            compiled[producer].setdefault("hooks", {})["exit"] = {
+                "template": hook["template"], "arguments": hook.get("arguments") or {}}
+        tmpl["dag"] = {"tasks": list(compiled.values())}
         outputs = self.dag_outputs(comp)
         if outputs:
             tmpl["outputs"] = {"parameters": outputs}
@@ -368,6 +374,18 @@ class Compiler:
         self.pending_volumes.extend(v for v in volumes if v not in self.pending_volumes)
 
     pending_volumes: list[dict[str, Any]]
+
+
+def exit_handlers(comp: Component) -> dict[str, str]:
+    """Exit tasks of a DAG (every upstream completed, a PipelineTaskFinalStatus input, after nothing
+    but that group) -> the group they watch."""
+    out: dict[str, str] = {}
+    for t in comp.tasks.values():
+        producers = [b.producer for b in t.parameters.values() if b.kind == "final_status"]
+        if t.all_upstream_completed and len(producers) == 1 and set(t.dependent_tasks) <= {producers[0]} and \
+                not any(t.name in o.dependent_tasks for o in comp.tasks.values()):
+            out[t.name] = producers[0]
+    return out
 
 
 @dataclass

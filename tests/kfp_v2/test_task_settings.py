@@ -1,0 +1,156 @@
+"""KFP v2 task settings and control flow, each on a small pipeline of its own: retries with backoff,
+cache hits, exit handlers with PipelineTaskFinalStatus, ParallelFor with a parallelism limit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.kfp_v2.helpers import outputs, param, pods, submit
+from tests.kfp_v2.ir_builder import container, pipeline, task, write
+
+WS = "{{$.workspace_path}}"
+EXIT_NODE = "exit-handler-1.onExit"  # the exit task runs as the group's exit hook
+
+
+def out_file(name: str) -> str:
+    return "{{$.outputs.parameters['" + name + "'].output_file}}"
+
+
+def test_retry_runs_again_with_backoff_until_it_succeeds(tmp_path: Path) -> None:
+    flaky = container('n=$(cat "$0/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$0/count"; '
+                      'printf %s $n > "$1"; [ $n -ge 3 ]', WS, out_file("attempts"),
+                      outputs={"attempts": "NUMBER_INTEGER"})
+    retry = {"maxRetryCount": 3, "backoffDuration": "1s", "backoffFactor": 2, "backoffMaxDuration": "10s"}
+    file = write(tmp_path / "p.yaml", pipeline("retry", {"flaky": task("flaky", retryPolicy=retry)}, {"flaky": flaky}))
+    wf = submit(tmp_path / "home", file)
+    assert wf["status"]["phase"] == "Succeeded"
+    attempts = sorted((n for n in wf["status"]["nodes"].values() if n["type"] == "Pod"),
+                      key=lambda n: n["startedAt"])
+    assert [n["displayName"].rsplit(".", 1)[-1] for n in attempts] == ["flaky(0)", "flaky(1)", "flaky(2)"]
+    assert [n["phase"] for n in attempts] == ["Failed", "Failed", "Succeeded"]
+    assert outputs(attempts[-1])["p-attempts"] == "3"
+    retry_node = next(n for n in wf["status"]["nodes"].values() if n["type"] == "Retry")
+    assert retry_node["phase"] == "Succeeded"
+
+
+def test_retry_gives_up_after_max_retry_count(tmp_path: Path) -> None:
+    fails = container('n=$(cat "$0/count" 2>/dev/null || echo 0); echo $((n+1)) > "$0/count"; exit 3', WS)
+    file = write(tmp_path / "p.yaml", pipeline("retry-fails", {"fails": task("fails", retryPolicy={
+        "maxRetryCount": 1, "backoffDuration": "0s"})}, {"fails": fails}))
+    wf = submit(tmp_path / "home", file)
+    assert wf["status"]["phase"] == "Failed"
+    assert len([n for n in wf["status"]["nodes"].values() if n["type"] == "Pod"]) == 2
+
+
+def _cache_pipeline(tmp_path: Path, enable: bool) -> Path:
+    nonce = container('od -An -N8 -tx8 /dev/urandom | tr -d " \\n" > "$1"; printf "%s" "$0" > "$2"',
+                      "{{$.inputs.parameters['text']}}", out_file("nonce"),
+                      "{{$.outputs.artifacts['data'].path}}", inputs={"text": "STRING"},
+                      outputs={"nonce": "STRING"})
+    nonce["outputDefinitions"]["artifacts"] = {"data": {"artifactType": {"schemaTitle": "system.Dataset",
+                                                                         "schemaVersion": "0.0.1"}}}
+    read = container('cat "$0" > "$1"', "{{$.inputs.artifacts['data'].path}}", out_file("text"),
+                     outputs={"text": "STRING"})
+    read["inputDefinitions"] = {"artifacts": {"data": {"artifactType": {"schemaTitle": "system.Dataset",
+                                                                        "schemaVersion": "0.0.1"}}}}
+    tasks = {
+        "nonce": task("nonce", cachingOptions={"enableCache": enable},
+                      inputs={"parameters": {"text": {"componentInputParameter": "text"}}}),
+        "read": task("read", cachingOptions={}, inputs={"artifacts": {"data": {"taskOutputArtifact": {
+            "producerTask": "nonce", "outputArtifactKey": "data"}}}}),
+    }
+    doc = pipeline("cache", tasks, {"nonce": nonce, "read": read}, inputs={"text": {"parameterType": "STRING"}})
+    return write(tmp_path / f"cache-{enable}.yaml", doc)
+
+
+def test_a_second_run_with_the_same_inputs_is_taken_from_cache(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    file = _cache_pipeline(tmp_path, enable=True)
+    first = submit(home, file, "text=hello")
+    second = submit(home, file, "text=hello")
+    other = submit(home, file, "text=other")
+    for wf in (first, second, other):
+        assert wf["status"]["phase"] == "Succeeded"
+    assert outputs(pods(first, "nonce")[0])["cached"] == "false"
+    assert outputs(pods(second, "nonce")[0])["cached"] == "true"
+    assert param(second, "nonce", "nonce") == param(first, "nonce", "nonce")
+    assert param(second, "read", "text") == ["hello"]  # the cached artifact is read downstream
+    assert outputs(pods(second, "read")[0])["cached"] == "false"  # caching off for that task
+    assert outputs(pods(other, "nonce")[0])["cached"] == "false"  # other inputs, other key
+    assert param(other, "nonce", "nonce") != param(first, "nonce", "nonce")
+
+
+def test_caching_off_runs_the_task_every_time(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    file = _cache_pipeline(tmp_path, enable=False)
+    first, second = submit(home, file, "text=hello"), submit(home, file, "text=hello")
+    assert outputs(pods(second, "nonce")[0])["cached"] == "false"
+    assert param(second, "nonce", "nonce") != param(first, "nonce", "nonce")
+
+
+def _exit_handler_pipeline(tmp_path: Path, inner_exit_code: int) -> Path:
+    work = container(f"echo working; exit {inner_exit_code}")
+    echo_state = container('printf "%s" "$0" > "$1"', "{{$.inputs.parameters['status']}}", out_file("seen"),
+                           inputs={"status": "TASK_FINAL_STATUS"}, outputs={"seen": "STRUCT"})
+    handler = {"dag": {"tasks": {"work": task("work")}}}
+    tasks = {
+        "exit-handler-1": {"componentRef": {"name": "comp-exit-handler-1"}, "taskInfo": {"name": "exit-handler-1"}},
+        "echo-state": task("echo-state", dependentTasks=["exit-handler-1"],
+                           triggerPolicy={"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"},
+                           inputs={"parameters": {"status": {"taskFinalStatus": {"producerTask": "exit-handler-1"}}}}),
+    }
+    doc = pipeline("status-pipeline", tasks, {"work": work, "echo-state": echo_state, "exit-handler-1": handler})
+    return write(tmp_path / f"exit-{inner_exit_code}.yaml", doc)
+
+
+def test_exit_handler_runs_after_a_failure_and_sees_it(tmp_path: Path) -> None:
+    wf = submit(tmp_path / "home", _exit_handler_pipeline(tmp_path, 1))
+    assert [n["phase"] for n in pods(wf, "work")] == ["Failed"]
+    assert [n["phase"] for n in pods(wf, EXIT_NODE)] == ["Succeeded"]
+    seen = json.loads(param(wf, EXIT_NODE, "seen")[0])
+    assert seen["state"] == "FAILED" and seen["pipelineTaskName"] == "exit-handler-1"
+    assert seen["pipelineJobResourceName"] == wf["metadata"]["name"] and seen["error"]["message"]
+    assert wf["status"]["phase"] == "Failed"  # as in KFP: the exit task ran, the pipeline still failed
+
+
+def test_exit_handler_after_success_sees_complete(tmp_path: Path) -> None:
+    wf = submit(tmp_path / "home", _exit_handler_pipeline(tmp_path, 0))
+    assert wf["status"]["phase"] == "Succeeded"
+    seen = json.loads(param(wf, EXIT_NODE, "seen")[0])
+    assert seen["state"] == "COMPLETE" and "error" not in seen
+
+
+def test_parallel_for_keeps_to_its_parallelism_and_collects_outputs(tmp_path: Path) -> None:
+    step = container('echo "start $(date +%s.%N)" >> "$0/log-$1"; sleep 0.6; echo "end $(date +%s.%N)" >> "$0/log-$1";'
+                     ' printf "%s" "$(($1 * 10))" > "$2"', WS, "{{$.inputs.parameters['item']}}", out_file("Output"),
+                     inputs={"item": "NUMBER_INTEGER"}, outputs={"Output": "NUMBER_INTEGER"})
+    total = container('printf "%s" "$0" > "$1"', "{{$.inputs.parameters['values']}}", out_file("Output"),
+                      inputs={"values": "LIST"}, outputs={"Output": "STRING"})
+    loop = {"dag": {"tasks": {"step": task("step", inputs={"parameters": {"item": {
+                "componentInputParameter": "pipelinechannel--loop-item-param-1"}}})},
+                    "outputs": {"parameters": {"pipelinechannel--step-Output": {"valueFromParameter": {
+                        "producerSubtask": "step", "outputParameterKey": "Output"}}}}},
+            "inputDefinitions": {"parameters": {"pipelinechannel--loop-item-param-1": {"parameterType": "STRING"}}},
+            "outputDefinitions": {"parameters": {"pipelinechannel--step-Output": {"parameterType": "LIST"}}}}
+    tasks = {
+        "for-loop-1": {"componentRef": {"name": "comp-for-loop-1"}, "taskInfo": {"name": "for-loop-1"},
+                       "parameterIterator": {"itemInput": "pipelinechannel--loop-item-param-1",
+                                             "items": {"raw": "[1, 2, 3, 4, 5, 6]"}},
+                       "iteratorPolicy": {"parallelismLimit": 2}},
+        "total": task("total", dependentTasks=["for-loop-1"], inputs={"parameters": {"values": {
+            "taskOutputParameter": {"producerTask": "for-loop-1", "outputParameterKey": "pipelinechannel--step-Output"}}}}),
+    }
+    doc = pipeline("loop", tasks, {"step": step, "total": total, "for-loop-1": loop})
+    home = tmp_path / "home"
+    wf = submit(home, write(tmp_path / "loop.yaml", doc))
+    assert wf["status"]["phase"] == "Succeeded"
+    assert sorted(json.loads(param(wf, "total")[0])) == [10, 20, 30, 40, 50, 60]  # Collected, typed
+    workspace = next((home / "kfp" / "runs").glob("*/workspace"))
+    spans = []
+    for log in workspace.glob("log-*"):
+        lines = dict(line.split() for line in log.read_text().splitlines())
+        spans.append((float(lines["start"]), float(lines["end"])))
+    assert len(spans) == 6
+    most = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert most <= 2, spans
