@@ -29,7 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _docs, issues = load_and_lint(args.files, strict=args.strict, templates_paths=args.templates)
+    from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+
+    ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
+    issues = [i for f in ir_files for i in lint_ir(f)]
+    others = [f for f in args.files if f not in ir_files]
+    if others:
+        _docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
+        issues += more
     if args.output == "simple":
         for issue in issues:
             print(issue)
