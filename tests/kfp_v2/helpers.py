@@ -25,7 +25,7 @@ def shared_pyenvs() -> Path:
 
 def wfexec_env(home: Path) -> dict[str, str]:
     return dict(os.environ, WFEXEC_HOME=str(home), WFEXEC_PYENV_DIR=str(shared_pyenvs()),
-                WFEXEC_KFP_PYENVS=str(shared_pyenvs()), WFEXEC_KFP_PACKAGE=KFP_SDK)
+                WFEXEC_KFP_PYENVS=str(shared_pyenvs()), WFEXEC_KFP_PACKAGE=KFP_SDK, COLUMNS="200")
 
 
 def wfexec(home: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

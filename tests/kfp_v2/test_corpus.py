@@ -8,13 +8,14 @@ outputs are checked too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.kfp_v2.helpers import KFP_CORPUS, artifacts, logs, outputs, param, pods, submit
+from tests.kfp_v2.helpers import KFP_CORPUS, artifacts, logs, outputs, param, pods, submit, wfexec
 
 Check = Callable[[dict[str, Any], Path], None]
 
@@ -76,6 +77,9 @@ def _check_metrics(wf: dict[str, Any], home: Path) -> None:
     assert all(m["type"]["schemaTitle"] == "system.Metrics" and "accuracy" in m["metadata"] for m in metrics)
     side = json.loads(Path(metrics[0]["uri"] + ".kfp-metadata.json").read_text())
     assert side["metadata"] == metrics[0]["metadata"]
+    shown = wfexec(home, "get", wf["metadata"]["name"]).stdout  # `wfexec get` prints the scalar metrics
+    first = artifacts(wf, "output-metrics", "metrics")[0]["metadata"]["accuracy"]
+    assert re.search(rf"output-metrics/metrics\.accuracy:\s+{first}\b", shown), shown
 
 
 def _check_functions_with_outputs(wf: dict[str, Any], home: Path) -> None:

@@ -72,6 +72,13 @@ def summary(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Table:
         rows.append(("Parameters:", ""))
         for p in decl:
             rows.append((f"  {p['name']}:", str(params.get(p["name"], p.get("value", "")))))
+    if ((rec.manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"):
+        from wfexec.kfp.v2.metrics import scalar_metrics
+
+        metrics = scalar_metrics(nodes)
+        if metrics:
+            rows.append(("Metrics:", ""))
+            rows += [(f"  {m.task}/{m.artifact}.{m.name}:", str(m.value)) for m in metrics]
     for k, v in rows:
         table.add_row(k, Text(str(v)))
     return table
