@@ -100,6 +100,7 @@ class Compiler:
         self.names: set[str] = set()
         self.dag_names: dict[str, str] = {}
         self.extra_mounts: list[dict[str, Any]] = []
+        self.pending_volumes: list[dict[str, Any]] = []  # pod volumes the tasks' settings ask for
 
     def _name(self, base: str) -> str:
         base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:50] or "t"
@@ -373,8 +374,6 @@ class Compiler:
     def extra_volumes(self, volumes: list[dict[str, Any]]) -> None:
         self.pending_volumes.extend(v for v in volumes if v not in self.pending_volumes)
 
-    pending_volumes: list[dict[str, Any]]
-
 
 def exit_handlers(comp: Component) -> dict[str, str]:
     """Exit tasks of a DAG (every upstream completed, a PipelineTaskFinalStatus input, after nothing
@@ -434,7 +433,6 @@ def compile_pipeline(pipeline: Pipeline, arguments: dict[str, str], runtime: Run
     """The Argo Workflow for one run of `pipeline` with `arguments` (text, typed here)."""
     typed = check_arguments(pipeline, arguments)
     compiler = Compiler(pipeline, runtime)
-    compiler.pending_volumes = []
     wf = compiler.workflow(typed)
     wf["spec"]["volumes"].extend(compiler.pending_volumes)
     return wf

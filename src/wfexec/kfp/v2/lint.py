@@ -24,7 +24,6 @@ def lint_ir(path: str) -> list[LintIssue]:
     try:
         pipeline = load_pipeline(path)
         compiler = Compiler(pipeline, Runtime(kfp_root="/nonexistent", launcher_python="python3"))
-        compiler.pending_volumes = []
         compiler.workflow({})
     except SpecError as exc:
         return [LintIssue(path, exc.line, exc.field or "", exc.detail)]
