@@ -154,3 +154,36 @@ def test_parallel_for_keeps_to_its_parallelism_and_collects_outputs(tmp_path: Pa
     assert len(spans) == 6
     most = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
     assert most <= 2, spans
+
+
+def test_nested_parallel_for_over_a_literal_and_a_pipeline_parameter(tmp_path: Path) -> None:
+    step = container('printf "%s-%s" "$0" "$1" > "$2"', "{{$.inputs.parameters['n']}}",
+                     "{{$.inputs.parameters['letter']}}", out_file("Output"),
+                     inputs={"n": "NUMBER_INTEGER", "letter": "STRING"}, outputs={"Output": "STRING"})
+    item, letter = "pipelinechannel--loop-item-param-1", "pipelinechannel--letters-loop-item"
+    inner = {"dag": {"tasks": {"step": task("step", inputs={"parameters": {
+                "n": {"componentInputParameter": item}, "letter": {"componentInputParameter": letter}}})}},
+             "inputDefinitions": {"parameters": {item: {"parameterType": "NUMBER_INTEGER"},
+                                                 letter: {"parameterType": "STRING"},
+                                                 "pipelinechannel--letters": {"parameterType": "LIST"}}}}
+    outer = {"dag": {"tasks": {"for-loop-4": {
+                "componentRef": {"name": "comp-for-loop-4"}, "taskInfo": {"name": "for-loop-4"},
+                "inputs": {"parameters": {"pipelinechannel--letters": {"componentInputParameter":
+                                                                       "pipelinechannel--letters"},
+                                          item: {"componentInputParameter": item}}},
+                "parameterIterator": {"itemInput": letter, "items": {"inputParameter": "pipelinechannel--letters"}},
+                "iteratorPolicy": {"parallelismLimit": 1}}}},
+             "inputDefinitions": {"parameters": {item: {"parameterType": "NUMBER_INTEGER"},
+                                                 "pipelinechannel--letters": {"parameterType": "LIST"}}}}
+    tasks = {"for-loop-2": {"componentRef": {"name": "comp-for-loop-2"}, "taskInfo": {"name": "for-loop-2"},
+                            "inputs": {"parameters": {"pipelinechannel--letters": {
+                                "componentInputParameter": "letters"}}},
+                            "parameterIterator": {"itemInput": item, "items": {"raw": "[1, 2]"}}}}
+    doc = pipeline("nested", tasks, {"step": step, "for-loop-4": inner, "for-loop-2": outer},
+                   inputs={"letters": {"parameterType": "LIST", "defaultValue": ["a", "b"]}})
+    file = write(tmp_path / "nested.yaml", doc)
+    wf = submit(tmp_path / "home", file)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert sorted(param(wf, "step")) == ["1-a", "1-b", "2-a", "2-b"]
+    wf = submit(tmp_path / "home", file, 'letters=["x"]')
+    assert sorted(param(wf, "step")) == ["1-x", "2-x"]
