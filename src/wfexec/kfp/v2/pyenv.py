@@ -146,8 +146,10 @@ def ensure_env(spec: PipSpec) -> Path:
     root = pyenv_dir() / env_key(spec, python)
     if (root / READY).exists():
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(root.parent, 0o700)
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the warm processes' sockets live here
+    except OSError as e:
+        raise PyEnvError(f"cannot make the venv directory {root.parent} ({PYENV_DIR_ENV}): {e.strerror}") from None
     with open(root.parent / f"{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / READY).exists():
