@@ -28,12 +28,12 @@ def wfexec_env(home: Path) -> dict[str, str]:
                 WFEXEC_KFP_PYENVS=str(shared_pyenvs()), WFEXEC_KFP_PACKAGE=KFP_SDK, COLUMNS="200")
 
 
-def wfexec(home: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def wfexec(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "wfexec.cli.main", *args], env=wfexec_env(home),
                           capture_output=True, text=True, timeout=timeout)
 
 
-def submit(home: Path, file: Path | str, *params: str, timeout: float = 240) -> dict[str, Any]:
+def submit(home: Path, file: Path | str, *params: str, timeout: float = 900) -> dict[str, Any]:
     """`wfexec submit --wait -o json`; the Workflow object it prints (phase, nodes)."""
     argv = ["submit", "--wait", str(file), "-o", "json"]
     for p in params:
