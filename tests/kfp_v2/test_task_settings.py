@@ -187,3 +187,17 @@ def test_nested_parallel_for_over_a_literal_and_a_pipeline_parameter(tmp_path: P
     assert sorted(param(wf, "step")) == ["1-a", "1-b", "2-a", "2-b"]
     wf = submit(tmp_path / "home", file, 'letters=["x"]')
     assert sorted(param(wf, "step")) == ["1-x", "2-x"]
+
+
+def test_nodes_are_named_as_kfp_shows_the_tasks(tmp_path: Path) -> None:
+    make = container('printf hello > "$0"', out_file("Output"), outputs={"Output": "STRING"})
+    echo = container('printf "%s!" "$0" > "$1"', "{{$.inputs.parameters['text']}}", out_file("Output"),
+                     inputs={"text": "STRING"}, outputs={"Output": "STRING"})
+    tasks = {"make": dict(task("make"), taskInfo={"name": "make-greeting"}),
+             "echo": dict(task("echo", after=["make"]), taskInfo={"name": "Shout it"}, inputs={"parameters": {
+                 "text": {"taskOutputParameter": {"producerTask": "make", "outputParameterKey": "Output"}}}})}
+    wf = submit(tmp_path / "home", write(tmp_path / "names.yaml", pipeline("names", tasks, {"make": make,
+                                                                                              "echo": echo})))
+    assert wf["status"]["phase"] == "Succeeded"
+    assert param(wf, "make-greeting") == ["hello"]  # set_display_name("make-greeting")
+    assert param(wf, "echo") == ["hello!"]  # "Shout it" is no Argo task name: the task keeps its own

@@ -10,6 +10,7 @@ parameter (text), `a-<name>` for an artifact (a JSON list of name, uri, type, me
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 import re
@@ -101,6 +102,8 @@ class Compiler:
         self.dag_names: dict[str, str] = {}
         self.extra_mounts: list[dict[str, Any]] = []
         self.pending_volumes: list[dict[str, Any]] = []  # pod volumes the tasks' settings ask for
+        self.renames: dict[str, dict[str, str]] = {}  # component -> task key -> display name used
+        self.renamed: dict[str, str] = {}  # those of the DAG being compiled
 
     def _name(self, base: str) -> str:
         base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:50] or "t"
@@ -136,7 +139,9 @@ class Compiler:
         self.dag_names[comp.name] = name
         tmpl: dict[str, Any] = {"name": name, "inputs": {"parameters": _interface_params(comp.inputs)}}
         self.templates.append(tmpl)
+        outer, self.renamed = self.renamed, self.renames.get(comp.name, {})
         compiled = {t.name: self.dag_task(comp, t) for t in comp.tasks.values()}
+        self.renamed = outer
         for exit_task, producer in exit_handlers(comp).items():
             # ExitHandler: the exit task is the group's exit hook, so it runs however the group ends
             # and the pipeline still fails when the group failed, as in KFP
@@ -347,9 +352,10 @@ class Compiler:
                 args.platform["k-" + slot] = f"{{{{inputs.parameters.{p(ref['componentInputParameter'])}}}}}"
             elif "taskOutputParameter" in ref:
                 out = ref["taskOutputParameter"]
-                args.platform["k-" + slot] = (f"{{{{tasks.{out['producerTask']}.outputs.parameters."
+                producer = self.renamed.get(str(out["producerTask"]), str(out["producerTask"]))
+                args.platform["k-" + slot] = (f"{{{{tasks.{producer}.outputs.parameters."
                                               f"{p(out['outputParameterKey'])}}}}}")
-                args.extra_deps.append(str(out["producerTask"]))
+                args.extra_deps.append(producer)
             argv += ["--k", slot, f"{{{{inputs.parameters.k-{slot}}}}}"]
             inputs.append({"name": "k-" + slot})
         encoded = base64.b64encode(json.dumps(spec).encode()).decode()
@@ -429,10 +435,51 @@ def _interface_json(iface: Interface) -> dict[str, Any]:
                               "is_list": s.is_list, "optional": s.optional} for k, s in iface.artifacts.items()}}
 
 
+ARGO_TASK_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9-]{0,62}")
+
+
+def with_display_names(pipeline: Pipeline) -> tuple[Pipeline, dict[str, dict[str, str]]]:
+    """Tasks named as KFP shows them (`taskInfo.name`, what `set_display_name` sets) where that is a
+    valid, unique Argo task name; every reference follows. Also returns, per component, old -> new."""
+    pl = copy.deepcopy(pipeline)
+    renames: dict[str, dict[str, str]] = {}
+    for comp in [pl.root, *pl.components.values()]:
+        wanted = {k: t.display_name for k, t in comp.tasks.items()
+                  if t.display_name != k and ARGO_TASK_NAME.fullmatch(t.display_name)}
+        taken = set(comp.tasks) - set(wanted)
+        mapping = {}
+        for key, new in wanted.items():
+            if new not in taken:
+                mapping[key] = new
+                taken.add(new)
+        if not mapping:
+            continue
+        renames[comp.name] = mapping
+
+        def rn(name: str, mapping: dict[str, str] = mapping) -> str:
+            return mapping.get(name, name)
+
+        tasks = {}
+        for key, t in comp.tasks.items():
+            t.name = rn(key)
+            t.dependent_tasks = [rn(d) for d in t.dependent_tasks]
+            for b in list(t.parameters.values()) + list(t.artifacts.values()):
+                if b.producer:
+                    b.producer = rn(b.producer)
+            tasks[t.name] = t
+        comp.tasks = tasks
+        for sels in list(comp.dag_outputs.parameters.values()) + list(comp.dag_outputs.artifacts.values()):
+            for sel in sels:
+                sel.producer = rn(sel.producer)
+    return pl, renames
+
+
 def compile_pipeline(pipeline: Pipeline, arguments: dict[str, str], runtime: Runtime) -> dict[str, Any]:
     """The Argo Workflow for one run of `pipeline` with `arguments` (text, typed here)."""
     typed = check_arguments(pipeline, arguments)
+    pipeline, renames = with_display_names(pipeline)
     compiler = Compiler(pipeline, runtime)
+    compiler.renames = renames
     wf = compiler.workflow(typed)
     wf["spec"]["volumes"].extend(compiler.pending_volumes)
     return wf
