@@ -4,9 +4,10 @@ cache hits, exit handlers with PipelineTaskFinalStatus, ParallelFor with a paral
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from tests.kfp_v2.helpers import outputs, param, pods, submit
+from tests.kfp_v2.helpers import outputs, param, pods, submit, wfexec
 from tests.kfp_v2.ir_builder import container, pipeline, task, write
 
 WS = "{{$.workspace_path}}"
@@ -78,6 +79,8 @@ def test_a_second_run_with_the_same_inputs_is_taken_from_cache(tmp_path: Path) -
     assert param(second, "read", "text") == ["hello"]  # the cached artifact is read downstream
     assert outputs(pods(second, "read")[0])["cached"] == "false"  # caching off for that task
     assert outputs(pods(other, "nonce")[0])["cached"] == "false"  # other inputs, other key
+    shown = wfexec(home, "get", second["metadata"]["name"]).stdout
+    assert re.search(r"nonce .*taken from cache", shown) and not re.search(r"read .*taken from cache", shown)
     assert param(other, "nonce", "nonce") != param(first, "nonce", "nonce")
 
 

@@ -89,6 +89,10 @@ def tree(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Table:
     for col in ("STEP", "TEMPLATE", "PODNAME", "DURATION"):
         table.add_column(col, no_wrap=True)
     table.add_column("MESSAGE", overflow="fold")
+    from wfexec.kfp.v2.cache_view import is_kfp_v2_run, with_cache_messages
+
+    if is_kfp_v2_run(rec.manifest):
+        nodes = with_cache_messages(nodes)
     root = nodes.get(rec.name)
     exit_node = next((n for n in nodes.values() if n["name"] == f"{rec.name}.onExit"), None)
     seen: set[str] = set()
