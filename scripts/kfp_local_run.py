@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -24,17 +25,25 @@ def find_pipeline(module, name: str):
     for pipeline in found:
         if pipeline.name == name or pipeline.name.replace("_", "-") == name:
             return pipeline
+    # The YAML may have been compiled under another name: the function the source compiles.
+    with open(module.__file__) as f:
+        compiled = re.findall(r"pipeline_func\s*=\s*(\w+)", f.read())
+    if compiled and isinstance(getattr(module, compiled[-1], None), base_component.BaseComponent):
+        return getattr(module, compiled[-1])
     raise LookupError(f"no pipeline named {name!r} in the source (found: {[p.name for p in found]})")
 
 
-def task_outputs(root: str) -> dict[str, dict]:
-    tasks: dict[str, dict] = {}
+def task_outputs(root: str) -> dict[str, list[dict]]:
+    """Task name -> the output parameters of each of its runs (a loop runs a task several times)."""
+    tasks: dict[str, list[dict]] = {}
     for run in sorted(os.listdir(root)) if os.path.isdir(root) else []:
         for dirpath, _dirs, files in os.walk(os.path.join(root, run)):
             if "executor_output.json" in files:
                 with open(os.path.join(dirpath, "executor_output.json")) as f:
                     values = (json.load(f) or {}).get("parameterValues") or {}
-                tasks[os.path.basename(dirpath)] = values
+                name = os.path.basename(dirpath)
+                name = re.sub(r"-loop-item-\d+$|-\d+-iteration$", "", name)
+                tasks.setdefault(name, []).append(values)
     return tasks
 
 

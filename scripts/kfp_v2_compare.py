@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ TIMEOUT = 900
 class Side:
     status: str  # Succeeded, Failed, Error, Timeout
     error: str = ""
-    tasks: dict[str, dict[str, object]] = field(default_factory=dict)  # task -> output parameters
+    tasks: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # task -> each run's output parameters
 
 
 @dataclass
@@ -52,12 +53,20 @@ SAMPLE = {"STRING": "hello", "NUMBER_INTEGER": 3, "NUMBER_DOUBLE": 1.5, "BOOLEAN
 
 
 def arguments_for(path: Path) -> dict[str, object]:
-    """A value for each required pipeline parameter (no default), the same for both runners; KFP's e2e
-    test gives its own, which the corpus does not hold."""
+    """A value for each pipeline parameter, the same for both runners: its default, else a sample of
+    its type (KFP's e2e test gives its own, which the corpus does not hold). The `.py` may lack a
+    default the YAML has."""
     doc = next(iter(yaml.safe_load_all(path.read_text())), None) or {}
     params = ((doc.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
-    return {name: SAMPLE.get(p.get("parameterType"), "hello") for name, p in params.items()
-            if "defaultValue" not in p and not p.get("isOptional")}
+    out: dict[str, object] = {}
+    for name, p in params.items():
+        kind = p.get("parameterType")
+        if "defaultValue" in p:
+            value = p["defaultValue"]
+            out[name] = int(value) if kind == "NUMBER_INTEGER" and isinstance(value, float) else value
+        elif not p.get("isOptional"):
+            out[name] = SAMPLE.get(kind, "hello")
+    return out
 
 
 def corpus_pairs(only: list[str] | None = None) -> list[tuple[Path, Path, str]]:
@@ -95,13 +104,14 @@ def run_wfexec(path: Path, work: Path, arguments: dict[str, object], env: dict[s
         return Side("Error", _last_line(done.stderr or done.stdout or got.stderr))
     wf = json.loads(got.stdout)
     status = wf.get("status") or {}
-    tasks: dict[str, dict[str, object]] = {}
+    tasks: dict[str, list[dict[str, object]]] = {}
     for node in (status.get("nodes") or {}).values():
         if node.get("type") != "Pod" or node.get("phase") != "Succeeded":
             continue
         params = (node.get("outputs") or {}).get("parameters") or []
-        tasks[node.get("displayName", "")] = {p["name"][2:]: _value(p.get("value")) for p in params
-                                              if p["name"].startswith("p-")}
+        name = re.sub(r"\(\d+(:.*)?\)$", "", node.get("displayName", ""))  # a loop's iteration
+        tasks.setdefault(name, []).append({p["name"][2:]: _value(p.get("value")) for p in params
+                                           if p["name"].startswith("p-")})
     phase = status.get("phase") or "Error"
     return Side(phase, "" if phase == "Succeeded" else (status.get("message") or _last_line(done.stderr)), tasks)
 
@@ -155,13 +165,28 @@ def compare(path: Path, source: Path, name: str, work: Path) -> Row:
     ours = run_wfexec(path, work, arguments)
     theirs = run_kfp_local(source, name, work, arguments)
     row = Row(f"{path.parent.name}/{path.name}", ours, theirs)
+    if ours.status != "Succeeded" or theirs.status != "Succeeded":
+        return row  # compared only where both ran the whole pipeline
     for task in sorted(set(ours.tasks) & set(theirs.tasks)):
-        for param in sorted(set(ours.tasks[task]) & set(theirs.tasks[task])):
+        mine, other = ours.tasks[task], theirs.tasks[task]
+        if len(mine) != len(other):  # the runners name a nested pipeline's tasks apart: not comparable
+            continue
+        for param in sorted(set().union(*mine) & set().union(*other)):
             row.compared += 1
-            a, b = ours.tasks[task][param], theirs.tasks[task][param]
-            if not _same(a, b):
-                row.differences.append(f"{task}.{param}: wfexec {json.dumps(a)[:60]} / kfp.local {json.dumps(b)[:60]}")
+            a = sorted((_norm(r.get(param)) for r in mine), key=json.dumps)
+            b = sorted((_norm(r.get(param)) for r in other), key=json.dumps)
+            if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+                row.differences.append(f"{task}.{param}: wfexec {json.dumps(a if len(a) > 1 else a[0])[:70]}"
+                                       f" / kfp.local {json.dumps(b if len(b) > 1 else b[0])[:70]}")
     return row
+
+
+def _norm(value: object) -> object:
+    """A path or URI, by its last component: each runner keeps artifacts in a place of its own."""
+    if isinstance(value, str) and value.startswith(("/", "file://", "minio://", "s3://", "gs://")) \
+            and "\n" not in value:
+        return "…/" + value.rstrip("/").rsplit("/", 1)[-1]
+    return value
 
 
 def markdown(rows: list[Row]) -> str:
