@@ -82,7 +82,8 @@ def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[
     return api.workflow_from_document(main.data, file, wft), wft
 
 
-def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "host") -> dict[str, Any] | None:
+def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "host",
+                     config: str | None = None) -> dict[str, Any] | None:
     """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
     from wfexec.kfp.v2.ir import looks_like_ir, read_documents
 
@@ -94,9 +95,11 @@ def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "ho
         return None  # the Workflow loader gives its own error
     if not looks_like_ir(docs):
         return None
+    from wfexec.engine.artifact_repos import choose_repository
     from wfexec.kfp.v2.prepare import prepare_pipeline
 
-    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"), runtime)
+    repository = choose_repository({}, "default", config).config  # artifacts go where any run's would
+    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"), runtime, repository)
     for line in prepared.warnings:
         err.print(f"warning: {line}")
     return prepared.workflow
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_executor_config(args.config)
     executor = args.executor or (cfg.executor if cfg is not None else "emissary")
     runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
-    kfp = _kfp_v2_workflow(args.file, args.parameter, runtime)
+    kfp = _kfp_v2_workflow(args.file, args.parameter, runtime, args.config)
     wf, wft = (kfp, []) if kfp is not None else _load(args.file, args.templates)
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
     opts = api.SubmitOptions(

@@ -39,6 +39,7 @@ class Runtime:
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)  # executor label -> lightweight env
     warnings: list[str] = field(default_factory=list)
     bind_launcher: bool = False  # containers that do not see the host's files (docker) get launcher.py bound
+    s3: dict[str, Any] | None = None  # the run's S3 artifact repository, when one is configured
 
 
 def p(name: str) -> str:
@@ -346,6 +347,12 @@ class Compiler:
         extra = platform.executor_settings(self.pl, comp.executor_label, task.display_name, self.rt.warnings)
         spec.update(extra.spec)
         volumes += extra.volume_mounts + self.extra_mounts
+        if self.rt.s3 is not None:  # the launcher reads the repository's keys from the secrets folder
+            spec["s3"] = self.rt.s3
+            secrets = spec["secrets_root"]
+            if not any(v["name"] == "kfp-secrets-root" for v in volumes):
+                volumes.append({"name": "kfp-secrets-root", "mountPath": secrets, "readOnly": True})
+                self.extra_volumes([{"name": "kfp-secrets-root", "hostPath": {"path": secrets}}])
         self.extra_mounts = []
         for slot, ref in extra.refs.items():
             if "componentInputParameter" in ref:

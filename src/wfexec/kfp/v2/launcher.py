@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from typing import Any
 
@@ -259,6 +260,78 @@ class Launch:
     def output_parameter_files(self) -> dict[str, str]:
         return {name: os.path.join(WORK, "outputs", "parameters", name) for name in self.spec["outputs"]["parameters"]}
 
+    # ---- the run's S3 artifact repository -----------------------------------------------
+    def s3(self) -> Any:
+        from sigv4_s3 import S3  # beside this script; only runs with an S3 repository load it
+
+        conf = self.spec["s3"]
+
+        def secret(ref: dict[str, str]) -> str:
+            path = os.path.join(self.spec["secrets_root"], ref["name"], ref["key"])
+            try:
+                with open(path) as f:
+                    return f.read().strip()
+            except OSError:
+                raise LaunchError(f"the S3 artifact repository's secret {ref['name']!r} has no key {ref['key']!r}: "
+                                  f"expected the file {path}") from None
+
+        return S3(conf["endpoint"], conf["bucket"], secret(conf["access"]), secret(conf["secret"]),
+                  region=conf.get("region") or "us-east-1", insecure=bool(conf.get("insecure")))
+
+    def to_s3(self, arts: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """Each output artifact put under the repository's bucket; its URI becomes s3://bucket/key."""
+        client, conf = self.s3(), self.spec["s3"]
+        for name, listed in arts.items():
+            for a in listed:
+                local = local_path(a["uri"])
+                key = "/".join(x for x in (conf.get("prefix", "").strip("/"), self.job, self.pod, name) if x)
+                if os.path.isdir(local):
+                    for folder, _dirs, files in os.walk(local):
+                        for f in files:
+                            rel = os.path.relpath(os.path.join(folder, f), local)
+                            with open(os.path.join(folder, f), "rb") as fh:
+                                client.put(key + "/" + rel, fh.read())
+                elif os.path.exists(local):
+                    with open(local, "rb") as fh:
+                        client.put(key, fh.read())
+                a["uri"] = f"s3://{conf['bucket']}/{key}"
+                client.put(key + ".kfp-metadata.json", json.dumps(
+                    {"name": a["name"], "type": a["type"], "metadata": a["metadata"]}).encode())
+        return arts
+
+    def from_s3(self, arts: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """Input artifacts in the repository's bucket, fetched into the step; the executor reads them there."""
+        conf = self.spec["s3"]
+        prefix = f"s3://{conf['bucket']}/"
+        if not any(a["uri"].startswith(prefix) for listed in arts.values() for a in listed):
+            return arts
+        client = self.s3()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, listed in arts.items():
+            out[name] = []
+            for i, a in enumerate(listed):
+                if not a["uri"].startswith(prefix):
+                    out[name].append(a)
+                    continue
+                key = a["uri"][len(prefix):]
+                dest = os.path.join(self.outdir, "inputs", name, str(i), os.path.basename(key))
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                data = client.get(key)
+                if data is not None:
+                    with open(dest, "wb") as f:
+                        f.write(data)
+                else:
+                    keys = [k for k in client.list(key + "/")]
+                    if not keys:
+                        raise LaunchError(f"input artifact {name!r}: {a['uri']} is not in the repository")
+                    for k in keys:
+                        path = os.path.join(dest, os.path.relpath(k, key))
+                        os.makedirs(os.path.dirname(path), exist_ok=True)
+                        with open(path, "wb") as f:
+                            f.write(client.get(k) or b"")
+                out[name].append({**a, "uri": dest})
+        return out
+
     # ---- caching ------------------------------------------------------------------------
     def cache_key(self, params: dict[str, Any], arts: dict[str, list[dict[str, Any]]]) -> str:
         """KFP's cache key fields: input artifact names, input parameter values, output specs, container."""
@@ -326,6 +399,8 @@ class Launch:
             return 0
         out_arts = self.output_artifacts()
         os.makedirs(self.outdir, exist_ok=True)
+        if self.spec.get("s3"):
+            in_arts = self.from_s3(in_arts)
         param_files = self.output_parameter_files()
         for path in param_files.values():
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -348,12 +423,16 @@ class Launch:
             code = run_in_warm_process(argv, env, self.spec.get("lightweight"))
             if code is None:
                 code = run_watching_network(argv, env, self.spec["task"])
+            elif code != 0:
+                report_network(self.spec["task"], own_log_tail())
         except OSError as exc:
             raise LaunchError(f"cannot start {argv[0]!r}: {exc.strerror}") from None
         sys.stdout.flush()
         if code != 0:
             return code
         out_params, out_arts = self.collect(param_files, executor_output, out_arts)
+        if self.spec.get("s3"):
+            out_arts = self.to_s3(out_arts)
         if key:
             self.to_cache(key, out_params, out_arts)
         self.publish(out_params, out_arts, cached=False)
@@ -550,12 +629,33 @@ def run_watching_network(argv: list[str], env: dict[str, str], task: str) -> int
         tail = (tail + [raw.decode(errors="replace")])[-80:]
     code = proc.wait()
     if code != 0:
-        text = "".join(tail)
-        sign = next((s for s in NETWORK_SIGNS if s in text), "")
-        if sign:
-            print(f"kfp launcher: task {task!r} needs a network download this machine cannot make ({sign})",
-                  file=sys.stderr, flush=True)
+        report_network(task, "".join(tail))
     return code
+
+
+def report_network(task: str, text: str) -> None:
+    sign = next((s for s in NETWORK_SIGNS if s in text), "")
+    if sign:
+        print(f"kfp launcher: task {task!r} needs a network download this machine cannot make ({sign})",
+              file=sys.stderr, flush=True)
+
+
+def own_log_tail(size: int = 65536) -> str:
+    """The end of this container's log as the emissary keeps it (`/var/run/argo/ctr/<name>/combined`):
+    what a task run by the warm process wrote. Read twice a moment apart: the emissary copies it."""
+    path = f"/var/run/argo/ctr/{os.environ.get('ARGO_CONTAINER_NAME', 'main')}/combined"
+    text = ""
+    for _ in range(2):
+        try:
+            with open(path, "rb") as f:
+                f.seek(max(0, os.path.getsize(path) - size))
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return ""
+        if any(s in text for s in NETWORK_SIGNS):
+            break
+        time.sleep(0.2)
+    return text
 
 
 def local_path(uri: str) -> str:

@@ -39,7 +39,20 @@ def with_kfp_package(command: list[str]) -> list[str]:
     return command[:2] + [pinned.sub(lambda _: shlex.quote(override), command[2])] + command[3:]
 
 
-def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "host") -> Prepared:
+def s3_settings(repository: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the launcher needs of the run's artifact repository when it is S3 (secret names only)."""
+    conf = (repository or {}).get("s3")
+    if not conf:
+        return None
+    (wfexec_home() / "secrets").mkdir(parents=True, exist_ok=True)
+    return {"endpoint": conf.get("endpoint") or "s3.amazonaws.com", "bucket": conf.get("bucket"),
+            "insecure": bool(conf.get("insecure")), "region": conf.get("region") or "us-east-1",
+            "access": dict(conf.get("accessKeySecret") or {}), "secret": dict(conf.get("secretKeySecret") or {}),
+            "prefix": "kfp"}
+
+
+def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "host",
+                     repository: dict[str, Any] | None = None) -> Prepared:
     """Everything is checked before anything is built: a bad file or parameter starts nothing.
     On the docker runtime the image runs the component's own command (its pip installs included),
     with the image's python3 running the launcher, which is bound in."""
@@ -49,7 +62,8 @@ def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "
     on_host = runtime_name == "host"
     if not on_host:
         python = "python3"
-    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python, bind_launcher=not on_host)
+    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python, bind_launcher=not on_host,
+                      s3=s3_settings(repository))
     compile_pipeline(pipeline, arguments, Runtime(runtime.kfp_root, python))  # every check, before any install
     used = {pipeline.components[t.component].executor_label for c in [pipeline.root, *pipeline.components.values()]
             for t in c.tasks.values()}
