@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 dev-venv: $(VENV)/.dev-installed
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,docker,kube,s3]'
 	touch $@
 
 # kfp.local, KFP's own local runner, for the comparison tests and bench/kfp_v2.py: a venv of its own,
@@ -41,10 +41,12 @@ test-deps: dev-venv kfplocal-venv
 
 test: test-deps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors
 	$(BIN)/pytest -n 4 -p no:cacheprovider -ra $(PYTEST_ARGS)
 
 lint: dev-venv
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors
 
 bench: dev-venv kfplocal-venv
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

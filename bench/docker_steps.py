@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.images import busybox_image, scratch_hello_image  # noqa: E402
 
-from wfexec.emissary.bundle import BUNDLE_MOUNT, prepare_emissary_bundle  # noqa: E402
 from wfexec.pod import ContainerPlan, PodPlan  # noqa: E402
-from wfexec.runtimes.docker import DockerBackend  # noqa: E402
+from wfexec.runtimes.docker.backend import DockerBackend  # noqa: E402
+from wfexec.runtimes.docker.bundle import BUNDLE_MOUNT, prepare_emissary_bundle  # noqa: E402
 
 
 def run_pod(backend: DockerBackend, root: Path, image: str) -> float:

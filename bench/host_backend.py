@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from wfexec.pod import ContainerPlan, PodPlan, PodResult  # noqa: E402
-from wfexec.runtimes.host import HostBackend  # noqa: E402
+from wfexec.runtimes.host.backend import HostBackend  # noqa: E402
 
 BARE = ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", "true"]
 

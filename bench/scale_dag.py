@@ -44,7 +44,7 @@ def items_workflow(n: int) -> dict[str, Any]:
 def bare_pods(n: int, parallelism: int) -> float:
     """N no-op pods straight through the host backend, `parallelism` at a time: the pods' own cost."""
     from wfexec.pod import ContainerPlan, PodPlan
-    from wfexec.runtimes.host import HostBackend
+    from wfexec.runtimes.host.backend import HostBackend
 
     backend = HostBackend(None)
     backend.check()
@@ -71,7 +71,7 @@ def bare_pods(n: int, parallelism: int) -> float:
 
 def one(kind: str, n: int, profile: str | None) -> dict[str, Any]:
     from wfexec.engine import api
-    from wfexec.engine.controller import default_parallelism
+    from wfexec.engine.pods import default_parallelism
     from wfexec.engine.store import Store
 
     store = Store()

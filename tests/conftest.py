@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,16 @@ if "WFEXEC_HOME" not in os.environ or not os.environ.get("WFEXEC_TEST_KEEP_HOME"
 
 
 @pytest.fixture
-def wfexec_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh $WFEXEC_HOME for one test."""
+def wfexec_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh $WFEXEC_HOME for one test; its pod directories on the tmpfs go with it."""
     home = tmp_path / "wfexec-home"
     home.mkdir()
     monkeypatch.setenv("WFEXEC_HOME", str(home))
-    return home
+    yield home
+    from wfexec.engine.pod_dirs import scratch_root
+    root = scratch_root(home)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

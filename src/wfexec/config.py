@@ -18,6 +18,7 @@ Keys read here:
 | `sandbox` | wfexec, host runtime: `auto`, `bwrap` or `none` |
 | `bwrap` | wfexec, host runtime: path of the bubblewrap binary |
 | `insecureRegistries` | wfexec, migrate: registries reached over plain HTTP |
+| `hostEnvironments` | wfexec, host runtime: image glob → venv, PATH, PYTHONPATH, env (`host_envs.py`) |
 
 Other Argo keys are kept in `raw` and ignored.
 """
@@ -37,8 +38,10 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from wfexec import host_envs
 from wfexec.errors import ConfigError
 from wfexec.home import wfexec_home
+from wfexec.host_envs import HostEnvironment
 
 EXECUTORS = ("docker", "emissary")
 RUNTIMES = ("host", "docker")
@@ -46,7 +49,7 @@ SANDBOXES = ("auto", "bwrap", "none")
 DEFAULT_EXECUTOR = "emissary"
 CONFIG_ENV = "WFEXEC_CONFIG"
 # Keys whose ConfigMap value may be a YAML document in a string.
-_STRUCTURED = ("images", "imageMap", "artifactRepository", "insecureRegistries")
+_STRUCTURED = ("images", "imageMap", "artifactRepository", "insecureRegistries", "hostEnvironments")
 
 
 @dataclass
@@ -63,6 +66,7 @@ class ExecutorConfig:
     sandbox: str = "auto"
     bwrap: str | None = None
     insecure_registries: list[str] = field(default_factory=list)
+    host_environments: list[HostEnvironment] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -178,7 +182,7 @@ def _parse(file: Path, source: str, data: dict[str, Any]) -> ExecutorConfig:
     repo = data.get("artifactRepository")
     if repo is not None and not isinstance(repo, dict):
         raise fail("artifactRepository", "expected a mapping such as {s3: {...}} or {local: {path: ...}}")
-    cfg.artifact_repository = _plain(repo) if repo is not None else None
+    cfg.artifact_repository = plain_data(repo) if repo is not None else None
     runtime = data.get("runtime")
     if runtime is not None and runtime not in RUNTIMES:
         raise fail("runtime", f"{runtime!r}: expected one of {', '.join(RUNTIMES)}")
@@ -200,15 +204,16 @@ def _parse(file: Path, source: str, data: dict[str, Any]) -> ExecutorConfig:
     if not isinstance(insecure, list) or not all(isinstance(x, str) for x in insecure):
         raise fail("insecureRegistries", "expected a list of registry hosts such as [\"127.0.0.1:5000\"]")
     cfg.insecure_registries = list(insecure)
+    cfg.host_environments = host_envs.parse(plain_data(data.get("hostEnvironments")), fail)
     return cfg
 
 
-def _plain(value: Any) -> Any:
-    """ruamel's commented containers as plain dicts and lists."""
+def plain_data(value: Any) -> Any:
+    """ruamel's commented containers (and any mapping) as plain dicts with string keys, and lists."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return value
 
 

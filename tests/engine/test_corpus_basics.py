@@ -36,7 +36,12 @@ def test_steps_run_groups_in_order_and_items_in_parallel() -> None:
     groups = [n for n in run.nodes.values() if n["type"] == "StepGroup"]
     assert sorted(g["displayName"] for g in groups) == ["[0]", "[1]"]
     root = run.nodes[run.name]
-    assert root["type"] == "Steps" and len(root["children"]) == 2
+    g0, g1 = sorted(groups, key=lambda g: g["displayName"])
+    # Argo's chain: the Steps node holds the first group; each step holds the next group
+    assert root["type"] == "Steps" and root["children"] == [g0["id"]]
+    assert g0["children"] == [h1["id"]] and h1["children"] == [g1["id"]]
+    assert sorted(g1["children"]) == sorted([h2a["id"], h2b["id"]])
+    assert sorted(root["outboundNodes"]) == sorted([h2a["id"], h2b["id"]])
 
 
 def test_arguments_parameters_with_override() -> None:

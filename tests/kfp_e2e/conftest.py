@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from wfexec.runtimes.host_shims import host_path
+from wfexec.runtimes.host.shims import host_path
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"

@@ -25,7 +25,7 @@ import pytest
 
 from tests.pods.images import STANDINS, image_map
 from tests.support.docker_daemon import containers_labelled, ensure_dockerd
-from wfexec.runtimes import host_shims
+from wfexec.runtimes.host import shims as host_shims
 
 RUNTIMES = [("host", "emissary"), ("docker", "emissary"), ("docker", "docker")]
 IDS = ["host", "docker-emissary", "docker-docker"]

@@ -22,7 +22,7 @@ from tests.conftest import CORPUS
 from tests.pods.conftest import Leaks
 from tests.support.runs import Finished, run_file
 from wfexec.engine import api
-from wfexec.runtimes import host_shims
+from wfexec.runtimes.host import shims as host_shims
 
 EX = CORPUS / "argo-examples"
 

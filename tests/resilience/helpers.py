@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wfexec.engine.pod_dirs import scratch_root
 from wfexec.engine.store import Store, pid_alive
 
 WFEXEC = [sys.executable, "-m", "wfexec.cli.main"]
@@ -72,7 +73,8 @@ def sigkill(pid: int) -> None:
 def processes_under(home: Path, marker: str | None = None) -> dict[int, str]:
     """Live processes whose command line or environment names this $WFEXEC_HOME (engines, fork
     servers, emissaries, bwrap) or `marker` (put in a step's env: the step's own children)."""
-    marks = [str(home)] + ([marker] if marker else [])
+    scratch = scratch_root(home)  # pod directories on the tmpfs: the emissaries name them
+    marks = [str(home)] + ([str(scratch)] if scratch else []) + ([marker] if marker else [])
     found: dict[int, str] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():

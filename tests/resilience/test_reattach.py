@@ -21,6 +21,7 @@ from tests.resilience.helpers import (
     wait_no_processes,
     wfexec,
 )
+from wfexec.engine.pod_dirs import PodDirs
 
 
 def _start(home: Path, logdir: Path) -> tuple[str, dict]:  # type: ignore[type-arg]
@@ -64,7 +65,9 @@ def test_a_running_step_is_reattached_not_run_again(wfexec_home: Path, tmp_path:
     logdir.mkdir()
     name, pod = _start(wfexec_home, logdir)
     assert fork_servers(wfexec_home), "no fork server to watch"
-    emissary = int((wfexec_home / "runs" / name / "pods" / pod["id"] / "ctr" / "main" / "pid").read_text())
+    pod_dir = PodDirs.for_run(wfexec_home / "runs" / name).existing(pod["id"])
+    assert pod_dir is not None and pod_dir.parent == PodDirs.for_run(wfexec_home / "runs" / name).base
+    emissary = int((pod_dir / "ctr" / "main" / "pid").read_text())
     sigkill(engine_pid(wfexec_home, name))
     # its fork server can get no more work: it ends (end of its input), its emissary does not
     wait_no_fork_servers(wfexec_home, timeout=1.5)
@@ -86,7 +89,7 @@ def test_a_step_whose_pod_is_gone_is_run_again_with_a_message(wfexec_home: Path,
     name, pod = _start(wfexec_home, logdir)
     sigkill(engine_pid(wfexec_home, name))
     crash(wfexec_home)  # the pod dies with the machine, say: nothing of it is left
-    shutil.rmtree(wfexec_home / "runs" / name / "pods" / pod["id"])
+    shutil.rmtree(PodDirs.for_run(wfexec_home / "runs" / name).base / pod["id"])
     wfexec("get", name, home=wfexec_home, check=True)  # heal
     said = False
     end = time.monotonic() + 30

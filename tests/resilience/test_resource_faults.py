@@ -20,6 +20,7 @@ import pytest
 
 from tests.resilience.helpers import DATA, wfexec
 from wfexec.engine.nodes import node_id
+from wfexec.engine.pod_dirs import PodDirs
 
 
 @contextmanager
@@ -87,7 +88,9 @@ def test_full_disk_while_saving_a_log(size: str, where: str, disk: str, wfexec_h
     """Only the loud step's directory is on the small disk, so the rest of the run has room."""
     name = "big-log-full"
     loud_id = node_id(name, f"{name}[0].loud")
-    with small_disk(wfexec_home / "runs" / name / disk / loud_id, "1m" if disk == "pods" else "256k"):
+    run_dir = wfexec_home / "runs" / name
+    disk_dir = PodDirs.for_run(run_dir).base if disk == "pods" else run_dir / disk
+    with small_disk(disk_dir / loud_id, "1m" if disk == "pods" else "256k"):
         res = wfexec("submit", str(DATA / "big-log.yaml"), "-p", f"size={size}", "--name", name, "--wait",
                      "-o", "json", home=wfexec_home)
         wf = json.loads(res.stdout)

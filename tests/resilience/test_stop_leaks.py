@@ -22,6 +22,7 @@ import pytest
 from tests.resilience.helpers import DATA, processes_under, wait_done, wfexec
 from tests.support.docker_config import docker_image_config
 from tests.support.docker_daemon import containers_labelled
+from wfexec.engine.pod_dirs import PodDirs
 
 RUNTIMES = ["host", "docker"]
 GRACE = "1"
@@ -91,5 +92,6 @@ def test_stop_and_terminate_leave_no_process_or_temp_dir(verb: str, runtime: str
     run_dir = wfexec_home / "runs" / name
     kept = sorted(p.name for p in run_dir.iterdir())
     assert not (run_dir / "pods").exists() or list((run_dir / "pods").iterdir()) == [], "a pod directory was left"
+    assert not PodDirs.for_run(run_dir).base.exists(), "a pod directory was left on the tmpfs"
     kept = [k for k in kept if k != "pods"]
     assert set(kept) <= {"engine.log", "logs"}, [str(p.relative_to(run_dir)) for p in run_dir.rglob("*")]

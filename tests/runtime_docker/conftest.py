@@ -14,7 +14,7 @@ import pytest
 from tests.support.docker_daemon import containers_labelled, ensure_dockerd
 from tests.support.images import busybox_image, scratch_hello_image, server_image
 from wfexec.pod import ContainerPlan, OutputArtifactPlan, OutputParameterPlan, PodPlan, PodResult
-from wfexec.runtimes.docker import DockerBackend
+from wfexec.runtimes.docker.backend import DockerBackend
 
 EXECUTORS = ["emissary", "docker"]
 

@@ -13,8 +13,9 @@ from tests.runtime_docker.conftest import EXECUTORS, Waiter, make_pod, run_pod, 
 from tests.support.docker_daemon import containers_labelled
 from tests.support.images import HELLO_MESSAGE, no_command_image
 from wfexec.errors import ExecutorError, RuntimeUnavailable
+from wfexec.executors.result import DEADLINE_MESSAGE
 from wfexec.pod import ContainerPlan, OutputArtifactPlan, OutputParameterPlan, PodResult, VolumeMount
-from wfexec.runtimes.docker import DEADLINE_MESSAGE, DockerBackend
+from wfexec.runtimes.docker.backend import DockerBackend
 
 pytestmark = pytest.mark.docker
 
@@ -289,7 +290,7 @@ _CRASHING_ENGINE = r"""
 import json, os, sys, time
 from pathlib import Path
 from wfexec.pod import ContainerPlan, OutputParameterPlan, PodPlan
-from wfexec.runtimes.docker import DockerBackend
+from wfexec.runtimes.docker.backend import DockerBackend
 spec = json.loads(sys.argv[1])
 pod = PodPlan(run_id=spec["run_id"], node_id="node-1", pod_name="pod-1", argo_dir=Path(spec["argo_dir"]),
               containers=[ContainerPlan("main", image=spec["image"], command=["sh", "-c"], args=[spec["script"]])],

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from tests.runtime_host.test_host_backend import Done, backend, marked_processes, pod, sh  # noqa: F401
 from tests.runtime_host.test_sandbox_setup_retry import make_backend  # noqa: F401 - a fixture
-from wfexec.runtimes.host import HostBackend
-from wfexec.runtimes.host_strays import sandbox_processes
+from wfexec.runtimes.host.backend import HostBackend
+from wfexec.runtimes.host.strays import sandbox_processes
 
 
 def _wait_for(check: Callable[[], object], what: str, timeout: float = 10) -> None:
@@ -131,7 +131,7 @@ ENGINE = """
 import sys, time
 from pathlib import Path
 from wfexec.pod import ContainerPlan, PodPlan
-from wfexec.runtimes.host import HostBackend
+from wfexec.runtimes.host.backend import HostBackend
 b = HostBackend(None)
 b.check()
 b.start(PodPlan(run_id="r", node_id="p", pod_name="p", argo_dir=Path(sys.argv[1]), template={"name": "p"},

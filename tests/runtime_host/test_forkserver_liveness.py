@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.resilience.helpers import DATA, engine_pid, fork_servers, wait_done, wait_no_processes, wfexec
+from wfexec.engine.pod_dirs import PodDirs
 
 STEPS = 30  # crash-30.yaml: 20 step groups, a parallel pair every other group
 RESTARTED = re.compile(r"the emissary fork server \(pid (\d+)\) (.+?); starting a new one and re-submitting "
@@ -63,7 +64,7 @@ def test_a_killed_fork_server_is_restarted_and_every_step_runs_once(which: str, 
     # stopped first, so that requests queue up unanswered (sent to it, or to the heavy process
     # through it) and must be sent again to the new server; then killed
     os.kill(victim, signal.SIGSTOP)
-    pods = wfexec_home / "runs" / name / "pods"
+    pods = PodDirs.for_run(wfexec_home / "runs" / name).base
     _wait_for("a pod to wait for its emissary",
               lambda: any((d / "template").exists() and not (d / "ctr").exists() for d in pods.iterdir()), 30)
     time.sleep(0.3)  # its request is written just after its directory is made

@@ -20,7 +20,7 @@ from wfexec.pod import (
     PodPlan,
     PodResult,
 )
-from wfexec.runtimes.host import HostBackend
+from wfexec.runtimes.host.backend import HostBackend
 
 
 @pytest.fixture
@@ -294,7 +294,7 @@ ENGINE = """
 import sys, time
 from pathlib import Path
 from wfexec.pod import ContainerPlan, OutputParameterPlan, PodPlan
-from wfexec.runtimes.host import HostBackend
+from wfexec.runtimes.host.backend import HostBackend
 argo = Path(sys.argv[1])
 b = HostBackend(None)
 b.check()

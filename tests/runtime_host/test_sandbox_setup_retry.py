@@ -15,7 +15,7 @@ import pytest
 
 from tests.runtime_host.test_host_backend import Done, pod, sh
 from wfexec.emissary.run import SANDBOX_RETRIES
-from wfexec.runtimes.host import HostBackend
+from wfexec.runtimes.host.backend import HostBackend
 
 SETUP_ERROR = ("bwrap: Can't bind mount /oldroot/ on /newroot/: Unable to apply mount flags: remount "
                '"/newroot/var/lib/docker/overlay2/x-init/merged": Invalid argument')

@@ -195,9 +195,9 @@ def no_command_image() -> str:
 
 
 def _ldd(binary: str) -> list[str]:
-    from wfexec.emissary.bundle import _shared_libs  # the same parser the emissary bundle uses
+    from wfexec.runtimes.docker.bundle import shared_libs  # the same parser the emissary bundle uses
 
-    return _shared_libs(binary)
+    return shared_libs(binary)
 
 
 def _build_python() -> None:

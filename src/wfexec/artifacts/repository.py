@@ -102,7 +102,9 @@ def resolve_repository_ref(ref: dict[str, Any] | None, configmap_files: list[Pat
     parsed = _load_yaml(value, f"ConfigMap {cm_name!r} key {key!r}") if isinstance(value, str) else value
     if not isinstance(parsed, dict):
         raise ConfigError(f"artifactRepositoryRef: ConfigMap {cm_name!r} key {key!r} is not a mapping")
-    return _plain(parsed)
+    from wfexec.config import plain_data
+
+    return plain_data(parsed)
 
 
 def _find_configmap(name: str, files: list[Path]) -> dict[str, Any]:
@@ -114,7 +116,9 @@ def _find_configmap(name: str, files: list[Path]) -> dict[str, Any]:
         for doc in _load_yaml_all(text, str(path)):
             if isinstance(doc, dict) and doc.get("kind") == "ConfigMap" \
                     and (doc.get("metadata") or {}).get("name") == name:
-                return _plain(doc)
+                from wfexec.config import plain_data
+
+                return plain_data(doc)
     raise ConfigError(f"artifactRepositoryRef: no ConfigMap named {name!r} in "
                       f"{', '.join(str(p) for p in files) or 'the given files'}")
 
@@ -132,14 +136,6 @@ def _load_yaml_all(text: str, where: str) -> list[Any]:
         return list(YAML(typ="safe", pure=True).load_all(text))
     except YAMLError as e:
         raise ConfigError(f"{where}: invalid YAML: {str(e).splitlines()[0]}") from None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 __all__ = ["ArtifactError", "ArtifactLocation", "Repository", "make_repository", "resolve_repository_ref"]

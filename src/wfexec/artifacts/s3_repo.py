@@ -21,6 +21,7 @@ from wfexec.artifacts.location import ArtifactLocation
 from wfexec.artifacts.repository import Repository
 from wfexec.artifacts.secrets import SecretResolver, file_secret_resolver, secret_ref
 from wfexec.errors import ArtifactError, UnsafeArchiveError
+from wfexec.extras import require
 
 
 class S3Repository(Repository):
@@ -29,7 +30,7 @@ class S3Repository(Repository):
     def __init__(self, *, bucket: str, endpoint: str | None = None, region: str | None = None,
                  insecure: bool = False, access_key: str | None = None, secret_key: str | None = None,
                  session_token: str | None = None, key_format: str = DEFAULT_KEY_FORMAT) -> None:
-        import boto3
+        boto3 = require("boto3", "an S3 artifact repository")
         from botocore.config import Config
 
         if not bucket:

@@ -122,10 +122,19 @@ def check_links_inside(tree: Path, *, artifact: str, what: str = "it") -> None:
         raise UnsafeArchiveError(f"artifact {artifact!r}: {what} is a symlink, which cannot stand "
                                  "alone as an artifact")
 
+    for rel in escaping_links(tree)[:1]:
+        raise UnsafeArchiveError(f"artifact {artifact!r}: refusing {what}: the symlink {rel!r} -> "
+                                 f"{os.readlink(tree / rel)!r} would point outside the artifact")
+
+
+def escaping_links(tree: Path) -> list[str]:
+    """The symlinks under `tree` (relative paths) that are absolute or resolve outside it."""
+
     def on_disk(rel: str) -> str | None:
         p = tree / rel
         return os.readlink(p) if p.is_symlink() else None
 
+    found: list[str] = []
     for root, dirs, files in os.walk(tree):
         for n in dirs + files:
             p = os.path.join(root, n)
@@ -133,9 +142,8 @@ def check_links_inside(tree: Path, *, artifact: str, what: str = "it") -> None:
                 rel, link = os.path.relpath(p, tree), os.readlink(p)
                 parts = rel.split(os.sep)[:-1] + link.split("/")
                 if link.startswith("/") or _resolve(parts, on_disk) is None:
-                    raise UnsafeArchiveError(
-                        f"artifact {artifact!r}: refusing {what}: the symlink {rel!r} -> "
-                        f"{os.readlink(p)!r} would point outside the artifact")
+                    found.append(rel)
+    return found
 
 
 def _resolve(parts: list[str], readlink: Callable[[str], str | None]) -> list[str] | None:

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_kube_flags(show)
     show.set_defaults(func=run_show)
     put = sub.add_parser("set", help="write containerRuntimeExecutor and print it as read back")
-    put.add_argument("value", choices=EXECUTORS)
+    put.add_argument("value", choices=EXECUTORS, help="the executor to write: " + " or ".join(EXECUTORS))
     put.add_argument("--config", help="executor config file to edit (created if absent)")
     add_kube_flags(put)
     put.set_defaults(func=run_set)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from wfexec.cli.common import err, parse_kv
 from wfexec.errors import WfexecError
-from wfexec.export import Exported, ExportOptions, export_path
+
+if TYPE_CHECKING:  # the exporter (jsonschema, requests, kfp) loads only when a command exports: submit's
+    from wfexec.export import Exported, ExportOptions  # flags must not cost its start
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--emit-templates", dest="mode", action="store_const", const="emit",
                       help="keep templateRefs and print the local WorkflowTemplates alongside")
     p.add_argument("--strict", action="store_true", help="exit 1 when a container's command cannot be found")
+    p.add_argument("--argo-version", type=int, choices=(3, 4), default=4,
+                   help="the Argo that will read it: 3 writes schedule/mutex/semaphore, 4 (default) "
+                        "schedules/mutexes/semaphores")
     p.set_defaults(func=run, mode="inline")
 
 
@@ -55,6 +58,8 @@ def add_export_flags(p: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace, mode: str = "inline") -> ExportOptions:
+    from wfexec.export import ExportOptions
+
     return ExportOptions(arguments=parse_kv(getattr(args, "argument", None), "-a"),
                          parameters=parse_kv(args.parameter, "-p"), templates=list(args.templates or []),
                          executor=args.executor, config_path=args.config, mode=mode,  # type: ignore[arg-type]
@@ -63,6 +68,8 @@ def options_from(args: argparse.Namespace, mode: str = "inline") -> ExportOption
 
 def report(result: Exported, strict: bool) -> None:
     """Notes, then missing commands: warnings, or one error with --strict."""
+    from rich.text import Text
+
     for note in result.notes:
         err.print(Text.assemble(("note: ", "cyan"), note))
     if result.missing and strict:
@@ -91,7 +98,11 @@ def render(documents: list[dict[str, Any]], fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wfexec.export import export_path
+    from wfexec.export.argo_version import for_argo_version
+
     result = export_path(args.file, options_from(args, args.mode))
+    for_argo_version(result.documents, args.argo_version, args.file)
     report(result, args.strict)
     sys.stdout.write(render(result.documents, args.output))
     return 0

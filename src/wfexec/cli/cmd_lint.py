@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from wfexec.spec.issue import LintIssue
-from wfexec.spec.lint import load_and_lint
+from wfexec.spec.lint import load_and_lint, yaml11_warnings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,16 +34,18 @@ def run(args: argparse.Namespace) -> int:
     ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
     issues = [i for f in ir_files for i in lint_ir(f)]
     others = [f for f in args.files if f not in ir_files]
+    warnings: list[LintIssue] = []
     if others:
-        _docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
+        docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
         issues += more
+        warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
     if args.output == "simple":
-        for issue in issues:
+        for issue in [*issues, *warnings]:
             print(issue)
         print(summary(issues))
     else:
         console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
-        for issue in issues:
+        for issue in [*issues, *warnings]:
             console.print(_pretty(issue))
         console.print(Text(summary(issues), style="bold red" if issues else "bold green"))
     return 1 if issues else 0

@@ -1,79 +1,93 @@
-"""Reading and controlling runs: list, get, logs, wait, stop, terminate, resume, retry, resubmit, delete."""
+"""Reading and controlling runs: list, get, wait, stop, terminate, resume, retry, resubmit, delete."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
-from wfexec.cli.common import add_output_flag, console, dump, err, open_store
-from wfexec.cli.render import duration, print_run, workflow_object
+from wfexec.cli.common import add_output_flag, dump, open_store, say, warn
+from wfexec.cli.render import list_lines, print_run, progress, workflow_object
+from wfexec.cli.term import stdout_terminal, write_lines
 from wfexec.engine import api
 from wfexec.engine import nodes as N
-from wfexec.engine.store import Store, pid_alive
-from wfexec.errors import WfexecError
+from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.engine.tree import display_children
+from wfexec.errors import StoreError, WfexecError
+
+RUN_HELP = "run name (a unique prefix will do; @latest for the newest)"
+RUNS_HELP = "run names (a unique prefix will do; @latest for the newest)"
+PHASES = (N.PENDING, N.RUNNING, N.SUCCEEDED, N.FAILED, N.ERROR)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list runs")
     p.add_argument("--running", action="store_true", help="only runs still going")
     p.add_argument("--completed", action="store_true", help="only finished runs")
+    p.add_argument("--status", help="only runs in these phases, comma-separated (e.g. Running,Failed)")
+    p.add_argument("--since", metavar="DURATION", help="only runs created in this long (e.g. 10m, 3h, 1d)")
+    p.add_argument("--older", metavar="DURATION", help="only finished runs that ended longer ago than this")
+    p.add_argument("--prefix", help="only runs whose name starts with this")
+    p.add_argument("-l", "--selector", action="append", metavar="SELECTOR",
+                   help="only runs whose labels match (key=value, key!=value, key, !key, key in (a,b))")
+    p.add_argument("--chunk-size", type=int, default=0, metavar="N",
+                   help="read the store N runs at a time (0: all at once); the listing is the same")
     add_output_flag(p, ("json", "yaml", "name", "wide"))
     _kube_flags(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("get", help="show a run and its node tree")
-    p.add_argument("run", help="run name (a unique prefix will do; @latest for the newest)")
+    p.add_argument("run", help=RUN_HELP)
     add_output_flag(p, ("json", "yaml", "wide", "name"))
     _kube_flags(p)
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("logs", help="print the logs of a run, or of one step")
-    p.add_argument("run")
-    p.add_argument("step", nargs="?", help="a node id, pod name or step display name")
-    p.add_argument("-c", "--container", help="one container (default: main, or all with --all-containers)")
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
-    p.add_argument("--no-color", action="store_true")
-    _kube_flags(p)
-    p.set_defaults(func=cmd_logs)
-
     p = sub.add_parser("wait", help="wait for runs to end; exit 0 only if all Succeeded")
-    p.add_argument("runs", nargs="+")
+    p.add_argument("runs", nargs="+", help=RUNS_HELP)
     p.set_defaults(func=cmd_wait)
 
     for verb, help_ in (("stop", "stop a run: running steps get a grace period, exit handlers still run"),
                         ("terminate", "terminate a run: running steps get a grace period, no exit handlers")):
         p = sub.add_parser(verb, help=help_)
-        p.add_argument("runs", nargs="+")
+        p.add_argument("runs", nargs="+", help=RUNS_HELP)
         p.add_argument("--wait", action="store_true", help="return once the run has ended")
+        if verb == "stop":
+            p.add_argument("--node-field-selector", metavar="SELECTOR",
+                           help="stop only these suspended steps (they fail; the run goes on), e.g. displayName=approve")
+            p.add_argument("--message", help="with --node-field-selector: the message of the steps it stops")
         p.set_defaults(func=cmd_control, control=verb)
 
     p = sub.add_parser("resume", help="resume a suspended run, or continue one whose engine died")
-    p.add_argument("runs", nargs="+")
-    p.add_argument("-w", "--wait", action="store_true")
+    p.add_argument("runs", nargs="+", help=RUNS_HELP)
+    p.add_argument("-w", "--wait", action="store_true", help="return once the run has ended")
+    p.add_argument("--node-field-selector", metavar="SELECTOR",
+                   help="resume only these suspended steps (e.g. displayName=approve)")
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("retry", help="run the failed steps of a finished run again")
-    p.add_argument("run")
-    p.add_argument("-w", "--wait", action="store_true")
+    p.add_argument("run", help=RUN_HELP)
+    p.add_argument("-w", "--wait", action="store_true", help="return once the run has ended")
+    p.add_argument("--restart-successful", action="store_true",
+                   help="also run again the Succeeded steps that --node-field-selector matches")
+    p.add_argument("--node-field-selector", metavar="SELECTOR",
+                   help="nodes to run again (e.g. displayName=step-a, templateName=work, phase=Succeeded)")
+    add_output_flag(p, ("json", "yaml", "name", "wide"))
     p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser("resubmit", help="submit a finished run again, as a new run")
-    p.add_argument("run")
-    p.add_argument("-w", "--wait", action="store_true")
-    p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE")
+    p.add_argument("run", help=RUN_HELP)
+    p.add_argument("-w", "--wait", action="store_true", help="return once the new run has ended")
+    p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a workflow parameter")
     add_output_flag(p, ("json", "yaml", "name", "wide"))
     p.set_defaults(func=cmd_resubmit)
 
     p = sub.add_parser("delete", help="delete runs and what they kept")
-    p.add_argument("runs", nargs="*")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--completed", action="store_true", help="with --all: only finished runs")
+    p.add_argument("runs", nargs="*", help=RUNS_HELP)
+    p.add_argument("--all", action="store_true", help="every run (with --completed: every finished run)")
+    p.add_argument("--completed", action="store_true", help="only finished runs")
+    p.add_argument("--older", metavar="DURATION", help="finished runs that ended longer ago than this (e.g. 1d)")
+    p.add_argument("--prefix", help="runs whose name starts with this")
+    p.add_argument("-l", "--selector", action="append", metavar="SELECTOR", help="runs whose labels match")
     p.set_defaults(func=cmd_delete)
 
 
@@ -87,45 +101,81 @@ def _kube_flags(p: argparse.ArgumentParser) -> None:
 def _kube(args: argparse.Namespace, verb: str) -> int | None:
     if not getattr(args, "kube", False):
         return None
-    from wfexec.cluster import workflows as kw
+    from wfexec.cli.kube import VERBS
 
-    return int(getattr(kw, f"cli_{verb}")(args))
+    return VERBS[verb](args)
 
 
-def _get(store: Store, name: str):  # noqa: ANN202 - RunRecord
+def get_run(store: Store, name: str) -> RunRecord:
+    """The run, continued in the background first if its engine died."""
     rec = store.get_run(name)
     if api.heal(store, rec):
-        err.print(f"[yellow]run {rec.name} lost its engine; continuing it[/]")  # stdout may be -o json
+        warn(f"run {rec.name} lost its engine; continuing it")  # stdout may be -o json
         rec = store.get_run(rec.name)
     return rec
+
+
+def _ended(rec: RunRecord) -> bool:
+    return rec.phase not in (N.PENDING, N.RUNNING)
+
+
+def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
+    """The runs the filter flags of `list` and `delete` pick, newest first."""
+    if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
+        from wfexec.cli.selectors import labels_match
+        from wfexec.cli.timespec import ago, parse_duration, stamp
+    recs = store.list_runs()
+    phases = None
+    if getattr(args, "status", None):
+        phases = {p.strip().capitalize() for p in args.status.split(",") if p.strip()}
+        unknown = phases - set(PHASES)
+        if unknown:
+            raise WfexecError(f"--status {args.status!r}: unknown phase {sorted(unknown)[0]!r}"
+                              f" (expected {', '.join(PHASES)})")
+    since = ago(parse_duration(args.since, "--since")) if getattr(args, "since", None) else None
+    older = ago(parse_duration(args.older, "--older")) if getattr(args, "older", None) else None
+    out = []
+    for r in recs:
+        if getattr(args, "running", False) and _ended(r):
+            continue
+        if (args.completed or older) and not _ended(r):
+            continue
+        if phases and r.phase not in phases:
+            continue
+        if args.prefix and not r.name.startswith(args.prefix):
+            continue
+        if since and (stamp(r.created_at) or since) < since:
+            continue
+        if older and (stamp(r.finished_at) or older) > older:
+            continue
+        if args.selector and not labels_match(args.selector, (r.manifest.get("metadata") or {}).get("labels") or {}):
+            continue
+        out.append(r)
+    return out
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     if (rc := _kube(args, "list")) is not None:
         return rc
+    if args.chunk_size < 0:
+        raise WfexecError(f"--chunk-size {args.chunk_size}: expected 0 or more")
     store = open_store()
-    recs = store.list_runs()
+    recs = _selected(store, args)
     for rec in recs:
         api.heal(store, rec)
-    if args.running:
-        recs = [r for r in recs if r.phase in (N.PENDING, N.RUNNING)]
-    if args.completed:
-        recs = [r for r in recs if r.phase not in (N.PENDING, N.RUNNING)]
     if args.output in ("json", "yaml"):
         dump([workflow_object(r, store.get_nodes(r.name)) for r in recs], args.output)
         return 0
     if args.output == "name":
-        for r in recs:
-            console.print(r.name)
+        write_lines([r.name for r in recs])
         return 0
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"):
-        table.add_column(col)
+    if not recs:
+        say("No workflows found")
+        return 0
+    nodes_of = {r.name: store.get_nodes(r.name) for r in recs if r.phase == N.RUNNING or args.output == "wide"}
+    wide = {r.name: progress(nodes_of[r.name]) for r in recs} if args.output == "wide" else None
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    for r in recs:
-        table.add_row(r.name, r.phase, duration(r.created_at, now), duration(r.started_at, r.finished_at), "0",
-                      r.message or "")
-    console.print(table)
+    write_lines(list_lines(recs, stdout_terminal(), now, wide, nodes_of=nodes_of))
     return 0
 
 
@@ -133,133 +183,52 @@ def cmd_get(args: argparse.Namespace) -> int:
     if (rc := _kube(args, "get")) is not None:
         return rc
     store = open_store()
-    rec = _get(store, args.run)
+    rec = get_run(store, args.run)
     nodes = store.get_nodes(rec.name)
     if args.output in ("json", "yaml"):
         dump(workflow_object(rec, nodes), args.output)
     elif args.output == "name":
-        console.print(rec.name)
+        say(rec.name)
     else:
-        print_run(console, rec, nodes)
-        _print_artifacts(nodes)
+        print_run(None, rec, nodes, wide=args.output == "wide")
     return 0
-
-
-def _print_artifacts(nodes: dict[str, dict[str, Any]]) -> None:
-    rows = []
-    for n in nodes.values():
-        for a in (n.get("outputs") or {}).get("artifacts") or []:
-            block = a.get("s3") or a.get("local") or {}
-            where = (f"s3://{block.get('bucket', '')}/{block.get('key', '')}" if "s3" in a
-                     else str(Path(block["root"]) / block["key"]) if block.get("root") and block.get("key")
-                     else block.get("key") or a.get("path", ""))
-            rows.append((n.get("displayName", ""), a.get("name", ""), str(where)))
-    if rows:
-        table = Table(box=None, header_style="bold", pad_edge=False, title=None)
-        for col in ("STEP", "ARTIFACT", "LOCATION"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(*r)
-        console.print()
-        console.print(table)
-
-
-def _match(nodes: dict[str, dict[str, Any]], step: str) -> list[dict[str, Any]]:
-    hits = [n for n in nodes.values() if step in (n["id"], n.get("displayName"), n.get("name"))
-            or n["name"].endswith("." + step)]
-    if not hits:
-        raise WfexecError(f"no step {step!r} in this run")
-    return [n for n in hits if n.get("type") == N.POD] or hits
-
-
-def _log_files(run: str, node: dict[str, Any], container: str | None) -> list[tuple[str, Path]]:
-    rd = api.run_dir(run)
-    out: list[tuple[str, Path]] = []
-    done = rd / "logs" / node["id"]
-    live = rd / "pods" / node["id"] / "ctr"
-    names: list[str] = []
-    for base, pattern in ((done, "*.log"), (live, "*/combined")):
-        if base.exists():
-            for f in sorted(base.glob(pattern)):
-                name = f.stem if f.suffix == ".log" else f.parent.name
-                if name not in names:
-                    names.append(name)
-                    out.append((name, f))
-    if container:
-        out = [(n, f) for n, f in out if n == container]
-        if not out:
-            raise WfexecError(f"step {node.get('displayName')!r} has no container {container!r}"
-                              f" (containers: {', '.join(names) or 'none yet'})")
-    else:
-        mains = [(n, f) for n, f in out if n == "main"]
-        sidecar_like = [(n, f) for n, f in out if n != "main"]
-        out = mains + [x for x in sidecar_like if x[0] not in ("wait", "init")] if mains else out
-    return out
-
-
-def cmd_logs(args: argparse.Namespace) -> int:
-    if (rc := _kube(args, "logs")) is not None:
-        return rc
-    store = open_store()
-    rec = _get(store, args.run)
-    offsets: dict[Path, int] = {}
-    while True:
-        nodes = store.get_nodes(rec.name)
-        targets = _match(nodes, args.step) if args.step else [n for n in nodes.values() if n.get("type") == N.POD]
-        targets.sort(key=lambda n: n.get("startedAt", ""))
-        for node in targets:
-            for cname, path in _log_files(rec.name, node, args.container):
-                try:
-                    with open(path, "rb") as fh:
-                        fh.seek(offsets.get(path, 0))
-                        data = fh.read()
-                        offsets[path] = fh.tell()
-                except OSError:
-                    continue
-                if not data:
-                    continue
-                prefix = node["id"] if not args.step else ""
-                if args.container is None and cname != "main":
-                    prefix = f"{prefix} {cname}".strip()
-                text = data.decode(errors="replace")
-                for line in text.splitlines():
-                    sys.stdout.write(f"{prefix}: {line}\n" if prefix else line + "\n")
-        sys.stdout.flush()
-        if not args.follow:
-            return 0
-        rec = store.get_run(rec.name)
-        if rec.phase not in (N.PENDING, N.RUNNING):
-            if getattr(args, "_final", False):
-                return 0
-            args._final = True
-        time.sleep(0.3)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
     store = open_store()
     ok = True
     for name in args.runs:
-        rec = _get(store, name)
-        while rec.phase in (N.PENDING, N.RUNNING):
+        rec = get_run(store, name)
+        while not _ended(rec):
             time.sleep(0.3)
             rec = store.get_run(rec.name)
-        console.print(f"{rec.name} {rec.phase} at {rec.finished_at}")
+        say(f"{rec.name} {rec.phase} at {rec.finished_at}")
         ok = ok and rec.phase == N.SUCCEEDED
     return 0 if ok else 1
 
 
 def cmd_control(args: argparse.Namespace) -> int:
+    selector = getattr(args, "node_field_selector", None)
+    if getattr(args, "message", None) is not None and not selector:
+        raise WfexecError("--message goes with --node-field-selector: it is the message of the steps stopped")
     store = open_store()
     for name in args.runs:
         rec = store.get_run(name)
-        if rec.phase not in (N.PENDING, N.RUNNING):
+        if _ended(rec):
             raise WfexecError(f"run {rec.name} has already ended ({rec.phase})")
+        if selector:
+            from wfexec.cli.cmd_suspend import send, suspended_nodes
+
+            nodes = suspended_nodes(store, rec, selector)
+            send(rec, nodes, N.FAILED, args.message)
+            api.heal(store, rec)
+            say(f"workflow {rec.name} stopped: {', '.join(n.get('displayName', n['id']) for n in nodes)}")
+            continue
         store.set_control(rec.name, args.control)
         api.heal(store, rec)
-        console.print(f"workflow {rec.name} {args.control}ped" if args.control == "stop"
-                      else f"workflow {rec.name} terminated")
+        say(f"workflow {rec.name} stopped" if args.control == "stop" else f"workflow {rec.name} terminated")
         if args.wait:
-            while store.get_run(rec.name).phase in (N.PENDING, N.RUNNING):
+            while not _ended(store.get_run(rec.name)):
                 time.sleep(0.2)
     return 0
 
@@ -268,57 +237,88 @@ def cmd_resume(args: argparse.Namespace) -> int:
     store = open_store()
     for name in args.runs:
         rec = store.get_run(name)
-        if rec.phase not in (N.PENDING, N.RUNNING):
+        if _ended(rec):
             raise WfexecError(f"run {rec.name} has already ended ({rec.phase}); use retry or resubmit")
-        if rec.engine_pid and pid_alive(rec.engine_pid):
+        if args.node_field_selector:
+            from wfexec.cli.cmd_suspend import send, suspended_nodes
+
+            nodes = suspended_nodes(store, rec, args.node_field_selector)
+            send(rec, nodes, N.SUCCEEDED, None)
+            api.heal(store, rec)
+            say(f"workflow {rec.name} resumed: {', '.join(n.get('displayName', n['id']) for n in nodes)}")
+        elif rec.engine_pid and pid_alive(rec.engine_pid):
+            if (rec.manifest.get("spec") or {}).get("suspend"):
+                manifest = dict(rec.manifest, spec={**rec.manifest["spec"], "suspend": False})
+                store.update_run(rec.name, manifest=manifest)
             store.set_control(rec.name, "resume")
-            console.print(f"workflow {rec.name} resumed")
-        elif args.wait:
-            api.run_foreground(store, rec.name)
+            say(f"workflow {rec.name} resumed")
         else:
+            if (rec.manifest.get("spec") or {}).get("suspend"):
+                store.update_run(rec.name, manifest=dict(rec.manifest, spec={**rec.manifest["spec"], "suspend": False}),
+                                 control="resume")
             api.start_background(rec.name)
-            console.print(f"workflow {rec.name} continued (its engine had stopped)")
+            say(f"workflow {rec.name} continued (its engine had stopped)")
         if args.wait:
-            while store.get_run(rec.name).phase in (N.PENDING, N.RUNNING):
+            while not _ended(store.get_run(rec.name)):
                 time.sleep(0.2)
     return 0 if not args.wait or all(store.get_run(n).phase == N.SUCCEEDED for n in args.runs) else 1
 
 
-def cmd_retry(args: argparse.Namespace) -> int:
-    store = open_store()
-    rec = store.get_run(args.run)
-    if rec.phase in (N.PENDING, N.RUNNING, N.SUCCEEDED):
-        raise WfexecError(f"run {rec.name} is {rec.phase}: only Failed or Error runs can be retried")
-    nodes = store.get_nodes(rec.name)
+def retry_plan(nodes: dict[str, dict[str, Any]], selector: str | None,
+               restart_successful: bool) -> tuple[set[str], set[str]]:
+    """(nodes to drop and run again, their ancestors to reopen), as `argo retry` picks them.
+
+    Failed, errored and omitted pods (and the exit handler) always run again; with
+    --restart-successful, so do the Succeeded ones --node-field-selector matches.
+    """
+    from wfexec.cli.selectors import node_field_selector
+
+    match = node_field_selector(selector) if selector and restart_successful else None
     drop: set[str] = set()
-    by_child = {c: n["id"] for n in nodes.values() for c in n.get("children") or []}
+    view = display_children(nodes)  # the tree as drawn, not Argo's chain links between steps
+    by_child = {c: parent for parent, cs in view.items() for c in cs}
 
     def descendants(nid: str) -> None:
         if nid in drop:
             return
         drop.add(nid)
-        for c in nodes.get(nid, {}).get("children") or []:
+        for c in view.get(nid, []):
             descendants(c)
 
     reset: set[str] = set()
     for n in nodes.values():
-        if n.get("phase") in (N.FAILED, N.ERROR, N.OMITTED) or n["name"].endswith(".onExit"):
-            if n.get("type") in (N.POD, N.SKIPPED_TYPE, N.SUSPEND) or n["name"].endswith(".onExit"):
-                descendants(n["id"])
-                parent = by_child.get(n["id"])
-                while parent:
-                    reset.add(parent)
-                    parent = by_child.get(parent)
-    for nid in reset - drop:
+        exit_handler = n["name"].endswith(".onExit")
+        failed = n.get("phase") in (N.FAILED, N.ERROR, N.OMITTED)
+        chosen = restart_successful and match is not None and n.get("phase") == N.SUCCEEDED and match(n)
+        if (failed and n.get("type") in (N.POD, N.SKIPPED_TYPE, N.SUSPEND)) or exit_handler or chosen:
+            descendants(n["id"])
+            parent = by_child.get(n["id"])
+            while parent:
+                reset.add(parent)
+                parent = by_child.get(parent)
+    return drop, reset - drop
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    if args.restart_successful and not args.node_field_selector:
+        raise WfexecError("--restart-successful needs --node-field-selector to say which Succeeded steps to run again")
+    store = open_store()
+    rec = store.get_run(args.run)
+    if not _ended(rec) or (rec.phase == N.SUCCEEDED and not args.restart_successful):
+        raise WfexecError(f"run {rec.name} is {rec.phase}: only Failed or Error runs can be retried"
+                          " (or Succeeded ones with --restart-successful --node-field-selector)")
+    nodes = store.get_nodes(rec.name)
+    drop, reset = retry_plan(nodes, args.node_field_selector, args.restart_successful)
+    for nid in reset:
         node = nodes[nid]
         node["phase"] = N.RUNNING
         node.pop("finishedAt", None)
         node.pop("message", None)
         node["children"] = [c for c in node.get("children") or [] if c not in drop]
     store.delete_nodes(rec.name, sorted(drop))
-    store.put_nodes(rec.name, [nodes[n] for n in reset - drop])
+    store.put_nodes(rec.name, [nodes[n] for n in reset])
     store.update_run(rec.name, phase=N.RUNNING, message=None, finished_at=None, control=None)
-    console.print(f"workflow {rec.name} retried: {len(drop)} node(s) will run again")
+    _announce(store, rec.name, args.output, f"workflow {rec.name} retried: {len(drop)} node(s) will run again")
     return _drive(store, rec.name, args.wait)
 
 
@@ -337,39 +337,60 @@ def cmd_resubmit(args: argparse.Namespace) -> int:
     o = rec.options
     params = dict(o.get("parameters") or {})
     params.update(parse_kv(args.parameter, "-p"))
-    opts = api.SubmitOptions(parameters=params, entrypoint=o.get("entrypoint"), runtime=o.get("runtime", "host"),
-                             executor=o.get("executor", "emissary"), config=o.get("config"),
-                             parallelism=o.get("parallelism"), workflow_templates=o.get("workflowTemplates") or [],
-                             grace=o.get("grace", 10.0), executor_source=o.get("executor_source", ""),
-                             max_output_bytes=o.get("max_output_bytes"))
-    new = api.create_run(store, wf, opts, file=o.get("file", ""))
-    console.print(f"workflow {new.name} resubmitted from {rec.name}")
+    opts = api.SubmitOptions.like(o, parameters=params)
+    new = api.create_run(store, wf, opts)
+    _announce(store, new.name, args.output, f"workflow {new.name} resubmitted from {rec.name}")
     return _drive(store, new.name, args.wait)
 
 
+def _announce(store: Store, name: str, fmt: str | None, line: str) -> None:
+    if fmt == "name":
+        say(name)
+    elif fmt in ("json", "yaml"):
+        dump(workflow_object(store.get_run(name), store.get_nodes(name)), fmt)
+    else:
+        say(line)
+
+
 def _drive(store: Store, name: str, wait: bool) -> int:
-    """Run here until the end (exit 0 only on Succeeded), or hand the run to a background engine."""
-    if wait:
-        return 0 if api.run_foreground(store, name) == N.SUCCEEDED else 1
+    """Hand the run to a background engine; with --wait, follow it to its end (exit 0 only on Succeeded)."""
     api.start_background(name)
-    return 0
+    if not wait:
+        return 0
+    rec = store.get_run(name)
+    while not _ended(rec):
+        time.sleep(0.2)
+        rec = store.get_run(name)
+    return 0 if rec.phase == N.SUCCEEDED else 1
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     store = open_store()
     names = list(args.runs)
-    if args.all:
-        names = [r.name for r in store.list_runs() if not args.completed or r.phase not in (N.PENDING, N.RUNNING)]
+    filtered = args.all or args.older or args.prefix or args.selector or (args.completed and not names)
+    if filtered:
+        if names:
+            raise WfexecError("name runs, or pick them with --all/--older/--prefix/-l, not both")
+        args.since, args.status = None, None
+        names = [r.name for r in _selected(store, args)]
+        if not names:
+            say("No workflows found")
+            return 0
     if not names:
-        raise WfexecError("name runs to delete, or use --all")
+        raise WfexecError("name runs to delete, or use --all, --completed, --older, --prefix or -l")
     for name in names:
         rec = store.get_run(name)
-        if rec.phase in (N.PENDING, N.RUNNING) and rec.engine_pid and pid_alive(rec.engine_pid):
+        if not _ended(rec) and rec.engine_pid and pid_alive(rec.engine_pid):
             store.set_control(rec.name, "terminate")
             deadline = time.time() + 60
-            while store.get_run(rec.name).phase in (N.PENDING, N.RUNNING) and time.time() < deadline:
+            while not _ended(store.get_run(rec.name)) and time.time() < deadline:
                 time.sleep(0.2)
-        store.delete_run(rec.name)
-        shutil.rmtree(api.run_dir(rec.name), ignore_errors=True)
-        console.print(f"Workflow '{rec.name}' deleted")
+        from wfexec.engine.gc import delete_run
+
+        delete_run(store, rec.name)  # its OnWorkflowDeletion artifacts, pods, directory and rows
+        say(f"Workflow '{rec.name}' deleted")
+    try:
+        store.compact()
+    except StoreError as exc:  # the runs are gone; only the file's size waits for the next delete
+        warn(f"note: {exc}")
     return 0

@@ -1,33 +1,50 @@
-"""`wfexec submit`: create a run from a Workflow file and drive it, as `argo submit` does."""
+"""`wfexec submit`: create runs from a Workflow file and hand them to a detached engine, as `argo submit` does.
+
+The engine runs in its own session (`api.start_background`), so `--wait`, `--watch` and `--log`
+only follow the run: Ctrl-C, a closed terminal or a killed `submit` never stop it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import threading
-import time
+import copy
+import re
 from pathlib import Path
 from typing import Any
 
-from rich.live import Live
-
-from wfexec.cli.common import add_output_flag, console, dump, err, load_executor_config, open_store, parse_kv
-from wfexec.cli.render import print_run, summary, tree, workflow_object
+from wfexec.cli.common import add_output_flag, dump, load_executor_config, open_store, parse_kv, say, warn
+from wfexec.cli.render import summary_lines, workflow_object
+from wfexec.cli.term import write_lines
 from wfexec.engine import api
 from wfexec.engine.store import Store
 from wfexec.errors import SpecError, WfexecError
 
+#: Kubernetes object names (RFC 1123 subdomain), which Argo requires of a Workflow's name.
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+PREFIX_RE = re.compile(r"^[a-z0-9]([-.a-z0-9]*)?$")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submit", help="submit a workflow and run it")
-    p.add_argument("file", help="Workflow, WorkflowTemplate or CronWorkflow file (YAML or JSON)")
+    p.add_argument("file", nargs="?", help="Workflow, WorkflowTemplate or CronWorkflow file (YAML or JSON)")
+    p.add_argument("--from", dest="from_", metavar="KIND/NAME",
+                   help="submit from a stored object instead of a file: workflow/NAME (a run in the store)")
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE", help="a workflow parameter")
+    p.add_argument("-f", "--parameter-file", metavar="FILE",
+                   help="a YAML or JSON file of parameters (name: value); -p wins over it")
     p.add_argument("--entrypoint", help="override spec.entrypoint")
     p.add_argument("--name", help="the run's name (default: generateName + random suffix)")
     p.add_argument("--generate-name", help="prefix for the generated name")
-    p.add_argument("-l", "--labels", action="append", metavar="KEY=VALUE", help="labels to add")
+    p.add_argument("-l", "--labels", action="append", metavar="KEY=VALUE", help="labels to add (comma-separated)")
+    p.add_argument("--serviceaccount", metavar="NAME", help="spec.serviceAccountName (stored and shown; "
+                   "no Kubernetes account exists here)")
     wait = p.add_mutually_exclusive_group()
     wait.add_argument("-w", "--wait", action="store_true", help="wait for the run to end; exit 0 only if it Succeeded")
     wait.add_argument("--watch", action="store_true", help="redraw the node tree until the run ends")
+    wait.add_argument("--log", action="store_true", help="print the run's logs until it ends")
+    p.add_argument("--dry-run", action="store_true", help="print the Workflow that would be created; create nothing")
+    p.add_argument("--server-dry-run", action="store_true",
+                   help="as --dry-run, after every check a real submit makes (parameters, entrypoint, executor)")
     p.add_argument("--runtime", choices=("host", "docker"), help="where steps run (default: config, else host)")
     p.add_argument("--executor", choices=("emissary", "docker"),
                    help="how the engine watches containers (default: containerRuntimeExecutor in the config)")
@@ -59,30 +76,148 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _load(file: str, templates: list[str] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _load(file: str, templates: list[str] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The Workflows to run from `file` (every Workflow and CronWorkflow in it, as argo submits them all)."""
     from wfexec.spec.lint import lint_documents
     from wfexec.spec.loader import find_documents, load_file
 
-    if not Path(file).exists():
+    path = Path(file)
+    if not path.exists():
         raise WfexecError(f"{file}: no such file")
+    if path.is_dir():
+        raise SpecError("is a directory: submit takes one file (use --templates DIR for WorkflowTemplates)",
+                        file=file)
     docs = load_file(file)
     tdocs = []
-    for path in templates or []:
-        tdocs.extend(find_documents(path) if Path(path).is_dir() else load_file(path))
+    for tpath in templates or []:
+        tdocs.extend(find_documents(tpath) if Path(tpath).is_dir() else load_file(tpath))
     issues = lint_documents(docs, templates=tdocs + docs)
     if issues:
         for issue in issues:
-            err.print(str(issue))
+            warn(str(issue))
         raise SpecError(f"{len(issues)} linting error(s); nothing was submitted", file=file)
-    runnable = [d for d in docs if d.kind in api.RUNNABLE_KINDS]
+    runnable = [d for d in docs if d.kind in ("Workflow", "CronWorkflow")]
     if not runnable:
-        raise SpecError("no Workflow, WorkflowTemplate or CronWorkflow in the file", file=file, field="kind")
+        tmpl = [d for d in docs if d.kind in api.RUNNABLE_KINDS]
+        if not tmpl:
+            raise SpecError("no Workflow, WorkflowTemplate or CronWorkflow in the file", file=file, field="kind")
+        if len(tmpl) > 1:
+            raise SpecError(f"{len(tmpl)} WorkflowTemplates and no Workflow: which one to run is not clear; "
+                            "give each its own file, or load them with --templates and submit a Workflow",
+                            file=file, field="kind")
+        runnable = tmpl
     wft = [d.data for d in tdocs + docs if d.kind in ("WorkflowTemplate", "ClusterWorkflowTemplate")]
-    main = next((d for d in runnable if d.kind == "Workflow"), runnable[0])
-    return api.workflow_from_document(main.data, file, wft), wft
+    return [api.workflow_from_document(d.data, file, wft) for d in runnable], wft
 
 
-def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "host",
+def _from_store(ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Workflow, its options) for `--from workflow/NAME`."""
+    kind, _, name = ref.partition("/")
+    kind = kind.lower()
+    if kind in ("workflow", "wf", "workflows") and name:
+        rec = open_store().get_run(name)
+        wf = copy.deepcopy(rec.manifest)
+        meta = wf.setdefault("metadata", {})
+        base = meta.get("name", "workflow")
+        for key in ("name", "uid", "creationTimestamp"):
+            meta.pop(key, None)
+        meta["generateName"] = base + "-"
+        wf.pop("status", None)
+        return wf, rec.options
+    if kind in ("workflowtemplate", "wftmpl", "clusterworkflowtemplate", "cwftmpl", "cronworkflow", "cronwf"):
+        raise WfexecError(f"--from {ref}: this store keeps runs only, not {kind} objects; "
+                          "submit the file itself (with --templates PATH for referenced templates)")
+    raise WfexecError(f"--from {ref!r}: expected workflow/NAME")
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if args.parameter_file:
+        params.update(_parameter_file(args.parameter_file))
+    params.update(parse_kv(args.parameter, "-p"))
+    return params
+
+
+def _parameter_file(file: str) -> dict[str, str]:
+    import json
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WfexecError(f"{file}: cannot read the parameter file ({exc.strerror})") from None
+    try:
+        if file.endswith(".json"):
+            data = json.loads(text)
+        else:
+            from ruamel.yaml import YAML
+
+            data = YAML(typ="safe", pure=True).load(text)
+    except Exception as exc:  # noqa: BLE001 - any parse error is the user's file, said in one line
+        raise WfexecError(f"{file}: not YAML or JSON ({' '.join(str(exc).split())[:200]})") from None
+    if not isinstance(data, dict):
+        raise SpecError("expected a mapping of parameter names to values", file=file)
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, dict | list):
+            out[str(k)] = json.dumps(v)
+        else:
+            out[str(k)] = "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+    return out
+
+
+def _check(wf: dict[str, Any], args: argparse.Namespace, file: str, params: dict[str, str]) -> None:
+    """What the server refuses before it creates anything: a bad name, an unknown entrypoint or parameter."""
+    if args.name and (len(args.name) > 253 or not NAME_RE.match(args.name)):
+        raise WfexecError(f"--name {args.name!r}: a Workflow name must be lowercase letters, digits, '-' and '.', "
+                          "starting and ending with a letter or digit, at most 253 characters (RFC 1123)")
+    if args.generate_name and not PREFIX_RE.match(args.generate_name):
+        raise WfexecError(f"--generate-name {args.generate_name!r}: expected lowercase letters, digits, '-' and '.',"
+                          " starting with a letter or digit")
+    spec = wf.get("spec") or {}
+    names = [t.get("name") for t in spec.get("templates") or [] if isinstance(t, dict)]
+    if args.entrypoint and args.entrypoint not in names:
+        raise SpecError(f"--entrypoint {args.entrypoint!r}: no template of that name"
+                        + (f" (templates: {', '.join(n for n in names if n)})" if names else ""),
+                        file=file or None, field="spec.templates")
+    declared = {p.get("name") for p in (spec.get("arguments") or {}).get("parameters") or []}
+    unknown = sorted(set(params) - declared)
+    if unknown:
+        raise SpecError(f"parameter {unknown[0]!r} is not declared in spec.arguments.parameters"
+                        + (f" (declared: {', '.join(sorted(n for n in declared if n))})" if declared else ""),
+                        file=file or None, field="spec.arguments.parameters")
+
+
+def _prepare(wf: dict[str, Any], args: argparse.Namespace, params: dict[str, str]) -> dict[str, Any]:
+    """The Workflow as it will be stored: service account and labels in it."""
+    wf = copy.deepcopy(wf)
+    if args.serviceaccount:
+        wf.setdefault("spec", {})["serviceAccountName"] = args.serviceaccount
+    return wf
+
+
+def _dry_run_object(wf: dict[str, Any], args: argparse.Namespace, params: dict[str, str]) -> dict[str, Any]:
+    """What `argo submit --dry-run` prints: the Workflow with name, labels, entrypoint and parameters set."""
+    wf = copy.deepcopy(wf)
+    meta = wf.setdefault("metadata", {})
+    if args.name:
+        meta["name"] = args.name
+        meta.pop("generateName", None)
+    elif args.generate_name:
+        meta["generateName"] = args.generate_name
+    meta.setdefault("namespace", "default")
+    labels = parse_kv(args.labels, "-l")
+    if labels:
+        meta.setdefault("labels", {}).update(labels)
+    spec = wf.setdefault("spec", {})
+    if args.entrypoint:
+        spec["entrypoint"] = args.entrypoint
+    for p in (spec.get("arguments") or {}).get("parameters") or []:
+        if p.get("name") in params:
+            p["value"] = params[p["name"]]
+    return wf
+
+
+def _kfp_v2_workflow(file: str, parameters: dict[str, str], runtime: str = "host",
                      config: str | None = None) -> dict[str, Any] | None:
     """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
     from wfexec.kfp.v2.ir import looks_like_ir, read_documents
@@ -99,44 +234,126 @@ def _kfp_v2_workflow(file: str, parameters: list[str] | None, runtime: str = "ho
     from wfexec.kfp.v2.prepare import prepare_pipeline
 
     repository = choose_repository({}, "default", config).config  # artifacts go where any run's would
-    prepared = prepare_pipeline(file, parse_kv(parameters, "-p"), runtime, repository)
+    prepared = prepare_pipeline(file, parameters, runtime, repository)
     for line in prepared.warnings:
-        err.print(f"warning: {line}")
+        warn(f"warning: {line}")
     return prepared.workflow
 
 
 def run(args: argparse.Namespace) -> int:
+    if bool(args.file) == bool(args.from_):
+        raise WfexecError("name a Workflow file, or --from workflow/NAME (one of them)")
     if args.kube:
-        from wfexec.cluster.submit import submit_kube
+        if args.from_:
+            raise WfexecError("--from reads this machine's store; with --kube, submit a file")
+        from wfexec.cli.kube import submit
 
-        return submit_kube(args)
-    cfg = load_executor_config(args.config)
-    executor = args.executor or (cfg.executor if cfg is not None else "emissary")
-    runtime = args.runtime or (getattr(cfg, "runtime", None) if cfg is not None else None) or "host"
-    kfp = _kfp_v2_workflow(args.file, args.parameter, runtime, args.config)
-    wf, wft = (kfp, []) if kfp is not None else _load(args.file, args.templates)
+        return submit(args)
+    params = _parameters(args)
+    stored: dict[str, Any] = {}
+    if args.from_:
+        wf, stored = _from_store(args.from_)
+        workflows, wft, file = [wf], list(stored.get("workflowTemplates") or []), str(stored.get("file", ""))
+        params = {**(stored.get("parameters") or {}), **params}
+    cfg = load_executor_config(args.config or stored.get("config"))
+    executor = args.executor or stored.get("executor") or (cfg.executor if cfg is not None else "emissary")
+    runtime = args.runtime or stored.get("runtime") or (getattr(cfg, "runtime", None) if cfg is not None else None) \
+        or "host"
+    if not args.from_:
+        file = args.file
+        kfp = _kfp_v2_workflow(file, params, runtime, args.config)
+        if kfp is not None:  # the pipeline's parameters are typed by its IR and compiled into the Workflow
+            workflows, wft, params = [kfp], [], {}
+        else:
+            workflows, wft = _load(file, args.templates)
+    if args.name and len(workflows) > 1:
+        raise WfexecError(f"--name {args.name!r}: the file holds {len(workflows)} Workflows, and names are unique; "
+                          "use --generate-name")
+    for wf in workflows:
+        _check(wf, args, file, params)
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
-    opts = api.SubmitOptions(
-        parameters=parse_kv(args.parameter, "-p") if kfp is None else {}, entrypoint=args.entrypoint, runtime=runtime, executor=executor,
-        config=args.config, parallelism=args.parallelism, name=args.name, generate_name=args.generate_name,
-        workflow_templates=wft, labels=parse_kv(args.labels, "-l"), grace=args.grace, executor_source=source,
-        max_output_bytes=args.max_output_bytes,
-    )
+    if args.dry_run or args.server_dry_run:
+        if args.server_dry_run:
+            from wfexec.runtimes.backends import make_backend
+
+            make_backend(runtime, executor, args.config).close()
+        for wf in workflows:
+            _print_object(_dry_run_object(_prepare(wf, args, params), args, params), args.output)
+        return 0
     from wfexec.runtimes.backends import make_backend
 
-    make_backend(runtime, executor, args.config).close()  # fail before the run is created
+    make_backend(runtime, executor, args.config, start=False).close()  # fail before the run is created
     store = open_store()
-    rec = api.create_run(store, wf, opts, file=args.file)
-    if not (args.wait or args.watch):
-        api.start_background(rec.name)
-        _print_created(store, rec.name, args.output)
-        return 0
-    if args.watch:
-        phase = _watch(store, rec.name)
+    names: list[str] = []
+    engines: dict[str, tuple[int, int | None]] = {}  # run -> (engine pid, its end-of-run pipe)
+    for wf in workflows:
+        opts = api.SubmitOptions(
+            parameters=params, entrypoint=args.entrypoint, runtime=runtime, executor=executor,
+            config=args.config or stored.get("config"), parallelism=args.parallelism or stored.get("parallelism"),
+            name=args.name, generate_name=args.generate_name, workflow_templates=wft,
+            labels=parse_kv(args.labels, "-l"), grace=args.grace, executor_source=source,
+            max_output_bytes=args.max_output_bytes or stored.get("max_output_bytes"),
+        )
+        _warn_parallelism(wf, opts.parallelism)
+        rec = api.create_run(store, _prepare(wf, args, params), opts, file=file)
+        if args.serviceaccount:
+            store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
+        following = args.wait or args.watch
+        engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
+        names.append(rec.name)
+        if not (args.wait or args.watch or args.log):
+            _print_created(store, rec.name, args.output)
+    ok = True
+    for name in names:
+        if args.watch:
+            from wfexec.cli.cmd_watch import watch
+
+            phase = watch(store, name, *engines[name])
+        elif args.log:
+            phase = _follow_logs(store, name)
+        elif args.wait:
+            from wfexec.cli.cmd_watch import wait_for_end
+
+            phase = wait_for_end(store, name, *engines[name])
+            _print_created(store, name, args.output, final=True)
+        else:
+            continue
+        ok = ok and phase == "Succeeded"
+    return 0 if ok else 1
+
+
+def _warn_parallelism(wf: dict[str, Any], cap: int | None) -> None:
+    """Say so when spec.parallelism asks for more pods at once than this machine runs."""
+    wanted = (wf.get("spec") or {}).get("parallelism")
+    if not isinstance(wanted, int) or wanted <= 0:
+        return
+    from wfexec.engine.pods import default_parallelism
+
+    limit = cap or default_parallelism()
+    if wanted > limit:
+        warn(f"note: spec.parallelism is {wanted}, but this machine runs at most {limit} pods at once "
+             f"(--parallelism N to change it); the rest wait for a slot")
+
+
+def _follow_logs(store: Store, name: str) -> str:
+    from wfexec.cli.cmd_logs import cmd_logs
+    from wfexec.cli.cmd_watch import interrupted
+
+    ns = argparse.Namespace(run=name, step=None, container=None, follow=True, tail=-1, grep=None, no_color=False,
+                            since=None, since_time=None, timestamps=False, kube=False)
+    try:
+        cmd_logs(ns)
+    except KeyboardInterrupt:
+        interrupted(name)
+        raise SystemExit(130) from None
+    return store.get_run(name).phase
+
+
+def _print_object(wf: dict[str, Any], fmt: str | None) -> None:
+    if fmt == "name":
+        say((wf.get("metadata") or {}).get("name") or (wf.get("metadata") or {}).get("generateName", ""))
     else:
-        phase = api.run_foreground(store, rec.name)
-        _print_created(store, rec.name, args.output, final=True)
-    return 0 if phase == "Succeeded" else 1
+        dump(wf, "json" if fmt == "json" else "yaml")
 
 
 def _print_created(store: Store, name: str, fmt: str | None, final: bool = False) -> None:
@@ -145,37 +362,10 @@ def _print_created(store: Store, name: str, fmt: str | None, final: bool = False
     if fmt in ("json", "yaml"):
         dump(workflow_object(rec, nodes), fmt)
     elif fmt == "name":
-        console.print(rec.name)
+        say(rec.name)
     elif final:
-        print_run(console, rec, nodes)
+        from wfexec.cli.render import print_run
+
+        print_run(None, rec, nodes, wide=fmt == "wide")
     else:
-        console.print(summary(rec, nodes))
-
-
-def _watch(store: Store, name: str) -> str:
-    result: dict[str, Any] = {}
-
-    def drive() -> None:
-        try:
-            result["phase"] = api.run_foreground(Store(store.path), name)
-        except WfexecError as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=drive, daemon=True)
-    thread.start()
-    from rich.console import Group
-    from rich.text import Text
-
-    def view() -> Group:
-        rec = store.get_run(name)
-        nodes = store.get_nodes(name)
-        return Group(summary(rec, nodes), Text(""), tree(rec, nodes))
-
-    with Live(view(), console=console, refresh_per_second=4, transient=False) as live:
-        while thread.is_alive():
-            time.sleep(0.25)
-            live.update(view())
-        live.update(view())
-    if "error" in result:
-        raise result["error"]
-    return result.get("phase", "Error")
+        write_lines(summary_lines(rec, nodes))

@@ -1,52 +1,29 @@
-"""Argo-shaped views of a run: the Workflow object, and the `argo get` tree."""
+"""Argo-shaped views of a run: the Workflow object, the `argo get` summary and tree, the `argo list` table."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-
+from wfexec.cli.table import Column, Row, Terminal, render
 from wfexec.engine import nodes as N
+from wfexec.engine.status import progress, workflow_object  # noqa: F401 - the builder's old home
 from wfexec.engine.store import RunRecord
+from wfexec.engine.tree import display_children
 
-ICONS = {N.SUCCEEDED: ("✔", "green"), N.FAILED: ("✖", "red"), N.ERROR: ("⚠", "red"), N.RUNNING: ("●", "cyan"),
-         N.PENDING: ("◷", "yellow"), N.SKIPPED: ("○", "dim"), N.OMITTED: ("○", "dim")}
-HIDDEN_STATUS_KEYS = {"globalOutputs", "globalArtifacts"}
-
-
-def workflow_object(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    wf = dict(rec.manifest)
-    status: dict[str, Any] = {"phase": rec.phase}
-    if rec.started_at:
-        status["startedAt"] = rec.started_at
-    status["finishedAt"] = rec.finished_at
-    if rec.message:
-        status["message"] = rec.message
-    pods = [n for n in nodes.values() if n.get("type") == N.POD]
-    done = [n for n in pods if n.get("phase") == N.SUCCEEDED]
-    status["progress"] = f"{len(done)}/{len(pods)}"
-    status["nodes"] = {nid: _public_node(n) for nid, n in nodes.items()}
-    for k, v in rec.status.items():
-        if k not in HIDDEN_STATUS_KEYS:
-            status[k] = v
-    wf["status"] = status
-    return wf
-
-
-def _public_node(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in ("attached",)}
+#: Icon and ANSI colour per phase, as `argo get` shows them.
+ICONS = {N.SUCCEEDED: ("✔", "32"), N.FAILED: ("✖", "31"), N.ERROR: ("⚠", "31"), N.RUNNING: ("●", "36"),
+         N.PENDING: ("◷", "33"), N.SKIPPED: ("○", "2"), N.OMITTED: ("○", "2")}
+LABEL_WIDTH = 20
 
 
 def duration(start: str | None, end: str | None) -> str:
     if not start:
         return ""
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    t0 = dt.datetime.strptime(start, fmt).replace(tzinfo=dt.UTC)
-    t1 = dt.datetime.strptime(end, fmt).replace(tzinfo=dt.UTC) if end else dt.datetime.now(dt.UTC)
-    secs = int((t1 - t0).total_seconds())
+    # fromisoformat, not strptime: strptime's first use imports locale and compiles regexes (~10 ms a command)
+    t0 = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    t1 = dt.datetime.fromisoformat(end.replace("Z", "+00:00")) if end else dt.datetime.now(dt.UTC)
+    secs = max(0, int((t1 - t0).total_seconds()))
     if secs < 60:
         return f"{secs}s"
     if secs < 3600:
@@ -54,84 +31,167 @@ def duration(start: str | None, end: str | None) -> str:
     return f"{secs // 3600}h {(secs % 3600) // 60}m"
 
 
-def summary(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    pods = [n for n in nodes.values() if n.get("type") == N.POD]
-    done = [n for n in pods if n.get("phase") == N.SUCCEEDED]
-    rows = [("Name:", rec.name), ("Namespace:", rec.namespace), ("Status:", rec.phase)]
+def pod_name_of(run: str, node: dict[str, Any]) -> str:
+    """The pod name `get` shows and `logs` accepts (Argo's v2 naming); "" for nodes that are not pods."""
+    if node.get("type") != N.POD:
+        return ""
+    return N.pod_name(run, node["name"], node.get("templateName", ""))
+
+
+def is_kfp_v2(rec: RunRecord) -> bool:
+    """A run of a KFP v2 pipeline; read here, so other runs' commands never import the kfp package."""
+    return bool(((rec.manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"))
+
+
+def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]:
+    """`argo get`'s header: one `Label:  value` line each."""
+    rows = [("Name:", rec.name), ("Namespace:", rec.namespace)]
+    account = rec.options.get("serviceAccount")
+    if account:
+        rows.append(("ServiceAccount:", account))
+    rows.append(("Status:", shown_phase(rec, nodes)))
     if rec.message:
         rows.append(("Message:", rec.message))
     rows += [("Created:", rec.created_at), ("Started:", rec.started_at or ""), ("Finished:", rec.finished_at or ""),
-             ("Duration:", duration(rec.started_at, rec.finished_at)), ("Progress:", f"{len(done)}/{len(pods)}")]
+             ("Duration:", duration(rec.started_at, rec.finished_at)), ("Progress:", progress(nodes))]
     rows.append(("Runtime:", f"{rec.options.get('runtime')} (executor: {rec.options.get('executor')})"))
+    labels = (rec.manifest.get("metadata") or {}).get("labels") or {}
+    if labels:
+        rows.append(("Labels:", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))))
     params = rec.options.get("parameters") or {}
     decl = ((rec.manifest.get("spec") or {}).get("arguments") or {}).get("parameters") or []
     if decl:
         rows.append(("Parameters:", ""))
         for p in decl:
             rows.append((f"  {p['name']}:", str(params.get(p["name"], p.get("value", "")))))
-    if ((rec.manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"):
+    if is_kfp_v2(rec):
         from wfexec.kfp.v2.metrics import scalar_metrics
 
         metrics = scalar_metrics(nodes)
         if metrics:
             rows.append(("Metrics:", ""))
             rows += [(f"  {m.task}/{m.artifact}.{m.name}:", str(m.value)) for m in metrics]
-    for k, v in rows:
-        table.add_row(k, Text(str(v)))
-    return table
+    return [f"{k:<{LABEL_WIDTH}} {v}".rstrip() for k, v in rows]
 
 
-def tree(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Table:
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for col in ("STEP", "TEMPLATE", "PODNAME", "DURATION"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("MESSAGE", overflow="fold")
-    from wfexec.kfp.v2.cache_view import is_kfp_v2_run, with_cache_messages
+def tree_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal, wide: bool = False) -> list[str]:
+    """`argo get`'s node tree: STEP, TEMPLATE, PODNAME, DURATION (and ARTIFACTS with wide), MESSAGE."""
+    columns = [Column("STEP"), Column("TEMPLATE", drop_order=3), Column("PODNAME", drop_order=2),
+               Column("DURATION", drop_order=1)]
+    if wide:
+        columns += [Column("ARTIFACTS", drop_order=4), Column("NODENAME", drop_order=5)]
+    columns.append(Column("MESSAGE", wraps=True))
+    rows: list[Row] = []
+    if is_kfp_v2(rec):
+        from wfexec.kfp.v2.cache_view import with_cache_messages
 
-    if is_kfp_v2_run(rec.manifest):
         nodes = with_cache_messages(nodes)
     root = nodes.get(rec.name)
     exit_node = next((n for n in nodes.values() if n["name"] == f"{rec.name}.onExit"), None)
     seen: set[str] = set()
+    view = display_children(nodes)
     for top in (root, exit_node):
         if top:
-            _rows(table, nodes, top, "", True, True, seen)
-    return table
+            _rows(rows, rec.name, nodes, view, top, "", True, True, seen, wide)
+    return render(columns, rows, term)
 
 
-def _rows(table: Table, nodes: dict[str, dict[str, Any]], node: dict[str, Any], prefix: str, last: bool,
-          top: bool, seen: set[str]) -> None:
+def _rows(rows: list[Row], run: str, nodes: dict[str, dict[str, Any]], view: dict[str, list[str]],
+          node: dict[str, Any], prefix: str, last: bool, top: bool, seen: set[str], wide: bool) -> None:
     if node["id"] in seen:
         return
     seen.add(node["id"])
-    children = [nodes[c] for c in node.get("children") or [] if c in nodes and c not in seen]
-    if node.get("type") in (N.STEP_GROUP,):
+    children = [nodes[c] for c in view.get(node["id"], []) if c not in seen]
+    if node.get("type") == N.STEP_GROUP:
         for i, child in enumerate(children):
-            _rows(table, nodes, child, prefix, last and i == len(children) - 1, False, seen)
+            _rows(rows, run, nodes, view, child, prefix, last and i == len(children) - 1, False, seen, wide)
         return
-    icon, color = ICONS.get(node.get("phase", ""), ("?", "white"))
+    icon, colour = ICONS.get(node.get("phase", ""), ("?", "0"))
     branch = "" if top else ("└─" if last else "├─")
-    label = Text(prefix + branch)
-    label.append(f"{icon} ", style=color)
-    label.append(node.get("displayName", node["name"]))
-    pod = N.pod_name(node["name"].split(".")[0].split("[")[0], node["name"], node.get("templateName", "")) \
-        if node.get("type") == N.POD else ""
-    table.add_row(label, node.get("templateName", ""), pod,
-                  duration(node.get("startedAt"), node.get("finishedAt")) if node.get("type") == N.POD else "",
-                  node.get("message", ""))
+    label = f"{prefix}{branch}{icon} {node.get('displayName', node['name'])}"
+    is_pod = node.get("type") == N.POD
+    cells = [label, node.get("templateName", ""), pod_name_of(run, node),
+             duration(node.get("startedAt"), node.get("finishedAt")) if is_pod and node.get("phase") != N.PENDING
+             else ""]
+    if wide:
+        arts = [a.get("name", "") for a in (node.get("outputs") or {}).get("artifacts") or []]
+        cells += [",".join(arts), node["name"]]
+    cells.append(node.get("message", ""))
+    start = len(prefix) + len(branch)
+    rows.append(Row(cells, {0: (start, start + 1, colour)}))
     flat: list[dict[str, Any]] = []
     for child in children:
         if child.get("type") == N.STEP_GROUP:
-            flat.extend(nodes[c] for c in child.get("children") or [] if c in nodes)
+            flat.extend(nodes[c] for c in view.get(child["id"], []))
         else:
             flat.append(child)
     child_prefix = prefix + ("" if top else ("  " if last else "│ "))
     for i, child in enumerate(flat):
-        _rows(table, nodes, child, child_prefix, i == len(flat) - 1, False, seen)
+        _rows(rows, run, nodes, view, child, child_prefix, i == len(flat) - 1, False, seen, wide)
 
 
-def print_run(console: Console, rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> None:
-    console.print(Group(summary(rec, nodes), Text(""), tree(rec, nodes)))
+def run_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal, wide: bool = False) -> list[str]:
+    return [*summary_lines(rec, nodes), "", *tree_lines(rec, nodes, term, wide)]
+
+
+def shown_phase(rec: RunRecord, nodes: dict[str, dict[str, Any]] | None = None) -> str:
+    """The phase as argo prints it: `Running (Suspended)` while the run or one of its steps is suspended."""
+    if rec.phase != N.RUNNING:
+        return rec.phase
+    held = bool((rec.manifest.get("spec") or {}).get("suspend")) or any(
+        n.get("type") == N.SUSPEND and n.get("phase") == N.RUNNING for n in (nodes or {}).values())
+    return f"{rec.phase} (Suspended)" if held else rec.phase
+
+
+def list_lines(recs: list[RunRecord], term: Terminal, now: str, progress_of: dict[str, str] | None = None, *,
+               namespace: bool = False, uid: bool = False,
+               nodes_of: dict[str, dict[str, dict[str, Any]]] | None = None) -> list[str]:
+    """`argo list`: NAME STATUS AGE DURATION PRIORITY MESSAGE, and P/R PARAMETERS when `progress_of` is given (wide);
+    `argo archive list` adds NAMESPACE first and UID last."""
+    columns = [Column("NAMESPACE", drop_order=6)] if namespace else []
+    columns += [Column("NAME"), Column("STATUS"), Column("AGE", drop_order=2), Column("DURATION", drop_order=1),
+                Column("PRIORITY", drop_order=3)]
+    wide = progress_of is not None
+    if wide:
+        columns += [Column("P/R", drop_order=4), Column("PARAMETERS", drop_order=5)]
+    columns.append(Column("MESSAGE", wraps=True))
+    if uid:
+        columns.append(Column("UID", drop_order=7))
+    rows = []
+    for r in recs:
+        priority = str((r.manifest.get("spec") or {}).get("priority", 0))
+        phase = shown_phase(r, (nodes_of or {}).get(r.name))
+        cells = [r.namespace] if namespace else []
+        cells += [r.name, phase, duration(r.created_at, now), duration(r.started_at, r.finished_at), priority]
+        if wide:
+            params = r.options.get("parameters") or {}
+            cells += [(progress_of or {}).get(r.name, ""), ",".join(f"{k}={v}" for k, v in params.items())]
+        cells.append(r.message or "")
+        if uid:
+            cells.append(r.uid)
+        colour = ICONS.get(r.phase, ("", "0"))[1]
+        rows.append(Row(cells, {int(namespace) + 1: (0, len(phase), colour)}))
+    return render(columns, rows, term)
+
+
+def print_run(_console: Any, rec: RunRecord, nodes: dict[str, dict[str, Any]], wide: bool = False) -> None:
+    """The summary and tree on stdout, fitted to it (the first argument is kept for older callers)."""
+    from wfexec.cli.term import stdout_terminal, write_lines
+
+    write_lines(run_lines(rec, nodes, stdout_terminal(), wide))
+
+
+def summary(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Any:
+    """The summary as a rich Text, for callers that compose rich output."""
+    from rich.text import Text
+
+    return Text("\n".join(summary_lines(rec, nodes)))
+
+
+def tree(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> Any:
+    """The tree as a rich Text, for callers that compose rich output."""
+    from rich.text import Text
+
+    from wfexec.cli.term import stdout_terminal
+
+    return Text.from_ansi("\n".join(tree_lines(rec, nodes, stdout_terminal())))

@@ -11,6 +11,7 @@ from typing import Any
 
 from wfexec.cluster.controller import ControllerConfig
 from wfexec.cluster.kube import call
+from wfexec.extras import install_hint
 
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 # Levels that reject a hostPath volume such as the docker executor's /var/run/docker.sock.
@@ -95,7 +96,10 @@ def cluster_facts(api: Any, controller: ControllerConfig, namespace: str | None 
 
 def local_facts() -> LocalFacts:
     """Whether a Docker daemon answers here (the docker executor needs one)."""
-    import docker
+    try:
+        import docker
+    except ImportError:
+        return LocalFacts(False, None, f"the docker package is not installed: {install_hint('docker')}")
     from docker.errors import DockerException
 
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wfexec.errors import ClusterError
+from wfexec.extras import require
 
 T = TypeVar("T")
 
@@ -24,6 +25,7 @@ def kubeconfig_path(explicit: str | None = None) -> str:
 
 def api_client(context: str | None = None, kubeconfig: str | None = None) -> Any:
     """An ApiClient for `context` (default: the kubeconfig's current context)."""
+    require("kubernetes", "--kube (Argo Workflows in a Kubernetes cluster)")
     from kubernetes import config as kconfig
     from kubernetes.config.config_exception import ConfigException
 

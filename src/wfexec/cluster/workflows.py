@@ -1,22 +1,19 @@
 """Argo Workflows in a cluster, read through the official client: `list|get|logs --kube`.
 
 Workflows are the `argoproj.io/v1alpha1` custom objects (plural `workflows`); their `status`
-already has the shape `get -o json` prints locally, so the local renderers show them. Pod
+already has the shape `get -o json` prints locally, so the CLI's renderers show them. Pod
 names follow Argo's v2 naming `<workflow>-<template>-<fnv32a(node name)>` (v1 naming, the
 node id, when the Workflow's `pod-name-format` annotation says so).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+import os
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from rich.table import Table
-
-from wfexec.cli.common import console, dump, err
-from wfexec.cli.render import duration, print_run
 from wfexec.cluster.kube import api_client, call, kubeconfig_path
 from wfexec.engine import nodes as N
 from wfexec.engine.store import RunRecord
@@ -40,11 +37,10 @@ def default_namespace(context: str | None, kubeconfig: str | None) -> str:
     return ((ctx or {}).get("context") or {}).get("namespace") or "default"
 
 
-def target(args: argparse.Namespace) -> tuple[Any, str]:
-    """(ApiClient, namespace) from --context, --kubeconfig and -n."""
-    kubeconfig = getattr(args, "kubeconfig", None)
-    api = api_client(args.context, kubeconfig)
-    return api, args.namespace or default_namespace(args.context, kubeconfig)
+def target(context: str | None, kubeconfig: str | None, namespace: str | None) -> tuple[Any, str]:
+    """(ApiClient, namespace) for a kubeconfig context; the context's namespace unless one is given."""
+    api = api_client(context, kubeconfig)
+    return api, namespace or default_namespace(context, kubeconfig)
 
 
 def objects(api: Any) -> Any:
@@ -106,45 +102,8 @@ def pod_name(wf: dict[str, Any], node: dict[str, Any]) -> str:
     return N.pod_name(meta.get("name", ""), node.get("name", ""), template)
 
 
-def cli_list(args: argparse.Namespace) -> int:
-    api, ns = target(args)
-    items = list_workflows(api, ns)
-    if getattr(args, "running", False):
-        items = [w for w in items if phase_of(w) not in DONE]
-    if getattr(args, "completed", False):
-        items = [w for w in items if phase_of(w) in DONE]
-    if args.output in ("json", "yaml"):
-        dump(items, args.output)
-        return 0
-    if args.output == "name":
-        for w in items:
-            console.print(w["metadata"]["name"])
-        return 0
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"):
-        table.add_column(col)
-    for w in items:
-        rec = record(w)
-        priority = str((w.get("spec") or {}).get("priority", 0))
-        table.add_row(rec.name, rec.phase, duration(rec.created_at or None, None),
-                      duration(rec.started_at, rec.finished_at), priority, rec.message or "")
-    console.print(table)
-    return 0
-
-
-def cli_get(args: argparse.Namespace) -> int:
-    api, ns = target(args)
-    wf = get_workflow(api, ns, args.run)
-    if args.output in ("json", "yaml"):
-        dump(wf, args.output)
-    elif args.output == "name":
-        console.print(wf["metadata"]["name"])
-    else:
-        print_run(console, record(wf), nodes_of(wf))
-    return 0
-
-
-def _pod_nodes(wf: dict[str, Any], step: str | None) -> list[dict[str, Any]]:
+def pod_nodes(wf: dict[str, Any], step: str | None) -> list[dict[str, Any]]:
+    """The Workflow's Pod nodes (only `step`'s when given), in start order."""
     pods = [n for n in nodes_of(wf).values() if n.get("type") == N.POD]
     if step:
         pods = [n for n in pods if step in (n["id"], n.get("displayName"), n.get("name"), pod_name(wf, n))
@@ -154,7 +113,7 @@ def _pod_nodes(wf: dict[str, Any], step: str | None) -> list[dict[str, Any]]:
     return sorted(pods, key=lambda n: n.get("startedAt") or "")
 
 
-def _read_log(api: Any, ns: str, pod: str, container: str, follow: bool) -> str | None:
+def read_log(api: Any, ns: str, pod: str, container: str, follow: bool) -> str | None:
     """A container's log (all of it; with `follow`, until the container ends); None when the pod is gone."""
     from kubernetes import client
 
@@ -173,32 +132,38 @@ def _read_log(api: Any, ns: str, pod: str, container: str, follow: bool) -> str 
         resp.release_conn()
 
 
-def cli_logs(args: argparse.Namespace) -> int:
-    from wfexec.cluster.submit import poll_seconds
+@dataclass
+class PodLog:
+    """One pod's log; `text` None when the pod is gone (deleted by podGC?) or never started."""
 
-    api, ns = target(args)
-    wf = get_workflow(api, ns, args.run)
-    container = args.container or "main"
-    printed: set[str] = set()
+    node: dict[str, Any]
+    pod: str
+    text: str | None
+
+
+def pod_logs(api: Any, ns: str, wf: dict[str, Any], step: str | None, container: str,
+             follow: bool) -> Iterator[PodLog]:
+    """Each Pod node's log once; with `follow`, also of pods that start later, until the Workflow ends."""
+    seen: set[str] = set()
     while True:
-        for node in _pod_nodes(wf, args.step):
-            if node["id"] in printed:
+        for node in pod_nodes(wf, step):
+            if node["id"] in seen:
                 continue
             pod = pod_name(wf, node)
-            text = _read_log(api, ns, pod, container, args.follow)
-            if text is None:
-                if not args.follow or node.get("phase") in DONE:
-                    printed.add(node["id"])
-                    err.print(f"note: pod {pod} ({node.get('displayName')}) has no log: it is gone "
-                              "(deleted by podGC?) or never started")
-                continue
-            printed.add(node["id"])
-            prefix = "" if args.step else f"{pod}: "
-            for line in text.splitlines():
-                sys.stdout.write(f"{prefix}{line}\n")
-            sys.stdout.flush()
-        if not args.follow or phase_of(wf) in DONE:
-            return 0
+            text = read_log(api, ns, pod, container, follow)
+            if text is None and follow and node.get("phase") not in DONE:
+                continue  # not started yet: looked at again next round
+            seen.add(node["id"])
+            yield PodLog(node, pod, text)
+        if not follow or phase_of(wf) in DONE:
+            return
         time.sleep(poll_seconds())
         wf = get_workflow(api, ns, wf["metadata"]["name"])
 
+
+def poll_seconds() -> float:
+    """Seconds between GETs of a followed Workflow: $WFEXEC_KUBE_POLL_SECONDS, default 1."""
+    try:
+        return max(0.01, float(os.environ.get("WFEXEC_KUBE_POLL_SECONDS", "1")))
+    except ValueError:
+        return 1.0

@@ -5,6 +5,7 @@ Stdlib only: the same module runs inside bare containers.
 
 from __future__ import annotations
 
+import _thread  # builtin: the emissary avoids `threading` (its fork hooks)
 import os
 
 EMISSARY_FAILED = 64  # Argo's code for "the emissary itself failed", not the child
@@ -30,8 +31,9 @@ def artifact_copy(argo_dir: str, container_path: str) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write to a temp name then rename, so a reader sees nothing or everything."""
-    tmp = f"{path}.tmp{os.getpid()}"
+    """Write to a temp name then rename, so a reader sees nothing or everything. The temp name
+    is the writer's own (process and thread): two engine threads may signal one container."""
+    tmp = f"{path}.tmp{os.getpid()}-{_thread.get_ident()}"
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)

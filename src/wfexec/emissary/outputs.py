@@ -65,10 +65,8 @@ def _save_artifact(path: str, archive: Any, argo_dir: str, path_map: PathMap, lo
     if not os.path.lexists(src):
         return
     dest = artifact_copy(argo_dir, path)
-    try:  # imported only when needed: the packer pulls in zipfile, tarfile… (~15 ms of a container's start)
-        from wfexec.artifacts.pack import pack_path
-    except ImportError:  # a container without wfexec.artifacts: the small fallback
-        from wfexec.emissary.pack_fallback import pack_path  # type: ignore[assignment]
+    # imported only when needed: the packer pulls in zipfile, tarfile… (~15 ms of a container's start)
+    from wfexec.artifacts.pack import pack_path  # stdlib only; in the emissary bundle beside us
     try:
         pack_path(src, dest, archive)
     except Exception as exc:  # noqa: BLE001 - one artifact failing must not lose the others

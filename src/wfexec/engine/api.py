@@ -5,16 +5,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-import secrets
-import string
-import subprocess
 import sys
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.options import RunOptions
 from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import SpecError, WfexecError
 from wfexec.home import wfexec_home
@@ -23,24 +20,25 @@ RUNNABLE_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "Cr
 
 
 @dataclass
-class SubmitOptions:
-    parameters: dict[str, str] = field(default_factory=dict)
-    entrypoint: str | None = None
-    runtime: str = "host"
-    executor: str = "emissary"
-    config: str | None = None
-    parallelism: int | None = None
+class SubmitOptions(RunOptions):
+    """The run's options, and how to name and label the run (used at submit only)."""
+
     name: str | None = None
     generate_name: str | None = None
-    workflow_templates: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
-    grace: float = 10.0
-    max_output_bytes: int | None = None
-    executor_source: str = ""
     image_map: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def like(cls, stored: dict[str, Any], **changes: Any) -> SubmitOptions:
+        """Options for a new run like a stored one (`resubmit`), with `changes` applied."""
+        run = RunOptions.from_dict(stored)
+        return cls(**{**{f.name: getattr(run, f.name) for f in fields(RunOptions)}, **changes})
 
 
 def _suffix(n: int = 5) -> str:
+    import secrets  # here, not at the top: `wfexec list` and `get` import this module and start fast
+    import string
+
     alphabet = string.ascii_lowercase + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
@@ -113,19 +111,17 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     meta["name"] = name
     meta.pop("generateName", None)
     meta.setdefault("namespace", "default")
+    import uuid
+
     meta["uid"] = str(uuid.uuid4())
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta["creationTimestamp"] = created
     if opts.labels:
         meta.setdefault("labels", {}).update(opts.labels)
-    options = {
-        "parameters": opts.parameters, "entrypoint": opts.entrypoint, "runtime": opts.runtime,
-        "executor": opts.executor, "config": opts.config, "parallelism": opts.parallelism,
-        "workflowTemplates": opts.workflow_templates, "grace": opts.grace, "file": file,
-        "max_output_bytes": opts.max_output_bytes, "executor_source": opts.executor_source,
-    }
+    options = opts.run_options()
+    options.file = file or opts.file
     rec = RunRecord(name=name, uid=meta["uid"], namespace=meta["namespace"], phase=N.PENDING, message=None,
-                    created_at=created, started_at=None, finished_at=None, manifest=wf, options=options,
+                    created_at=created, started_at=None, finished_at=None, manifest=wf, options=options.to_dict(),
                     status={}, engine_pid=None, control=None)
     store.create_run(rec)
     return rec
@@ -133,23 +129,46 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
 
 def run_foreground(store: Store, name: str) -> str:
     """Drive the run in this process until it ends; returns the final phase."""
-    from wfexec.engine.controller import Controller
+    from wfexec.engine.workflow import WorkflowRun
 
     if not store.claim_engine(name, os.getpid()):
         raise WfexecError(f"run {name!r} is already being driven by another wfexec process")
-    return Controller(store, name).run()
+    return WorkflowRun(store, name).run()
 
 
-def start_background(name: str) -> int:
-    """Drive the run in a detached engine process that outlives this command."""
+def start_background(name: str, done_fd: int | None = None) -> int:
+    """Drive the run in a detached engine process that outlives this command. `done_fd`: the write
+    end of a pipe the engine closes when the run has ended (see engine/handoff.py)."""
+    import subprocess
+
+    from wfexec.engine.handoff import DONE_FD_ENV
+
     log = wfexec_home() / "runs" / name / "engine.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    env = os.environ.copy()
+    if done_fd is not None:
+        env[DONE_FD_ENV] = str(done_fd)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "wfexec.engine.daemon", name], stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True, env=os.environ.copy(),
+            stderr=subprocess.STDOUT, start_new_session=True, env=env,
+            pass_fds=(done_fd,) if done_fd is not None else (),
         )
     return proc.pid
+
+
+def start_followed(name: str) -> tuple[int, int]:
+    """start_background for a command that waits for the run: (the engine's pid, the read end of
+    the pipe that turns readable when the engine has ended the run)."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = start_background(name, done_fd=write_end)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return pid, read_end
 
 
 def needs_resume(rec: RunRecord) -> bool:

@@ -26,11 +26,12 @@ from wfexec.artifacts.outputs import store_log
 from wfexec.artifacts.repository import Repository, make_repository
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
+from wfexec.engine.nodes import Node
 from wfexec.errors import ArtifactError, WfexecError
 from wfexec.pod import InputFile, PodResult
 
 if TYPE_CHECKING:
-    from wfexec.engine.controller import Controller
+    from wfexec.engine.context import RunContext
 
 SECRET_FIELDS = ("accessKeySecret", "secretKeySecret", "sessionTokenSecret")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -70,8 +71,8 @@ def parse_artifact_ref(value: Any, name: str) -> dict[str, Any]:
 
 
 class ArtifactGlue:
-    def __init__(self, ctl: Controller) -> None:
-        self.ctl = ctl
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
         self._lock = threading.Lock()
         self._config: tuple[dict[str, Any] | None] | None = None
         self._repo: Repository | None = None
@@ -82,8 +83,9 @@ class ArtifactGlue:
         """The run's repository config, chosen on first use and recorded in the run's status."""
         with self._lock:
             if self._config is None:
-                config, ref = repository_config_for_run(self.ctl.wf, self.ctl.options, self.ctl.rec.status)
-                self.ctl.rec.status["artifactRepositoryRef"] = ref
+                config, ref = repository_config_for_run(self.ctx.manifest, self.ctx.options.to_dict(),
+                                                        self.ctx.status)
+                self.ctx.status["artifactRepositoryRef"] = ref
                 self._config = (config,)
             return self._config[0]
 
@@ -121,9 +123,9 @@ class ArtifactGlue:
 
     # -- logs --------------------------------------------------------------------------------
     def log_dir(self, node_id: str) -> Path:
-        return self.ctl.run_dir / "logs" / node_id
+        return self.ctx.run_dir / "logs" / node_id
 
-    def save_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult) -> None:
+    def save_logs(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> None:
         """Keep each container's log under the run dir, for `wfexec logs` after the pod is gone."""
         if not result.logs:
             return
@@ -138,11 +140,11 @@ class ArtifactGlue:
         loc = tmpl.get("archiveLocation") or {}
         if loc.get("archiveLogs") is not None:
             return bool(loc["archiveLogs"])
-        if self.ctl.spec.get("archiveLogs") is not None:
-            return bool(self.ctl.spec["archiveLogs"])
+        if self.ctx.spec.get("archiveLogs") is not None:
+            return bool(self.ctx.spec["archiveLogs"])
         return bool((self.repository_config() or {}).get("archiveLogs"))
 
-    def _archive_logs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult,
+    def _archive_logs(self, node: Node, tmpl: dict[str, Any], result: PodResult,
                       variables: dict[str, Any]) -> list[dict[str, Any]]:
         if not self.archive_logs_enabled(tmpl):
             return []
@@ -165,7 +167,7 @@ class ArtifactGlue:
         return out
 
     # -- inputs ------------------------------------------------------------------------------
-    def stage_inputs(self, node: dict[str, Any], tmpl: dict[str, Any], argo_dir: Path,
+    def stage_inputs(self, node: Node, tmpl: dict[str, Any], argo_dir: Path,
                      scope: dict[str, Any]) -> list[InputFile] | None:
         """Fetch every input artifact onto the host; on failure the node ends in Error."""
         files: list[InputFile] = []
@@ -178,7 +180,7 @@ class ArtifactGlue:
             try:
                 staged = self.fetch(art, dest)
             except WfexecError as exc:
-                self.ctl.finish_node(node, N.ERROR, f"failed to load input artifacts of step "
+                self.ctx.book.finish_node(node, N.ERROR, f"failed to load input artifacts of step "
                                                     f"{node.get('displayName')!r}: {_named(exc, name)}")
                 return None
             if staged is not None:
@@ -207,11 +209,11 @@ class ArtifactGlue:
         return fetch_input(spec, dest, repository=repo, source=source)
 
     # -- outputs -----------------------------------------------------------------------------
-    def _key_variables(self, node: dict[str, Any], tmpl: dict[str, Any]) -> dict[str, Any]:
-        scope = getattr(self.ctl, "gscope", {}) or {}
+    def _key_variables(self, node: Node, tmpl: dict[str, Any]) -> dict[str, Any]:
+        scope = self.ctx.gscope
         out: dict[str, Any] = {k: v for k, v in scope.items() if isinstance(v, str)}
-        out["pod.name"] = N.pod_name(self.ctl.name, node["name"], tmpl.get("name", ""))
-        out["workflow.name"] = self.ctl.name
+        out["pod.name"] = N.pod_name(self.ctx.name, node["name"], tmpl.get("name", ""))
+        out["workflow.name"] = self.ctx.name
         return out
 
     def _archive_target(self, tmpl: dict[str, Any]) -> tuple[Repository, str | None]:
@@ -224,7 +226,7 @@ class ArtifactGlue:
                 return repo, block.get("key") or None
         return self.repository(), None
 
-    def save_outputs(self, node: dict[str, Any], tmpl: dict[str, Any], result: PodResult) -> list[dict[str, Any]]:
+    def save_outputs(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> list[dict[str, Any]]:
         """Store each packed output (and archived logs); Argo-shaped entries for the node's outputs."""
         variables = self._key_variables(node, tmpl)
         step = node.get("displayName") or node.get("name")
@@ -274,12 +276,10 @@ class ArtifactGlue:
         """`globalName`: the run's status.outputs.artifacts and `{{workflow.outputs.artifacts.X}}`."""
         value = {k: v for k, v in entry.items() if k != "globalName"}
         value["name"] = global_name
-        self.ctl.global_artifacts[global_name] = value
-        gscope = getattr(self.ctl, "gscope", None)
-        if gscope is not None:
-            gscope[f"workflow.outputs.artifacts.{global_name}"] = value
+        self.ctx.global_artifacts[global_name] = value
+        self.ctx.gscope[f"workflow.outputs.artifacts.{global_name}"] = value
 
-    def restore_globals(self, nodes: Iterable[dict[str, Any]]) -> None:
+    def restore_globals(self, nodes: Iterable[Node]) -> None:
         """After an engine restart: republish the global artifacts of nodes that already ran."""
         done = [n for n in nodes if n.get("phase") == N.SUCCEEDED and n.get("type") not in ("Retry",)]
         for n in sorted(done, key=lambda n: n.get("finishedAt") or ""):
@@ -287,7 +287,7 @@ class ArtifactGlue:
                 if a.get("globalName"):
                     self.set_global(str(a["globalName"]), a)
 
-    def composite_outputs(self, node: dict[str, Any], outputs: dict[str, Any], scope: dict[str, Any],
+    def composite_outputs(self, node: Node, outputs: dict[str, Any], scope: dict[str, Any],
                           where: str) -> list[dict[str, Any]]:
         """outputs.artifacts of a steps/DAG template: `from` a child's artifact, or `fromExpression`."""
         from wfexec.expr.exprenv import build_env
@@ -337,20 +337,9 @@ def drop_escaping_links(tree: Path) -> list[str]:
     it in the wait container), and following it here would read the host's files, so it is
     not kept; safe unpacking would refuse the whole artifact for it later anyway.
     """
-    from wfexec.artifacts.unpack import _resolve
+    from wfexec.artifacts.unpack import escaping_links
 
-    def on_disk(rel: str) -> str | None:
-        p = tree / rel
-        return os.readlink(p) if p.is_symlink() else None
-
-    dropped: list[str] = []
-    for root, dirs, files in os.walk(tree):
-        for n in dirs + files:
-            p = os.path.join(root, n)
-            if os.path.islink(p):
-                rel, link = os.path.relpath(p, tree), os.readlink(p)
-                if link.startswith("/") or _resolve(rel.split(os.sep)[:-1] + link.split("/"), on_disk) is None:
-                    dropped.append(rel)
+    dropped = escaping_links(tree)
     for rel in dropped:
         os.unlink(tree / rel)
     return dropped

@@ -5,17 +5,21 @@ from __future__ import annotations
 import sys
 
 from wfexec.engine.api import run_foreground
+from wfexec.engine.handoff import signal_done, take_done_fd
 from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
 
 
 def main(argv: list[str]) -> int:
+    done_fd = take_done_fd()
     store = Store()
     try:
         run_foreground(store, argv[0])
     except WfexecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal_done(done_fd)  # the follower wakes now, not at the next look
     return 0
 
 

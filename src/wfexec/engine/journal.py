@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
 
+from wfexec.engine.nodes import Node
 from wfexec.engine.store import Store
 from wfexec.errors import StoreError
 
@@ -38,7 +38,7 @@ class NodeJournal:
         self._thread = threading.Thread(target=self._write_loop, name="wfexec-journal", daemon=True)
         self._thread.start()
 
-    def put(self, node: dict[str, Any]) -> None:
+    def put(self, node: Node) -> None:
         """Queue a snapshot of the node; raises the writer's failure, if it had one."""
         data = json.dumps(node)
         with self._cond:

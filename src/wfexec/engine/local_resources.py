@@ -22,12 +22,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from wfexec.engine import nodes as N
+from wfexec.engine.nodes import Node
 from wfexec.errors import ExpressionError, SpecError, WfexecError
 from wfexec.expr.template import substitute_obj
 from wfexec.home import wfexec_home
 
 if TYPE_CHECKING:
-    from wfexec.engine.controller import Controller
+    from wfexec.engine.context import RunContext
 
 LOCAL_ACTIONS = ("create", "apply", "delete")
 
@@ -49,8 +50,8 @@ def is_local_resource(tmpl: dict[str, Any]) -> bool:
     return isinstance(doc, dict) and doc.get("kind") == "PersistentVolumeClaim"
 
 
-async def run_local_resource(ctl: Controller, node: dict[str, Any], tmpl: dict[str, Any], scope: dict[str, Any],
-                             arts: list[dict[str, Any]]) -> dict[str, Any]:
+async def run_local_resource(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: dict[str, Any],
+                             arts: list[dict[str, Any]]) -> Node:
     """Create (or delete) the claim's directory and record the template's output parameters."""
     where = f"templates[{tmpl.get('name')}].resource"
     res = substitute_obj(tmpl.get("resource") or {}, scope, where=where, strict=True)
@@ -64,13 +65,13 @@ async def run_local_resource(ctl: Controller, node: dict[str, Any], tmpl: dict[s
         raise SpecError(f"a PersistentVolumeClaim needs a plain metadata.name, got {name!r}",
                         field=f"{where}.manifest")
     node["phase"] = N.RUNNING
-    ctl.save(node)
+    ctx.book.save(node)
     path = claim_dir(name)
     if res["action"] == "delete":
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.mkdir(parents=True, exist_ok=True)
-    reported = _as_reported(obj, ctl.wf)
+    reported = _as_reported(obj, ctx.manifest)
     params = []
     for p in (tmpl.get("outputs") or {}).get("parameters") or []:
         vf = p.get("valueFrom") or {}
@@ -85,7 +86,7 @@ async def run_local_resource(ctl: Controller, node: dict[str, Any], tmpl: dict[s
     if params:
         node["outputs"] = {"parameters": params}
     done = {"create": "created", "apply": "configured", "delete": "deleted"}[res["action"]]
-    return ctl.finish_node(node, N.SUCCEEDED, f"persistentvolumeclaim/{name} {done} (directory {path})")
+    return ctx.book.finish_node(node, N.SUCCEEDED, f"persistentvolumeclaim/{name} {done} (directory {path})")
 
 
 def _as_reported(obj: dict[str, Any], wf: dict[str, Any]) -> dict[str, Any]:

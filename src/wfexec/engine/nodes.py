@@ -3,15 +3,71 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final, Required, TypedDict
 
 # Phases
-PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
-    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
+PENDING: Final = "Pending"
+RUNNING: Final = "Running"
+SUCCEEDED: Final = "Succeeded"
+FAILED: Final = "Failed"
+ERROR: Final = "Error"
+SKIPPED: Final = "Skipped"
+OMITTED: Final = "Omitted"
 FULFILLED = {SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED}
 # Node types
 POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_TYPE, SUSPEND, CONTAINER = (
     "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend", "Container")
+
+
+
+
+class NodeInputs(TypedDict, total=False):
+    parameters: list[dict[str, Any]]
+    artifacts: list[dict[str, Any]]
+
+
+class NodeOutputs(TypedDict, total=False):
+    result: str
+    exitCode: str
+    parameters: list[dict[str, Any]]
+    artifacts: list[dict[str, Any]]
+
+
+class PodMetadata(TypedDict):
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+class Node(TypedDict, total=False):
+    """A node's status as Argo records it (`status.nodes[id]`), plus three keys of the engine's own."""
+
+    id: Required[str]
+    name: Required[str]
+    phase: Required[str]
+    displayName: str
+    type: str
+    message: str
+    startedAt: str
+    finishedAt: str
+    templateName: str
+    templateScope: str
+    boundaryID: str
+    children: list[str]
+    outboundNodes: list[str]
+    nodeFlag: dict[str, bool]
+    estimatedDuration: int
+    progress: str
+    resourcesDuration: dict[str, int]
+    inputs: NodeInputs
+    outputs: NodeOutputs
+    podIP: str
+    podMetadata: PodMetadata
+    #: The engine's own: its pod was started (a restarted engine re-attaches, never starts it twice).
+    attached: bool
+    #: The engine's own: a daemon that runs until its steps or DAG node ends.
+    daemoned: bool
+    #: The engine's own: a task failFast kept from starting (no node is recorded for it).
+    notRun: bool
 
 
 def now() -> str:
@@ -43,8 +99,8 @@ def pod_name(workflow_name: str, node_name: str, template_name: str) -> str:
 
 
 def new_node(workflow_name: str, name: str, display_name: str, node_type: str, *, template_name: str | None,
-             boundary_id: str | None, phase: str = PENDING) -> dict[str, Any]:
-    node: dict[str, Any] = {
+             boundary_id: str | None, phase: str = PENDING) -> Node:
+    node: Node = {
         "id": node_id(workflow_name, name),
         "name": name,
         "displayName": display_name,
@@ -60,5 +116,10 @@ def new_node(workflow_name: str, name: str, display_name: str, node_type: str, *
     return node
 
 
-def is_fulfilled(node: dict[str, Any] | None) -> bool:
-    return bool(node) and node.get("phase") in FULFILLED
+def is_under(name: str, parent_name: str) -> bool:
+    """Whether node `name` lies under node `parent_name`: its steps `[i]`, tasks `.t`, attempts `(n)`."""
+    return name.startswith(parent_name) and name[len(parent_name):len(parent_name) + 1] in (".", "[", "(")
+
+
+def is_fulfilled(node: Node | None) -> bool:
+    return node is not None and node.get("phase") in FULFILLED

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import urllib.error
-import urllib.request
 from typing import Any
 
 from wfexec.errors import SpecError
@@ -48,6 +46,9 @@ def _port(value: Any, template: dict[str, Any]) -> int:
 def try_once(probe: dict[str, Any], address: str, template: dict[str, Any], timeout: float) -> bool:
     """One blocking try of the probe; True when ready."""
     if "httpGet" in probe:
+        import urllib.error  # with http.client and ssl, a few dozen ms of every engine's start otherwise
+        import urllib.request
+
         spec = probe["httpGet"] or {}
         scheme = str(spec.get("scheme") or "HTTP").lower()
         host = spec.get("host") or address

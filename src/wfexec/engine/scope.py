@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wfexec.engine.nodes import Node
 from wfexec.errors import SpecError
 
 
@@ -40,7 +41,7 @@ def workflow_scope(wf: dict[str, Any], parameters: dict[str, str]) -> dict[str, 
     return scope
 
 
-def node_output_scope(prefix: str, node: dict[str, Any]) -> dict[str, Any]:
+def node_output_scope(prefix: str, node: Node) -> dict[str, Any]:
     """`steps.X.*` / `tasks.X.*` entries for one finished node."""
     out: dict[str, Any] = {
         f"{prefix}.id": node["id"],
@@ -64,7 +65,7 @@ def node_output_scope(prefix: str, node: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def aggregate_scope(prefix: str, children: list[dict[str, Any]]) -> dict[str, Any]:
+def aggregate_scope(prefix: str, children: list[Node]) -> dict[str, Any]:
     """Outputs of an expanded loop step as JSON lists, the way Argo aggregates them: children in
     loop order, only those that succeeded; results parsed as JSON where they are JSON; a named
     parameter's values as objects only when every value is a JSON object or list."""
@@ -86,18 +87,17 @@ def aggregate_scope(prefix: str, children: list[dict[str, Any]]) -> dict[str, An
                 results.append(json.loads(outputs["result"]))
             except (ValueError, TypeError):
                 results.append(outputs["result"])
-    compact = {"separators": (",", ":")}
     out: dict[str, Any] = {f"{prefix}.status": _aggregate_phase(children),
-                           f"{prefix}.outputs.result": json.dumps(results, **compact),
-                           f"{prefix}.outputs.parameters": json.dumps(params, **compact)}
+                           f"{prefix}.outputs.result": json.dumps(results, separators=(",", ":")),
+                           f"{prefix}.outputs.parameters": json.dumps(params, separators=(",", ":"))}
     for name, values in by_name.items():
         parsed = [_json_container(v) for v in values]
         both = parsed if all(p is not None for p in parsed) else values
-        out[f"{prefix}.outputs.parameters.{name}"] = json.dumps(both, **compact)
+        out[f"{prefix}.outputs.parameters.{name}"] = json.dumps(both, separators=(",", ":"))
     return out
 
 
-def _loop_index(node: dict[str, Any]) -> int:
+def _loop_index(node: Node) -> int:
     tail = node.get("name", "").rsplit("(", 1)[-1]
     try:
         return int(tail.split(":", 1)[0])
@@ -113,7 +113,7 @@ def _json_container(text: str) -> Any:
     return value if isinstance(value, dict | list) else None
 
 
-def _aggregate_phase(children: list[dict[str, Any]]) -> str:
+def _aggregate_phase(children: list[Node]) -> str:
     phases = {c.get("phase") for c in children}
     for p in ("Error", "Failed", "Running", "Pending"):
         if p in phases:

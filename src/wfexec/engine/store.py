@@ -88,6 +88,7 @@ class Store:
             tmp.unlink(missing_ok=True)
             conn = sqlite3.connect(tmp, isolation_level=None)
             try:
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before any table: deletes can give space back
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
             finally:
@@ -215,10 +216,29 @@ class Store:
         names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC")]
         return [self.get_run(n) for n in names]
 
+    def runs_in_phase(self, phase: str) -> list[RunRecord]:
+        """Runs that ended in `phase`, the latest to finish first."""
+        names = [r[0] for r in self._read("SELECT name FROM runs WHERE phase=? ORDER BY finished_at DESC", (phase,))]
+        return [self.get_run(n) for n in names]
+
     def delete_run(self, name: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM nodes WHERE run=?", (name,))
             db.execute("DELETE FROM runs WHERE name=?", (name,))
+
+    def compact(self) -> None:
+        """Give the pages freed by deletes back to the file system (`runs.db` shrinks).
+
+        A store made before incremental auto-vacuum is rebuilt once with VACUUM, which turns it on.
+        """
+        with self._said():
+            conn = self._conn()
+            if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                conn.execute("VACUUM")
+            else:
+                conn.executescript("PRAGMA incremental_vacuum;")  # frees a page per step: sqlite3_exec steps all
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def set_control(self, name: str, control: str | None) -> None:
         self.update_run(name, control=control)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
+import signal
 import tarfile
 import tempfile
 import threading
@@ -21,6 +21,7 @@ from typing import IO, Any
 import docker
 import docker.errors
 
+from wfexec.artifacts.pack import DEFAULT_LEVEL
 from wfexec.errors import ExecutorError, RuntimeUnavailable
 from wfexec.executors.base import Executor
 
@@ -62,12 +63,6 @@ class DockerExecutor(Executor):
         except _STREAM_ERRORS as exc:
             raise self._fail(container, f"reading {path}", exc) from None
 
-    def get_file_contents(self, container: str, path: str) -> str:
-        value = self.file_contents_or_none(container, path)
-        if value is None:
-            raise ExecutorError(f"container {container!r}: {path} does not exist")
-        return value
-
     def file_contents_or_none(self, container: str, path: str) -> str | None:
         """The file's text, or None when the path is missing or not a regular file."""
         data = self._archive(container, path)
@@ -82,11 +77,7 @@ class DockerExecutor(Executor):
                     return None
         return None
 
-    def copy_file(self, container: str, src: str, dest: str, compression: int = 6) -> None:
-        if not self.copy_file_if_exists(container, src, dest, compression):
-            raise ExecutorError(f"container {container!r}: {src} does not exist")
-
-    def copy_file_if_exists(self, container: str, src: str, dest: str, compression: int = 6,
+    def copy_file_if_exists(self, container: str, src: str, dest: str,
                             archive: dict[str, Any] | None = None) -> bool:
         """Write `src` to `dest` (.tgz rooted at basename(src) unless `archive` says otherwise)."""
         data = self._archive(container, src)
@@ -95,7 +86,7 @@ class DockerExecutor(Executor):
         os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
         strategy = next(iter(archive), "tar") if archive else "tar"
         if strategy == "tar":
-            level = int(((archive or {}).get("tar") or {}).get("compressionLevel", compression))
+            level = int(((archive or {}).get("tar") or {}).get("compressionLevel", DEFAULT_LEVEL))
             comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # gzip framing
             with open(dest, "wb") as out:
                 out.write(comp.compress(data))
@@ -141,23 +132,33 @@ class DockerExecutor(Executor):
 
     def kill(self, containers: Iterable[str], grace: float) -> None:
         names = list(containers)
-        self.signal(names, "SIGTERM")
+        self.signal(names, signal.SIGTERM)
         if not self.wait(names, timeout=max(0.0, grace)):
-            self.signal(names, "SIGKILL")
+            self.signal(names, signal.SIGKILL)
 
-    def signal(self, containers: Iterable[str], sig: str) -> None:
+    def signal(self, containers: Iterable[str], sig: int) -> None:
         """Send `sig` to each container's PID 1; containers already stopped are skipped."""
+        sig_name = signal.Signals(sig).name
         for name in containers:
             if name in self._codes:
                 continue
             try:
-                self.client.api.kill(self._id(name), signal=sig)
+                self.client.api.kill(self._id(name), signal=sig_name)
             except docker.errors.APIError as exc:
                 if isinstance(exc, docker.errors.NotFound) or exc.status_code == 409:  # gone, or not running
                     continue
-                raise self._fail(name, f"sending {sig}", exc) from None
+                raise self._fail(name, f"sending {sig_name}", exc) from None
             except _STREAM_ERRORS as exc:
-                raise self._fail(name, f"sending {sig}", exc) from None
+                raise self._fail(name, f"sending {sig_name}", exc) from None
+
+    def failure_text(self, container: str, code: int | None) -> str:
+        """Argo's text, OOMKilled when the kernel's OOM killer ended the container."""
+        try:
+            if code is not None and self.client.api.inspect_container(self.ids[container])["State"].get("OOMKilled"):
+                return f"OOMKilled (exit code {code})"
+        except (docker.errors.DockerException, KeyError):
+            pass
+        return super().failure_text(container, code)
 
     def exit_code_cached(self, container: str) -> int | None:
         """The exit code wait() saw, without asking the daemon."""
@@ -173,22 +174,6 @@ class DockerExecutor(Executor):
         if state.get("Running") or state.get("Status") in ("created", "restarting"):
             return None
         return int(state.get("ExitCode", -1))
-
-
-def save_logs(executor: Executor, container: str, stdout_path: str, combined_path: str,
-              limit: int | None = None) -> None:
-    """Write a container's stdout and combined logs where the emissary would have put them,
-    cut past `limit` bytes with the same notice the emissary writes."""
-    os.makedirs(os.path.dirname(stdout_path), exist_ok=True)
-    for path, combined in ((stdout_path, False), (combined_path, True)):
-        with executor.get_output_stream(container, combined) as src, open(path, "wb") as dst:
-            if limit is None:
-                shutil.copyfileobj(src, dst)
-                continue
-            data = src.read(limit + 1)
-            dst.write(data[:limit])
-            if len(data) > limit:
-                dst.write(f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())
 
 
 def _without_outward_links(data: bytes) -> bytes:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from wfexec.commands import command_from_image
 from wfexec.config import ExecutorConfig
 from wfexec.errors import MigrateError
-from wfexec.migrate.command_rule import command_from_image
 from wfexec.migrate.image_config import ImageConfig, lookup_image_config
 from wfexec.migrate.registry import RegistryOptions
 from wfexec.migrate.specs import is_templated

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from wfexec.durations import DurationError, go_nanoseconds
 from wfexec.expr.builtins import EvalError
 
 _LAYOUT_TOKENS = re.compile(
@@ -67,30 +68,13 @@ def _format_token(t: _dt.datetime, tok: str) -> str:
     return tok[0] + digits
 
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-                 "m": 60.0, "h": 3600.0}
-
-
 def parse_duration(text: str) -> _dt.timedelta:
-    """Parse Go's duration syntax (`300ms`, `-1.5h`, `2h45m`)."""
-    body = text
-    sign = 1
-    if body[:1] in "+-" and body:
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if body == "0":
-        return _dt.timedelta(0)
-    pos, seconds = 0, 0.0
-    while pos < len(body):
-        m = _DURATION_RE.match(body, pos)
-        if m is None:
-            raise EvalError(f'time: invalid duration "{text}"')
-        seconds += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-        pos = m.end()
-    if not body:
-        raise EvalError(f'time: invalid duration "{text}"')
-    return _dt.timedelta(seconds=sign * seconds)
+    """Go's duration syntax (`300ms`, `-1.5h`, `2h45m`), read by the project's one parser."""
+    try:
+        nanoseconds = go_nanoseconds(text)
+    except DurationError as exc:
+        raise EvalError(f"time: {exc}") from None
+    return _dt.timedelta(microseconds=nanoseconds / 1000)
 
 
 def parse_date(text: str, layout: str | None = None) -> _dt.datetime:

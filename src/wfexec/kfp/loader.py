@@ -25,7 +25,7 @@ from wfexec.kfp.spec import (
     TaskSpec,
 )
 from wfexec.spec.document import FieldPath, format_path
-from wfexec.spec.loader import _Converter, _parse_stream
+from wfexec.spec.loader import YamlConverter, parse_yaml_stream
 
 TOP_KEYS = {"name", "description", "metadata", "inputs", "outputs", "implementation", "version"}
 
@@ -51,11 +51,11 @@ def _load_file(path: Path, stack: tuple[str, ...]) -> ComponentSpec:
 
 
 def _load_text(text: str, file: str, stack: tuple[str, ...]) -> ComponentSpec:
-    nodes = [n for n in _parse_stream(text, file) if n is not None]
+    nodes = [n for n in parse_yaml_stream(text, file) if n is not None]
     if len(nodes) != 1:
         raise SpecError(f"expected exactly one YAML document, found {len(nodes)}", file=file)
     lines: dict[FieldPath, int] = {}
-    data = _Converter(file, lines).convert(nodes[0], ())
+    data = YamlConverter(file, lines).convert(nodes[0], ())
     return _Reader(file, lines, (*stack, _identity(file))).component(data, ())
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from wfexec.config import ExecutorConfig
 from wfexec.errors import MigrateError
+from wfexec.extras import install_hint
 from wfexec.home import wfexec_home
 from wfexec.migrate.reference import parse_image
 from wfexec.migrate.registry import RegistryClient, RegistryOptions
@@ -89,7 +90,12 @@ def lookup_image_config(image: str, *, config: ExecutorConfig | None = None,
 
 
 def _from_daemon(image: str, attempts: _Attempts) -> ImageConfig | None:
-    import docker
+    try:
+        import docker
+    except ImportError:
+        attempts.notes.append(f"no local Docker daemon asked (the docker package is not installed: "
+                              f"{install_hint('docker')})")
+        return None
     from docker.errors import DockerException, ImageNotFound
 
     try:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wfexec.commands import command_from_image
 from wfexec.errors import MigrateError
-from wfexec.migrate.command_rule import command_from_image
 from wfexec.migrate.image_config import ImageConfig
 from wfexec.migrate.rewrite import Edit, apply_edits
 from wfexec.migrate.specs import ContainerSite, file_containers, is_templated

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from wfexec.errors import ExecutorError, WfexecError
+from wfexec.extras import require
 from wfexec.pod import Backend
 
 RUNTIMES = ("host", "docker")
 EXECUTORS = ("emissary", "docker")
 
 
-def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
-    """Build the backend and check it up front, so a bad pair fails before the run starts."""
+def make_backend(runtime: str, executor: str, config: Any = None, start: bool = True) -> Backend:
+    """Build the backend and check it up front, so a bad pair fails before the run starts.
+    start=False: the host runtime's checks without its fork server (a process the caller won't use)."""
     if config is None or isinstance(config, str):
         config = _load_config(config)
     if runtime not in RUNTIMES:
@@ -26,11 +28,16 @@ def make_backend(runtime: str, executor: str, config: Any = None) -> Backend:
                 "the step's containers (and a root-equivalent docker socket). Use --executor emissary, "
                 "or --runtime docker."
             )
-        from wfexec.runtimes.host import HostBackend
+        from wfexec.runtimes.host.backend import HostBackend
 
-        backend: Backend = HostBackend(config)
+        host = HostBackend(config)
+        if not start:
+            host.preflight()
+            return host
+        backend: Backend = host
     else:
-        from wfexec.runtimes.docker import DockerBackend
+        require("docker", f"the docker runtime (--runtime docker, --executor {executor})")
+        from wfexec.runtimes.docker.backend import DockerBackend
 
         backend = DockerBackend(config, executor=executor)
     backend.check()

@@ -26,6 +26,8 @@ class Document:
     index: int
     kind: str
     lines: dict[FieldPath, int] = field(default_factory=dict, repr=False, compare=False)
+    #: Values YAML 1.1 (how Kubernetes reads them, as `data` holds them) and YAML 1.2 read differently.
+    readings: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def line_of(self, path: FieldPath) -> int | None:
         """1-based line of the field at `path`, or of its nearest ancestor that has one."""

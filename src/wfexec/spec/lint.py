@@ -7,16 +7,20 @@ validator is built once per process and the semantic checks are one pass over pl
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from wfexec.errors import SpecError
 from wfexec.spec.checks import SpecChecker
-from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document
+from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document, format_path
 from wfexec.spec.issue import LintIssue
 from wfexec.spec.loader import MissingKindError, load_file, spec_files
 from wfexec.spec.refs import TemplateIndex
 from wfexec.spec.schema import known_kinds, validate
+
+#: The one version of Argo's workflow kinds, in v3 and v4 alike.
+API_VERSION = "argoproj.io/v1alpha1"
 
 __all__ = ["LintIssue", "lint_documents", "load_and_lint"]
 
@@ -41,6 +45,15 @@ def lint_document(doc: Document, index: TemplateIndex, *, strict: bool = False) 
     if doc.kind not in WORKFLOW_KINDS:
         return _other_kind(doc, strict)
     issues = validate(doc, strict=strict)
+    spec = doc.data.get("spec")
+    if doc.kind == "CronWorkflow" and isinstance(spec, dict) and not spec.get("schedules") \
+            and not spec.get("schedule"):
+        issues.append(LintIssue(doc.file, doc.line_of(("spec",)), "spec",
+                                'missing required field "schedules" (or "schedule", as Argo 3.x writes it)'))
+    api = doc.data.get("apiVersion")
+    if api != API_VERSION and isinstance(api, str) and not strict:  # strict: the schema's own const says it
+        issues.append(LintIssue(doc.file, doc.line_of(("apiVersion",)), "apiVersion",
+                                f"expected {json.dumps(API_VERSION)}, got {json.dumps(api)}"))
     issues.extend(SpecChecker(doc, index).run())
     return issues
 
@@ -54,6 +67,17 @@ def _other_kind(doc: Document, strict: bool) -> list[LintIssue]:
     close = difflib.get_close_matches(doc.kind, WORKFLOW_KINDS, n=1, cutoff=0.6)
     hint = f' (did you mean "{close[0]}"?)' if close else f" (expected one of {', '.join(WORKFLOW_KINDS)})"
     return [LintIssue(doc.file, doc.line_of(("kind",)), "kind", f'unknown kind "{doc.kind}"{hint}')]
+
+
+def yaml11_warnings(docs: list[Document]) -> list[LintIssue]:
+    """Where Kubernetes (YAML 1.1) reads a value otherwise than YAML 1.2 would: a warning each."""
+    out: list[LintIssue] = []
+    for doc in docs:
+        for r in doc.readings:
+            out.append(LintIssue(doc.file, doc.line_of(r.path), format_path(r.path),
+                                 f"warning: {r.text} is read as {json.dumps(r.kubernetes)} by Kubernetes (YAML 1.1),"
+                                 f" as {json.dumps(r.yaml12)} by YAML 1.2; quote it to keep the text"))
+    return out
 
 
 def load_and_lint(paths: Iterable[str | Path], strict: bool = False,

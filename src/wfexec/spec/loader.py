@@ -21,6 +21,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from wfexec.errors import SpecError
 from wfexec.spec.document import Document, FieldPath
+from wfexec.spec.k8s_strings import decode_strings
+from wfexec.spec.yaml11 import Reading, as_kubernetes_reads
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 #: Deeper nesting than this is no workflow; refusing it keeps every walker far from Python's stack limit.
@@ -41,7 +43,7 @@ def load_file(path: str | Path) -> list[Document]:
     except FileNotFoundError:
         raise SpecError("no such file", file=str(path)) from None
     except IsADirectoryError:
-        raise SpecError("is a directory, not a file (use find_documents)", file=str(path)) from None
+        raise SpecError("is a directory: expected one YAML or JSON file", file=str(path)) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     return load_bytes(raw, str(path))
@@ -64,16 +66,20 @@ def load_bytes(raw: bytes, file: str) -> list[Document]:
 
 def load_text(text: str, file: str) -> list[Document]:
     """All non-empty documents of a YAML/JSON stream; `file` is only used in messages."""
-    raws = _parse_stream(text, file)
+    raws = parse_yaml_stream(text, file)
     docs: list[Document] = []
     for index, node in enumerate(raws):
         if node is None:
             continue
         lines: dict[FieldPath, int] = {}
-        data = _Converter(file, lines).convert(node, ())
+        converter = YamlConverter(file, lines)
+        data = converter.convert(node, ())
         if data is None or data == "":
             continue
-        docs.append(_as_document(data, file, index, lines))
+        doc = _as_document(data, file, index, lines)
+        doc.readings.extend(converter.readings)
+        decode_strings(doc)
+        docs.append(doc)
     return docs
 
 
@@ -102,9 +108,10 @@ class _LastKeyWins(RoundTripConstructor):
         return True
 
 
-def _parse_stream(text: str, file: str) -> list[Any]:
+def parse_yaml_stream(text: str, file: str) -> list[Any]:
     yaml = YAML(typ="rt")
     yaml.Constructor = _LastKeyWins
+    yaml.preserve_quotes = True  # quoted scalars stay text; plain ones are read as Kubernetes reads them
     try:
         return list(yaml.load_all(text))
     except MarkedYAMLError as exc:
@@ -146,12 +153,13 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class _Converter:
+class YamlConverter:
     """Turns ruamel nodes into plain Python, recording each field's 1-based line."""
 
     def __init__(self, file: str, lines: dict[FieldPath, int]) -> None:
         self.file, self.lines, self.nodes = file, lines, 0
         self.active: set[int] = set()
+        self.readings: list[Reading] = []  # values YAML 1.1 (Kubernetes) and 1.2 read differently
 
     def convert(self, node: Any, path: FieldPath) -> Any:
         self.nodes += 1
@@ -169,7 +177,10 @@ class _Converter:
             if isinstance(node, CommentedSeq) and not path:
                 self.lines[path] = node.lc.line + 1
             return self._guard(node, path, self._sequence)
-        return _scalar(node, self.file, self._nearest_line(path))
+        value, text = as_kubernetes_reads(node)
+        if text is not None:
+            self.readings.append(Reading(path, text, _scalar(node, self.file, None), value))
+        return _scalar(value, self.file, self._nearest_line(path))
 
     def _guard(self, node: Any, path: FieldPath, fn: Any) -> Any:
         if id(node) in self.active:
@@ -185,8 +196,11 @@ class _Converter:
         positions = node.lc.data if isinstance(node, CommentedMap) else {}
         out: dict[str, Any] = {}
         for key, value in node.items():
-            skey = _key(key, self.file, self._nearest_line(path))
+            kkey, text = as_kubernetes_reads(key)
+            skey = _key(kkey, self.file, self._nearest_line(path))
             child = (*path, skey)
+            if text is not None:
+                self.readings.append(Reading(child, text, key, kkey))
             pos = positions.get(key)
             if pos:
                 self.lines[child] = pos[0] + 1

@@ -9,22 +9,28 @@ workflows validates.
 Two validators are built once per process: the default one checks only unknown fields,
 types and required fields (what a strict Go decode would catch), treating `null` as "unset"
 the way Go does; the strict one applies every keyword of the schema.
+
+A document is validated once: one that passed leaves its digest in $WFEXEC_HOME/cache, and the
+same document again (a second submit of a file) skips jsonschema altogether, import included.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wfexec.spec.document import Document, FieldPath, format_path
 from wfexec.spec.issue import LintIssue
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "argo-workflows-v4.1-jsonschema.json"
 DEF_PREFIX = "io.argoproj.workflow.v1alpha1."
@@ -41,6 +47,9 @@ _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a bool
 
 def validate(doc: Document, *, strict: bool = False) -> list[LintIssue]:
     """Schema problems of one document; empty for kinds the schema does not describe."""
+    passed = _passed_mark(doc, strict)
+    if passed is not None and passed.exists():
+        return []
     validator = _validator(doc.kind, strict)
     if validator is None:
         return []
@@ -48,7 +57,29 @@ def validate(doc: Document, *, strict: bool = False) -> list[LintIssue]:
     for error in validator.iter_errors(doc.data):
         issues.extend(_issues(doc, error))
     issues.sort(key=lambda i: (i.line or 0, i.path))
+    if not issues and passed is not None:
+        try:
+            passed.parent.mkdir(parents=True, exist_ok=True)
+            passed.touch()
+        except OSError:
+            pass  # a read-only home: validated again next time
     return issues
+
+
+def _passed_mark(doc: Document, strict: bool) -> Path | None:
+    """Where a pass of this exact document (and this schema and checker) is remembered."""
+    from wfexec import __version__
+    from wfexec.home import wfexec_home
+
+    try:
+        body = json.dumps(doc.data, sort_keys=True, separators=(",", ":"), default=str)
+        home = wfexec_home()
+    except (TypeError, ValueError, OSError):
+        return None
+    st = Path(__file__).stat()  # a changed checker invalidates every mark
+    digest = hashlib.sha256(f"{__version__}|{SCHEMA_FILE}|{st.st_mtime_ns}|{st.st_size}|{strict}|{doc.kind}|"
+                            .encode() + body.encode()).hexdigest()
+    return home / "cache" / "schema-passed" / digest[:2] / digest[2:]
 
 
 def known_kinds() -> tuple[str, ...]:
@@ -67,9 +98,23 @@ def closed_schema() -> dict[str, Any]:
     for definition, prop in ANY_STRING_FIELDS:
         defs[DEF_PREFIX + definition]["properties"][prop]["type"] = ["string", "number", "boolean"]
     defs[DEF_PREFIX + "Parameter"]["properties"]["enum"]["items"]["type"] = ["string", "number", "boolean"]
+    _accept_v3_spellings(defs)
+    script = defs[DEF_PREFIX + "ScriptTemplate"]  # Argo runs a script without `source` (its command alone)
+    script["required"] = [r for r in script.get("required") or [] if r != "source"]
     for sub in defs.values():
         _close(sub)
     return schema
+
+
+def _accept_v3_spellings(defs: dict[str, Any]) -> None:
+    """Argo 3.x's `schedule`, `mutex` and `semaphore` beside 4.x's lists (one of `schedule(s)` is checked
+    in lint)."""
+    cron = defs[DEF_PREFIX + "CronWorkflowSpec"]
+    cron["properties"]["schedule"] = {"type": "string", "description": "Argo 3.x: one cron schedule"}
+    cron["required"] = [r for r in cron.get("required") or [] if r != "schedules"]
+    sync = defs[DEF_PREFIX + "Synchronization"]["properties"]
+    sync["mutex"] = {"$ref": f"#/definitions/{DEF_PREFIX}Mutex", "description": "Argo 3.x: one mutex"}
+    sync["semaphore"] = {"$ref": f"#/definitions/{DEF_PREFIX}SemaphoreRef", "description": "Argo 3.x: one semaphore"}
 
 
 def _close(schema: Any) -> None:
@@ -100,6 +145,8 @@ def _validator(kind: str, strict: bool) -> jsonschema.protocols.Validator | None
 
 @cache
 def _strict_class() -> type:
+    import jsonschema  # a tenth of a second: only when a document is validated
+
     return jsonschema.validators.validator_for(closed_schema())
 
 
@@ -113,6 +160,8 @@ def _lenient_class() -> type:
             yield from type_check(validator, types, instance, schema)
 
     dropped = {k: _ignore for k in base.VALIDATORS if k not in STRUCTURAL_KEYWORDS}
+    import jsonschema
+
     return jsonschema.validators.extend(base, validators={**dropped, "type": go_type})
 
 

@@ -7,10 +7,6 @@ from typing import Any
 CACHED_MESSAGE = "taken from cache"
 
 
-def is_kfp_v2_run(manifest: dict[str, Any]) -> bool:
-    return bool(((manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"))
-
-
 def taken_from_cache(node: dict[str, Any]) -> bool:
     return node.get("type") == "Pod" and any(
         p.get("name") == "cached" and p.get("value") == "true"

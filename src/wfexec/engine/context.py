@@ -1,0 +1,54 @@
+"""What every part of a running workflow shares: its name, spec, options, node book, global scope,
+global outputs, and whether it is being stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfexec.engine.nodebook import NodeBook
+from wfexec.engine.nodes import Node
+from wfexec.engine.options import RunOptions
+
+Scope = dict[str, Any]
+
+
+@dataclass
+class RunContext:
+    name: str
+    manifest: dict[str, Any]
+    spec: dict[str, Any]
+    options: RunOptions
+    #: The run's stored status (its global outputs, the artifact repository chosen); saved at the end.
+    status: dict[str, Any]
+    run_dir: Path
+    book: NodeBook
+    gscope: Scope = field(default_factory=dict)
+    global_outputs: dict[str, str] = field(default_factory=dict)
+    global_artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: "stop", "terminate" or "deadline" once the run is being ended.
+    shutdown: str | None = None
+    #: The exit handler runs even while the run is stopping.
+    shutdown_exempt: bool = False
+    #: Set while new pods may start; cleared by `wfexec suspend` (or spec.suspend), set again by resume or stop.
+    unsuspended: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Told of every pod node that has ended (podGC); set by the run when its spec has podGC.
+    on_pod_end: Callable[[Node], None] | None = None
+
+    @property
+    def grace(self) -> float:
+        return float(self.options.grace)
+
+    def halted(self) -> bool:
+        """No new child may start: the run is stopping and this is not its exit handler."""
+        return bool(self.shutdown) and not self.shutdown_exempt
+
+    def stop_message(self) -> str:
+        return f"Stopped with strategy '{(self.shutdown or '').capitalize()}'"
+
+    def set_global_output(self, name: str, value: str) -> None:
+        self.global_outputs[name] = value
+        self.gscope[f"workflow.outputs.parameters.{name}"] = value

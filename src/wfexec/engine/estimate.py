@@ -1,0 +1,61 @@
+"""estimatedDuration as Argo's estimator gives it: each node's duration in the latest Succeeded run
+of the same workflow (the same WorkflowTemplate or CronWorkflow label, else the same generateName
+prefix, else the same name), matched by node name with that run's name in place of this one's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from wfexec.engine import nodes as N
+from wfexec.engine.store import RunRecord, Store
+from wfexec.errors import StoreError
+
+#: A name made from `generateName`: the prefix and five lowercase letters or digits.
+GENERATED_NAME = re.compile(r"^(.+-)[a-z0-9]{5}$")
+SAME_WORKFLOW_LABELS = ("workflows.argoproj.io/workflow-template", "workflows.argoproj.io/cluster-workflow-template",
+                        "workflows.argoproj.io/cron-workflow")
+
+
+def workflow_key(rec: RunRecord) -> tuple[str, str]:
+    """What makes two runs runs of the same workflow."""
+    meta = rec.manifest.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    for label in SAME_WORKFLOW_LABELS:
+        if labels.get(label):
+            return label, str(labels[label])
+    if meta.get("generateName"):
+        return "generateName", str(meta["generateName"])
+    generated = GENERATED_NAME.match(rec.name)  # the store keeps the name made from generateName
+    return ("generateName", generated.group(1)) if generated else ("name", rec.name)
+
+
+def seconds_between(start: str | None, end: str | None) -> int | None:
+    if not start or not end:
+        return None
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    try:
+        return int((dt.datetime.strptime(end, fmt) - dt.datetime.strptime(start, fmt)).total_seconds())
+    except ValueError:
+        return None
+
+
+def estimated_durations(store: Store, run_name: str) -> dict[str, int]:
+    """Node name → estimated seconds for run `run_name` (empty when no earlier run succeeded)."""
+    try:
+        this = store.get_run(run_name)
+    except StoreError:
+        return {}
+    key = workflow_key(this)
+    base = next((r for r in store.runs_in_phase(N.SUCCEEDED) if r.name != run_name and workflow_key(r) == key
+                 and r.finished_at), None)
+    if base is None:
+        return {}
+    out: dict[str, int] = {}
+    for node in store.get_nodes(base.name).values():
+        secs = seconds_between(node.get("startedAt"), node.get("finishedAt"))
+        name = node.get("name", "")
+        if secs is None or not name.startswith(base.name):
+            continue
+        out[run_name + name[len(base.name):]] = secs
+    return out

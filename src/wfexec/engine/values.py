@@ -1,0 +1,65 @@
+"""Small conversions the engine applies to spec values: Argo's text form of a value, template
+merging, a reference's display name, timestamps, and the expr-lang environment of one expression."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from wfexec.engine import nodes as N
+from wfexec.engine.nodes import Node
+from wfexec.expr.exprenv import build_env
+from wfexec.expr.exprlang import access_paths
+
+
+def as_text(value: Any) -> str:
+    """A parameter value as Argo passes it: strings as is, JSON for objects, `true`/`false`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return "" if value is None else str(value)
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base`, objects merged key by key (templateDefaults)."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def ref_name(ref: Any) -> str:
+    """The template a step, task or hook refers to, as a node's templateName shows it."""
+    if isinstance(ref, str):
+        return ref
+    if isinstance(ref, dict):
+        if "templateRef" in ref:
+            return f"{ref['templateRef'].get('name')}/{ref['templateRef'].get('template')}"
+        return str(ref.get("template") or ref.get("name") or "")
+    return str(ref)
+
+
+def parse_ts(ts: str) -> float:
+    return dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+
+
+def node_duration(node: Node) -> float:
+    try:
+        return parse_ts(node.get("finishedAt") or N.now()) - parse_ts(node.get("startedAt") or N.now())
+    except ValueError:
+        return 0.0
+
+
+def expr_env(text: str, scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The expr-lang environment for one expression: only the variables it reads are expanded."""
+    return build_env(scope, access_paths(text))

@@ -1,0 +1,64 @@
+"""`wfexec --help`, `list` and `get` import only what they need (speed itself is measured in bench/cli_start.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import env_for, one_step, wfexec
+from wfexec.cli.main import VERBS, build_parser
+
+HEAVY = ("rich", "ruamel", "jsonschema", "kubernetes", "docker", "boto3", "wfexec.spec", "wfexec.runtimes")
+PROBE = ("import sys, json\nfrom wfexec.cli.main import main\n"
+         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+         "sys.stdout.flush()\n"
+         "print(json.dumps(sorted(m for m in sys.modules if m.startswith({heavy}))), file=sys.stderr)\n")
+
+
+def _loaded(home: Path, *args: str, prefixes: tuple[str, ...] = HEAVY) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(heavy=repr(prefixes)), *args], capture_output=True,
+                          text=True, env=env_for(home), timeout=60)
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+def test_every_verb_is_in_the_help_table_with_its_modules_help() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    assert {v: h for v, (_, h) in VERBS.items() if v in helps} == helps
+    assert set(helps) <= set(VERBS), f"add {sorted(set(helps) - set(VERBS))} to wfexec.cli.main.VERBS"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["get", "@latest"], ["logs", "@latest"]])
+def test_reading_commands_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    home = tmp_path / "home"
+    wfexec("submit", str(one_step(tmp_path, "q", "true")), "--wait", home=home, check=True)
+    assert _loaded(home, *args) == []
+
+
+def test_help_lists_every_verb_without_importing_them(tmp_path: Path) -> None:
+    text = wfexec("--help", home=tmp_path, check=True).stdout
+    for verb in VERBS:
+        assert verb in text
+    assert _loaded(tmp_path, "--help", prefixes=("wfexec.cli.cmd_",)) == []
+    assert _loaded(tmp_path, "list", prefixes=("wfexec.cli.cmd_",)) == ["wfexec.cli.cmd_runs"]
+
+
+def test_every_positional_argument_says_what_it_is() -> None:
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+            elif not action.option_strings and not action.help:
+                missing.append(f"{path} {action.dest}")
+
+    walk(build_parser(), "wfexec")
+    assert missing == []

@@ -1,0 +1,113 @@
+"""`wfexec submit` with argo's flags, and the bad input it refuses before creating anything."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.cli.helpers import one_step, wfexec
+from tests.conftest import CORPUS
+
+EX = CORPUS / "argo-examples"
+PARAMS = EX / "arguments-parameters.yaml"
+
+
+def _names(home: Path) -> list[str]:
+    return wfexec("list", "-o", "name", home=home, check=True).stdout.split()
+
+
+def test_dry_runs_print_the_workflow_and_create_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    out = wfexec("submit", str(PARAMS), "--dry-run", "-p", "message=dry", "-l", "team=a", "--name", "dry-one",
+                 home=home, check=True).stdout
+    wf = YAML(typ="safe").load(out)
+    assert wf["metadata"]["name"] == "dry-one" and wf["metadata"]["labels"] == {"team": "a"}
+    assert wf["spec"]["arguments"]["parameters"] == [{"name": "message", "value": "dry"}]
+    server = json.loads(wfexec("submit", str(PARAMS), "--server-dry-run", "-o", "json", home=home, check=True).stdout)
+    assert server["kind"] == "Workflow"
+    bad = wfexec("submit", str(PARAMS), "--server-dry-run", "-p", "nope=1", home=home)
+    assert bad.returncode == 1 and "'nope' is not declared" in bad.stderr
+    assert _names(home) == []
+
+
+def test_parameter_file_labels_generate_name_and_service_account(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    pfile = tmp_path / "params.yaml"
+    pfile.write_text("message: from the file\n")
+    name = wfexec("submit", str(PARAMS), "--parameter-file", str(pfile), "--generate-name", "pf-", "-l", "a=1,b=2",
+                  "--serviceaccount", "robot", "--wait", "-o", "name", home=home, check=True).stdout.strip()
+    assert name.startswith("pf-")
+    wf = json.loads(wfexec("get", name, "-o", "json", home=home, check=True).stdout)
+    pod = next(n for n in wf["status"]["nodes"].values() if n["type"] == "Pod")
+    assert pod["inputs"]["parameters"][0]["value"] == "from the file"
+    assert wf["metadata"]["labels"] == {"a": "1", "b": "2"}
+    assert wf["spec"]["serviceAccountName"] == "robot"
+    assert "ServiceAccount:      robot" in wfexec("get", name, home=home, check=True).stdout
+    over = wfexec("submit", str(PARAMS), "-f", str(pfile), "-p", "message=flag wins", "--wait", "-o", "json",
+                  home=home, check=True).stdout
+    pod = next(n for n in json.loads(over)["status"]["nodes"].values() if n["type"] == "Pod")
+    assert pod["inputs"]["parameters"][0]["value"] == "flag wins"
+    assert wfexec("list", "-l", "a=1", "-o", "name", home=home, check=True).stdout.split() == [name]
+    assert wfexec("list", "-l", "a!=1", "-o", "name", home=home, check=True).stdout.split() != [name]
+
+
+def test_from_a_stored_run_and_log(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = wfexec("submit", str(PARAMS), "-p", "message=again", "--wait", "-o", "name", home=home,
+                   check=True).stdout.strip()
+    logged = wfexec("submit", "--from", f"workflow/{first}", "--log", home=home, check=True).stdout
+    assert logged.strip().endswith("again")
+    assert len(_names(home)) == 2
+    tmpl = wfexec("submit", "--from", "workflowtemplate/x", home=home)
+    assert tmpl.returncode == 1 and "keeps runs only" in tmpl.stderr
+
+
+def test_every_workflow_in_a_file_is_submitted(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    one = one_step(tmp_path, "one", "echo 1").read_text()
+    two = tmp_path / "two.yaml"
+    two.write_text(one + "---\n" + one.replace("generateName: one-", "generateName: other-"))
+    out = wfexec("submit", str(two), "--wait", home=home, check=True).stdout
+    names = _names(home)
+    assert len(names) == 2 and {n.split("-")[0] for n in names} == {"one", "other"}
+    assert out.count("Succeeded") >= 2
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--entrypoint", "nope"], "--entrypoint 'nope': no template of that name (templates: print-message)"),
+    (["--name", "Bad_Name"], "--name 'Bad_Name': a Workflow name must be lowercase"),
+    (["-p", "message"], "expected NAME=VALUE"),
+])
+def test_bad_flags_are_refused_before_anything_runs(tmp_path: Path, args: list[str], said: str) -> None:
+    home = tmp_path / "home"
+    res = wfexec("submit", str(PARAMS), *args, home=home)
+    assert res.returncode != 0 and said in res.stderr and "Traceback" not in res.stderr
+    assert _names(home) == []
+
+
+def test_bad_files_are_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(one_step(tmp_path, "v2", "true").read_text().replace("argoproj.io/v1alpha1", "argoproj.io/v2"))
+    res = wfexec("submit", str(v2), home=home)
+    assert res.returncode == 1 and 'apiVersion: expected "argoproj.io/v1alpha1", got "argoproj.io/v2"' in res.stderr
+    folder = wfexec("submit", str(tmp_path), home=home)
+    assert folder.returncode == 1 and "is a directory" in folder.stderr and "find_documents" not in folder.stderr
+    assert _names(home) == []
+
+
+def test_parallelism_above_the_machines_cap_is_said(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    wf = one_step(tmp_path, "wide", "true", extra="  parallelism: 300\n")
+    res = wfexec("submit", str(wf), "--parallelism", "4", "--wait", home=home, check=True)
+    assert "spec.parallelism is 300, but this machine runs at most 4 pods at once" in res.stderr
+
+
+def test_resubmit_and_retry_take_output_name(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    name = wfexec("submit", str(one_step(tmp_path, "f", "exit 1")), "--wait", "-o", "name", home=home).stdout.strip()
+    again = wfexec("resubmit", name, "-o", "name", "--wait", home=home)
+    assert again.returncode == 1 and again.stdout.strip().startswith(f"{name}-") and len(again.stdout.split()) == 1

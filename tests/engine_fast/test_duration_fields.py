@@ -1,0 +1,28 @@
+"""Duration fields read as Argo reads them, on the in-memory backend: `timeout` with Go's syntax
+only, backoff and suspend durations also as bare integer seconds; bad text is a clear error."""
+
+from __future__ import annotations
+
+from tests.engine_fast.conftest import pod, steps, wf
+
+
+def test_a_timeout_without_unit_is_refused_naming_the_field(run) -> None:
+    r = run(wf([steps("main", [{"name": "a", "template": "quick"}]), pod("quick", "exit 0", timeout="30")]))
+    assert r.phase in ("Error", "Failed")
+    text = " ".join(str(n.get("message") or "") for n in r.nodes.values()) + str(r.message or "")
+    assert 'templates[quick].timeout: missing unit in duration "30"' in text
+
+
+def test_a_go_timeout_is_accepted(run) -> None:
+    r = run(wf([steps("main", [{"name": "a", "template": "quick"}]), pod("quick", "exit 0", timeout="1m30s")]))
+    assert r.phase == "Succeeded"
+
+
+def test_bare_integer_backoff_is_seconds_and_bad_backoff_is_an_error(run) -> None:
+    ok = run(wf([steps("main", [{"name": "a", "template": "flaky"}]),
+                 pod("flaky", "exit 1", retryStrategy={"limit": "1", "backoff": {"duration": "0"}})]))
+    assert ok.phase == "Failed" and len(ok.backend.pods) == 2
+    bad = run(wf([steps("main", [{"name": "a", "template": "flaky"}]),
+                  pod("flaky", "exit 1", retryStrategy={"limit": "1", "backoff": {"duration": "1d"}})]))
+    text = " ".join(str(n.get("message") or "") for n in bad.nodes.values()) + str(bad.message or "")
+    assert 'retryStrategy.backoff.duration: unknown unit "d" in duration "1d"' in text

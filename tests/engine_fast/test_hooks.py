@@ -1,0 +1,76 @@
+"""Exit handlers and lifecycle hooks on the in-memory backend."""
+
+from __future__ import annotations
+
+from tests.engine_fast.conftest import pod, steps, wf
+
+OK = pod("ok", "echo ok")
+BAD = pod("bad", "exit 1")
+SAY = pod("say", "echo {{inputs.parameters.text}}", inputs={"parameters": [{"name": "text"}]})
+STATUS = pod("status", "echo {{workflow.status}}")
+
+
+def _say(value: str) -> dict:
+    return {"parameters": [{"name": "text", "value": value}]}
+
+
+def test_step_on_exit_runs_after_the_step_and_sees_its_status(run) -> None:
+    step = {"name": "a", "template": "bad",
+            "hooks": {"exit": {"template": "say", "arguments": _say("{{steps.a.status}}")}}}
+    r = run(wf([steps("main", [step]), BAD, SAY]))
+    hook = r.node("a.onExit")
+    assert hook["phase"] == "Succeeded"
+    assert hook["outputs"]["result"] == "Failed"
+    assert r.backend.started_templates() == ["bad", "say"]
+    assert r.phase == "Failed"  # an exit hook does not change the step's outcome
+
+
+def test_on_exit_field_is_the_exit_hook(run) -> None:
+    r = run(wf([steps("main", [{"name": "a", "template": "ok", "onExit": "ok"}]), OK]))
+    assert r.node("a.onExit")["phase"] == "Succeeded"
+
+
+def test_lifecycle_hook_runs_only_when_its_expression_holds(run) -> None:
+    hooks = {"failed": {"expression": "steps.a.status == 'Failed'", "template": "say", "arguments": _say("f")},
+             "ok": {"expression": "steps.a.status == 'Succeeded'", "template": "say", "arguments": _say("s")}}
+    r = run(wf([steps("main", [{"name": "a", "template": "bad", "hooks": hooks}]), BAD, SAY]))
+    assert r.node("a.failed")["outputs"]["result"] == "f"
+    assert not r.has("a.ok")
+
+
+def test_dag_task_hooks_see_the_task(run) -> None:
+    task = {"name": "t", "template": "ok",
+            "hooks": {"exit": {"template": "say", "arguments": _say("{{tasks.t.status}}")}}}
+    r = run(wf([{"name": "main", "dag": {"tasks": [task]}}, OK, SAY]))
+    assert r.node("t.onExit")["outputs"]["result"] == "Succeeded"
+
+
+def test_workflow_exit_handler_sees_the_status_and_the_failures(run) -> None:
+    report = pod("report", "echo {{workflow.status}} {{workflow.failures}}")
+    r = run(wf([steps("main", [{"name": "a", "template": "bad"}]), BAD, report], onExit="report"))
+    handler = next(n for n in r.nodes.values() if n["name"].endswith(".onExit"))
+    assert handler["phase"] == "Succeeded"
+    status, failures = handler["outputs"]["result"].split(" ", 1)
+    assert status == "Failed"
+    assert "displayName:a," in failures.replace(" ", "")  # the JSON, its quotes taken by `sh -c`
+    assert r.phase == "Failed"
+
+
+def test_a_failing_exit_handler_fails_a_succeeded_workflow(run) -> None:
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, BAD], onExit="bad"))
+    assert r.phase == "Failed"
+    assert r.message == "Error (exit code 1)"
+
+
+def test_exit_handler_from_spec_hooks_exit(run) -> None:
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, STATUS], hooks={"exit": {"template": "status"}}))
+    handler = next(n for n in r.nodes.values() if n["name"].endswith(".onExit"))
+    assert handler["outputs"]["result"] == "Succeeded"
+
+
+def test_workflow_hooks_fire_on_their_expression(run) -> None:
+    hooks = {"on-fail": {"expression": "workflow.status == 'Failed'", "template": "status"},
+             "on-ok": {"expression": "workflow.status == 'Succeeded'", "template": "status"}}
+    r = run(wf([steps("main", [{"name": "a", "template": "bad"}]), BAD, STATUS], hooks=hooks))
+    names = {n["name"].split(".", 1)[1] for n in r.nodes.values() if ".hooks." in n["name"]}
+    assert names == {"hooks.on-fail"}
