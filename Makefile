@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-dev git python3.11 apache2-utils chromium
 
-.PHONY: demo test test-deps venv dev-venv lint bench clean
+.PHONY: demo test test-deps venv dev-venv kfplocal-venv lint bench clean
 
 demo: venv
 	$(BIN)/wfexec submit examples/hello-world.yaml --watch
@@ -22,7 +22,16 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,docker,kube,s3]'
 	touch $@
 
-test-deps: dev-venv
+# kfp.local, KFP's own local runner, for the comparison tests and bench/kfp_v2.py: a venv of its own,
+# so kfp's pins never meet the dev venv's.
+KFP_LOCAL_VERSION := 2.17.3
+kfplocal-venv: .venv-kfplocal/.installed
+.venv-kfplocal/.installed:
+	$(PYTHON) -m venv .venv-kfplocal
+	.venv-kfplocal/bin/pip install -q 'kfp==$(KFP_LOCAL_VERSION)'
+	touch $@
+
+test-deps: dev-venv kfplocal-venv
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -39,7 +48,7 @@ lint: dev-venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors
 
-bench: dev-venv
+bench: dev-venv kfplocal-venv
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

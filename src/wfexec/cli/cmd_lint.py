@@ -29,8 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    docs, issues = load_and_lint(args.files, strict=args.strict, templates_paths=args.templates)
-    warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
+    from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+
+    ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
+    issues = [i for f in ir_files for i in lint_ir(f)]
+    others = [f for f in args.files if f not in ir_files]
+    warnings: list[LintIssue] = []
+    if others:
+        docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
+        issues += more
+        warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
     if args.output == "simple":
         for issue in [*issues, *warnings]:
             print(issue)

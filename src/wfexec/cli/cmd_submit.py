@@ -239,6 +239,29 @@ def _stored_templates(docs: list[Any], given: list[Any]) -> list[Any]:
     return [Document(t, f"stored {t['kind']}", 0, t["kind"]) for t in found]
 
 
+def _kfp_v2_workflow(file: str, parameters: dict[str, str], runtime: str = "host",
+                     config: str | None = None) -> dict[str, Any] | None:
+    """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
+    from wfexec.kfp.v2.ir import looks_like_ir, read_documents
+
+    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")):
+        return None
+    try:
+        docs = read_documents(file)
+    except SpecError:
+        return None  # the Workflow loader gives its own error
+    if not looks_like_ir(docs):
+        return None
+    from wfexec.engine.artifact_repos import choose_repository
+    from wfexec.kfp.v2.prepare import prepare_pipeline
+
+    repository = choose_repository({}, "default", config).config  # artifacts go where any run's would
+    prepared = prepare_pipeline(file, parameters, runtime, repository)
+    for line in prepared.warnings:
+        warn(f"warning: {line}")
+    return prepared.workflow
+
+
 def run(args: argparse.Namespace) -> int:
     if bool(args.file) == bool(args.from_):
         raise WfexecError("name a Workflow file (`-` for stdin), or --from KIND/NAME (one of them)")
@@ -254,18 +277,22 @@ def run(args: argparse.Namespace) -> int:
         wf, stored = _from_store(args.from_)
         workflows, wft, file = [wf], list(stored.get("workflowTemplates") or []), str(stored.get("file", ""))
         params = {**(stored.get("parameters") or {}), **params}
-    else:
-        workflows, wft = _load(args.file, args.templates)
+    cfg = load_executor_config(args.config or stored.get("config"))
+    executor = args.executor or stored.get("executor") or (cfg.executor if cfg is not None else "emissary")
+    runtime = args.runtime or stored.get("runtime") or (getattr(cfg, "runtime", None) if cfg is not None else None) \
+        or "host"
+    if not args.from_:
         file = args.file
+        kfp = _kfp_v2_workflow(file, params, runtime, args.config)
+        if kfp is not None:  # the pipeline's parameters are typed by its IR and compiled into the Workflow
+            workflows, wft, params = [kfp], [], {}
+        else:
+            workflows, wft = _load(file, args.templates)
     if args.name and len(workflows) > 1:
         raise WfexecError(f"--name {args.name!r}: the file holds {len(workflows)} Workflows, and names are unique; "
                           "use --generate-name")
     for wf in workflows:
         _check(wf, args, file, params)
-    cfg = load_executor_config(args.config or stored.get("config"))
-    executor = args.executor or stored.get("executor") or (cfg.executor if cfg is not None else "emissary")
-    runtime = args.runtime or stored.get("runtime") or (getattr(cfg, "runtime", None) if cfg is not None else None) \
-        or "host"
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
     if args.dry_run or args.server_dry_run:
         if args.server_dry_run:

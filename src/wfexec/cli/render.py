@@ -38,6 +38,11 @@ def pod_name_of(run: str, node: dict[str, Any]) -> str:
     return N.pod_name(run, node["name"], node.get("templateName", ""))
 
 
+def is_kfp_v2(rec: RunRecord) -> bool:
+    """A run of a KFP v2 pipeline; read here, so other runs' commands never import the kfp package."""
+    return bool(((rec.manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"))
+
+
 def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]:
     """`argo get`'s header: one `Label:  value` line each."""
     rows = [("Name:", rec.name), ("Namespace:", rec.namespace)]
@@ -59,6 +64,13 @@ def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]
         rows.append(("Parameters:", ""))
         for p in decl:
             rows.append((f"  {p['name']}:", str(params.get(p["name"], p.get("value", "")))))
+    if is_kfp_v2(rec):
+        from wfexec.kfp.v2.metrics import scalar_metrics
+
+        metrics = scalar_metrics(nodes)
+        if metrics:
+            rows.append(("Metrics:", ""))
+            rows += [(f"  {m.task}/{m.artifact}.{m.name}:", str(m.value)) for m in metrics]
     return [f"{k:<{LABEL_WIDTH}} {v}".rstrip() for k, v in rows]
 
 
@@ -70,6 +82,10 @@ def tree_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal,
         columns += [Column("ARTIFACTS", drop_order=4), Column("NODENAME", drop_order=5)]
     columns.append(Column("MESSAGE", wraps=True))
     rows: list[Row] = []
+    if is_kfp_v2(rec):
+        from wfexec.kfp.v2.cache_view import with_cache_messages
+
+        nodes = with_cache_messages(nodes)
     root = nodes.get(rec.name)
     exit_node = next((n for n in nodes.values() if n["name"] == f"{rec.name}.onExit"), None)
     seen: set[str] = set()
