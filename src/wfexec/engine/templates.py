@@ -23,9 +23,11 @@ EMPTY_PARAMS = "Skipped, empty params"
 ABSENT = "\x00absent optional\x00"
 
 
-def check_absent(text: str, where: str) -> None:
+def check_absent(text: str, where: str, source: str | None = None) -> None:
+    """`source`, the text before substitution, names the reference in the message."""
     if ABSENT in text:
-        raise SpecError("refers to an absent optional: the output parameter of a skipped or omitted step"
+        named = f" ({source.strip()})" if source else ""
+        raise SpecError(f"refers to an absent optional{named}: the output parameter of a skipped or omitted step"
                         " that declares no valueFrom.default", field=where)
 
 
@@ -137,7 +139,7 @@ def expand_items(step: dict[str, Any], scope: Scope, where: str) -> list[Any] | 
         return [substitute_obj(i, scope, where=f"{where}.withItems", strict=True) for i in items]
     if "withParam" in step:
         text = resolve_text(str(step["withParam"]), scope, f"{where}.withParam")
-        check_absent(text, f"{where}.withParam")
+        check_absent(text, f"{where}.withParam", str(step["withParam"]))
         try:
             value = json.loads(text)
         except ValueError:

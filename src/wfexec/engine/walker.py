@@ -158,7 +158,7 @@ class Walker:
         try:
             if step.get("when") not in (None, ""):
                 cond = resolve_text(str(step["when"]), scope, f"{where}.when")
-                check_absent(cond, f"{where}.when")
+                check_absent(cond, f"{where}.when", str(step["when"]))
                 if not evaluate_when(cond):
                     node = book.child_node(name=name, display=display, node_type=N.SKIPPED_TYPE,
                                            template_name=ref_name(step), parent=parent, boundary=boundary)
@@ -211,12 +211,13 @@ class Walker:
             tmpl = {}
         defaults = {i["name"] for i in (tmpl.get("inputs") or {}).get("parameters") or []
                     if i.get("default") is not None or i.get("value") is not None}
+        written = {q.get("name"): str(q.get("value", "")) for q in (step.get("arguments") or {}).get("parameters") or []}
         kept = []
         for p in params:
             value = str(p.get("value", ""))
             if value == ABSENT and p.get("name") in defaults:
                 continue
-            check_absent(value, f"{where}.arguments.parameters.{p.get('name')}")
+            check_absent(value, f"{where}.arguments.parameters.{p.get('name')}", written.get(p.get("name")))
             kept.append(p)
         return {**args, "parameters": kept}
 

@@ -55,7 +55,7 @@ def _load_text(text: str, file: str, stack: tuple[str, ...]) -> ComponentSpec:
     if len(nodes) != 1:
         raise SpecError(f"expected exactly one YAML document, found {len(nodes)}", file=file)
     lines: dict[FieldPath, int] = {}
-    data = YamlConverter(file, lines).convert(nodes[0], ())
+    data = YamlConverter(file, lines, kubernetes=False).convert(nodes[0], ())
     return _Reader(file, lines, (*stack, _identity(file))).component(data, ())
 
 

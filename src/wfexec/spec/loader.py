@@ -156,8 +156,11 @@ def _one_line(exc: BaseException) -> str:
 class YamlConverter:
     """Turns ruamel nodes into plain Python, recording each field's 1-based line."""
 
-    def __init__(self, file: str, lines: dict[FieldPath, int]) -> None:
+    def __init__(self, file: str, lines: dict[FieldPath, int], kubernetes: bool = True) -> None:
+        """`kubernetes`: scalars read as Kubernetes reads them (YAML 1.1); False keeps YAML 1.2's
+        reading, as for KFP component files, which KFP's own SDK never read as Kubernetes objects."""
         self.file, self.lines, self.nodes = file, lines, 0
+        self.reads = as_kubernetes_reads if kubernetes else _as_written
         self.active: set[int] = set()
         self.readings: list[Reading] = []  # values YAML 1.1 (Kubernetes) and 1.2 read differently
 
@@ -177,7 +180,7 @@ class YamlConverter:
             if isinstance(node, CommentedSeq) and not path:
                 self.lines[path] = node.lc.line + 1
             return self._guard(node, path, self._sequence)
-        value, text = as_kubernetes_reads(node)
+        value, text = self.reads(node)
         if text is not None:
             self.readings.append(Reading(path, text, _scalar(node, self.file, None), value))
         return _scalar(value, self.file, self._nearest_line(path))
@@ -196,7 +199,7 @@ class YamlConverter:
         positions = node.lc.data if isinstance(node, CommentedMap) else {}
         out: dict[str, Any] = {}
         for key, value in node.items():
-            kkey, text = as_kubernetes_reads(key)
+            kkey, text = self.reads(key)
             skey = _key(kkey, self.file, self._nearest_line(path))
             child = (*path, skey)
             if text is not None:
@@ -241,6 +244,10 @@ def _key(key: Any, file: str, line: int | None) -> str:
     if isinstance(key, datetime.date):
         return key.isoformat()
     raise SpecError("a mapping key must be a plain value, not a list or mapping", file=file, line=line)
+
+
+def _as_written(node: Any) -> tuple[Any, str | None]:
+    return node, None
 
 
 def _scalar(node: Any, file: str, line: int | None) -> Any:
