@@ -19,12 +19,36 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from typing import Any
+
+# The launcher's other modules lie beside it and travel with it (the folder is bound into the step).
+if __package__:  # imported as part of wfexec (compile.py reads ABSENT and to_text)
+    from wfexec.kfp.v2.launcher_command import (
+        own_log_tail,
+        report_network,
+        run_in_warm_process,
+        run_watching_network,
+    )
+    from wfexec.kfp.v2.launcher_placeholders import Placeholders
+    from wfexec.kfp.v2.launcher_values import (
+        ABSENT,
+        LaunchError,
+        copy_into,
+        from_text,
+        local_path,
+        normal,
+        select,
+        to_text,
+    )
+else:  # run as a script inside the step: they are on sys.path[0]
+    from launcher_command import own_log_tail, report_network, run_in_warm_process, run_watching_network
+    from launcher_placeholders import Placeholders
+    from launcher_values import ABSENT, LaunchError, copy_into, from_text, local_path, normal, select, to_text
+
+__all__ = ["ABSENT", "LaunchError", "Launch", "Placeholders", "from_text", "lightweight_argv", "main", "to_text"]
 
 WORK = "/tmp/kfp"
 ARGO_OUT = WORK + "/argo"
@@ -32,68 +56,7 @@ PARAM_PREFIX = "p-"
 ARTIFACT_PREFIX = "a-"
 STATE_BY_PHASE = {"Succeeded": "COMPLETE", "Failed": "FAILED", "Error": "FAILED", "Skipped": "SKIPPED",
                   "Omitted": "SKIPPED"}
-
-
 REMOTE_SCHEMES = ("gs://", "http://", "https://", "oci://", "minio://", "s3://")
-ABSENT = "__kfp_absent__"  # an optional input given no value on the way down
-
-
-class LaunchError(Exception):
-    """A problem the launcher reports as one line and exit code 1."""
-
-
-def to_text(value: Any, ptype: str) -> str:
-    """A typed value as the text an Argo parameter carries."""
-    if ptype == "STRING" and isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
-def from_text(text: str, ptype: str, name: str) -> Any:
-    """Argo parameter text as the typed value KFP's executor expects."""
-    try:
-        if ptype == "STRING":
-            return text
-        if ptype == "NUMBER_INTEGER":
-            return int(float(text)) if re.fullmatch(r"-?\d+(\.0*)?", text.strip()) else int(text)
-        if ptype == "NUMBER_DOUBLE":
-            return float(text)
-        if ptype == "BOOLEAN":
-            if text.strip().lower() in ("true", "1"):
-                return True
-            if text.strip().lower() in ("false", "0"):
-                return False
-            raise ValueError(text)
-        if ptype in ("LIST", "STRUCT", "TASK_FINAL_STATUS"):
-            value = json.loads(text)
-            if ptype == "LIST" and not isinstance(value, list) or ptype != "LIST" and not isinstance(value, dict):
-                raise ValueError(text)
-            return value
-    except ValueError:
-        raise LaunchError(f"input parameter {name!r}: expected {ptype}, got {text[:80]!r}") from None
-    return text
-
-
-def normal(value: Any, ptype: str) -> Any:
-    """A constant or default as its declared type (YAML may hold an integer as 2.0)."""
-    if ptype == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if ptype == "NUMBER_DOUBLE" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def select(value: str, selector: str) -> str:
-    """parameterExpressionSelector, in the forms kfp.compiler writes (`parseJson(string_value)["k"]`)."""
-    m = re.fullmatch(r'parseJson\(string_value\)((?:\[(?:"[^"]*"|\d+)\])+)', selector.strip())
-    if not m:
-        raise LaunchError(f"parameter selector {selector!r} is not supported")
-    data: Any = json.loads(value)
-    for key in re.findall(r'\[("[^"]*"|\d+)\]', m.group(1)):
-        data = data[json.loads(key)] if key.startswith('"') else data[int(key)]
-    return data if isinstance(data, str) else json.dumps(data)
 
 
 class Launch:
@@ -517,153 +480,6 @@ def lightweight_argv(argv: list[str], light: dict[str, Any]) -> list[str]:
         [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
     os.environ["_KFP_RUNTIME"] = "true"
     return [light["python"], "-m", "kfp.dsl.executor_main", "--component_module_path", path] + rest
-
-
-class Placeholders:
-    """KFP v2 placeholders in a command line, resolved as KFP's launcher resolves them."""
-
-    REF = re.compile(r"\{\{\$(?:\.(?P<path>[^}]*))?\}\}")
-
-    def __init__(self, executor_input: dict[str, Any], params: dict[str, Any],
-                 in_arts: dict[str, list[dict[str, Any]]], out_arts: dict[str, list[dict[str, Any]]],
-                 param_files: dict[str, str], job: dict[str, str], declared: dict[str, Any]) -> None:
-        self.executor_input, self.params, self.in_arts, self.out_arts = executor_input, params, in_arts, out_arts
-        self.param_files, self.job, self.declared = param_files, job, declared
-
-    def expand(self, arg: str) -> list[str]:
-        text = arg.strip()
-        if text.startswith("{") and ('"Concat"' in text or '"IfPresent"' in text):
-            try:
-                node = json.loads(text)
-            except ValueError:
-                node = None
-            if isinstance(node, dict):
-                return self.structured(node)
-        return [self.scalar(arg)]
-
-    def structured(self, node: Any) -> list[str]:
-        if isinstance(node, str):
-            return self.expand(node)
-        if isinstance(node, dict) and "Concat" in node:
-            return ["".join(s for part in node["Concat"] for s in self.structured(part))]
-        if isinstance(node, dict) and "IfPresent" in node:
-            spec = node["IfPresent"]
-            name = spec.get("InputName")
-            present = name in self.params or name in self.in_arts
-            branch = spec.get("Then") if present else spec.get("Else")
-            if branch is None:
-                return []
-            branch = branch if isinstance(branch, list) else [branch]
-            return [s for part in branch for s in self.structured(part)]
-        return [json.dumps(node)]
-
-    def scalar(self, arg: str) -> str:
-        return self.REF.sub(lambda m: self.lookup(m.group("path")), arg)
-
-    def lookup(self, path: str | None) -> str:
-        if path is None:
-            return json.dumps(self.executor_input)
-        if path in self.job:
-            return self.job[path]
-        m = re.fullmatch(r"(inputs|outputs)\.(parameters|artifacts)\['([^']*)'\](?:\.(\w+)(?:\['([^']*)'\])?)?", path)
-        if not m:
-            if path == "outputs.output_file":
-                return self.executor_input["outputs"]["outputFile"]
-            raise LaunchError(f"placeholder {{{{$.{path}}}}} is not known")
-        side, kind, name, attr, key = m.groups()
-        if side == "inputs" and kind == "parameters":
-            if name not in self.params:
-                return ""
-            value = self.params[name]
-            return to_text(value, (self.declared.get(name) or {}).get("type", "STRING"))
-        if side == "outputs" and kind == "parameters":
-            return self.param_files[name]
-        arts = (self.in_arts if side == "inputs" else self.out_arts).get(name) or []
-        if not arts:
-            return ""
-        art = arts[0]
-        if attr == "uri":
-            return art["uri"]
-        if attr == "path":
-            return local_path(art["uri"])
-        if attr == "metadata":
-            return json.dumps(art["metadata"]) if key is None else to_text(art["metadata"].get(key), "STRING")
-        return json.dumps(art)
-
-
-def copy_into(src: str, dest: str) -> None:
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    if os.path.isdir(src):
-        shutil.copytree(src, dest, dirs_exist_ok=True)
-    elif os.path.exists(src):
-        shutil.copyfile(src, dest)
-    else:
-        raise LaunchError(f"the component set an artifact's path to {src}, which it did not write")
-
-
-NETWORK_SIGNS = ("Temporary failure in name resolution", "Name or service not known", "Network is unreachable",
-                 "LocalEntryNotFoundError", "Failed to establish a new connection", "ConnectionError",
-                 "getaddrinfo failed", "Could not resolve host", "No route to host")
-
-
-def run_in_warm_process(argv: list[str], env: dict[str, str], light: dict[str, Any] | None) -> int | None:
-    """A lightweight task handed straight to its venv's warm process (kfp/v2/warm_client.py, beside this
-    file), without starting the client as a process of its own. None: run `argv` instead."""
-    if not light or not light.get("warm") or argv[:2] != light["warm"][:2]:
-        return None
-    import warm_client  # stdlib only, beside this file (sys.path[0])
-
-    status = warm_client.run_warm(light["pythonpath"], argv[2:], env)
-    return None if status is None else os.waitstatus_to_exitcode(status)
-
-
-def run_watching_network(argv: list[str], env: dict[str, str], task: str) -> int:
-    """Run the user command, its stderr passed through; a failure whose output shows a network
-    download that could not be made ends with one line naming the task and what was missing."""
-    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    tail: list[str] = []
-    for raw in proc.stderr:
-        sys.stderr.buffer.write(raw)
-        sys.stderr.flush()
-        tail = (tail + [raw.decode(errors="replace")])[-80:]
-    code = proc.wait()
-    if code != 0:
-        report_network(task, "".join(tail))
-    return code
-
-
-def report_network(task: str, text: str) -> None:
-    sign = next((s for s in NETWORK_SIGNS if s in text), "")
-    if sign:
-        print(f"kfp launcher: task {task!r} needs a network download this machine cannot make ({sign})",
-              file=sys.stderr, flush=True)
-
-
-def own_log_tail(size: int = 65536) -> str:
-    """The end of this container's log as the emissary keeps it (`/var/run/argo/ctr/<name>/combined`):
-    what a task run by the warm process wrote. Read twice a moment apart: the emissary copies it."""
-    path = f"/var/run/argo/ctr/{os.environ.get('ARGO_CONTAINER_NAME', 'main')}/combined"
-    text = ""
-    for _ in range(2):
-        try:
-            with open(path, "rb") as f:
-                f.seek(max(0, os.path.getsize(path) - size))
-                text = f.read().decode(errors="replace")
-        except OSError:
-            return ""
-        if any(s in text for s in NETWORK_SIGNS):
-            break
-        time.sleep(0.2)
-    return text
-
-
-def local_path(uri: str) -> str:
-    """Where an artifact's URI is readable in the step, as KFP's executor derives its `path`."""
-    for prefix, mount in (("gs://", "/gcs/"), ("s3://", "/s3/"), ("minio://", "/minio/"), ("oci://", "/oci/")):
-        if uri.startswith(prefix):
-            return mount + uri[len(prefix):]
-    return uri
 
 
 def main(argv: list[str]) -> int:
