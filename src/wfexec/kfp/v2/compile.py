@@ -38,7 +38,7 @@ class Runtime:
     launcher_python: str
     envs: dict[str, dict[str, Any]] = field(default_factory=dict)  # executor label -> lightweight env
     warnings: list[str] = field(default_factory=list)
-    bind_launcher: bool = False  # containers that do not see the host's files (docker) get launcher.py bound
+    bind_launcher: bool = False  # launcher.py's folder bound in: docker sees no host file, a sandbox no host /tmp
     s3: dict[str, Any] | None = None  # the run's S3 artifact repository, when one is configured
 
 

@@ -62,7 +62,8 @@ def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "
     on_host = runtime_name == "host"
     if not on_host:
         python = "python3"
-    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python, bind_launcher=not on_host,
+    # The launcher's folder is bound on the host too: a checkout under /tmp is hidden by the sandbox's own /tmp.
+    runtime = Runtime(kfp_root=kfp_root(), launcher_python=python, bind_launcher=True,
                       s3=s3_settings(repository))
     compile_pipeline(pipeline, arguments, Runtime(runtime.kfp_root, python))  # every check, before any install
     used = {pipeline.components[t.component].executor_label for c in [pipeline.root, *pipeline.components.values()]
