@@ -29,7 +29,8 @@ from wfexec.server.settings import ServerSettings
 log = logging.getLogger("wfexec.server")
 
 # Routers in mount order; a module not present (another part not built yet) is skipped.
-API_MODULES = ("workflows", "logs", "events", "artifacts", "info", "templates", "cron", "archived", "submit")
+API_MODULES = ("workflows", "logs", "events", "artifacts", "info", "templates", "cron", "archived", "submit",
+               "metrics")
 
 
 def _optional_routes(module: str) -> list[BaseRoute]:
