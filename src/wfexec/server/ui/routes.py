@@ -27,6 +27,7 @@ from wfexec.server.ui import executor_page
 from wfexec.server.ui.cron_schedule import cron_schedule
 from wfexec.server.ui.graph import build_graph
 from wfexec.server.ui.graph_cache import ResponseCache
+from wfexec.server.ui.kfp_view import NotKfp, kfp_node_view
 from wfexec.server.ui.manifest_check import check_manifest
 from wfexec.server.ui.static_files import STATIC, ImmutableStatic, content_stamp
 
@@ -79,6 +80,30 @@ async def get_graph(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
+def _kfp_view(store: Store, namespace: str, name: str, node_id: str) -> dict:
+    try:
+        rec = store.get_run(name)
+    except StoreError:
+        raise not_found(f"workflow {namespace}/{name} not found") from None
+    if rec.name != name or rec.namespace != namespace:
+        raise not_found(f"workflow {namespace}/{name} not found")
+    node = store.get_nodes(rec.name).get(node_id)
+    if node is None:
+        raise not_found(f"node {node_id} not found in workflow {namespace}/{name}")
+    try:
+        return kfp_node_view(rec.manifest, node).to_dict()
+    except NotKfp as exc:
+        raise not_found(f"workflow {namespace}/{name}: {exc}") from None
+
+
+async def get_kfp_node(request: Request) -> Response:
+    """A KFP v2 task's view: display name, typed inputs and outputs, metrics artifacts (see kfp_view)."""
+    ns, name = request.path_params["namespace"], request.path_params["name"]
+    authorize(request, ns)
+    store: Store = request.app.state.store
+    return json_response(await run_in_threadpool(_kfp_view, store, ns, name, request.path_params["node"]))
+
+
 async def get_executor(request: Request) -> Response:
     authorize(request, None)
     state = await run_in_threadpool(executor_page.current_state)
@@ -120,6 +145,7 @@ routes: list[BaseRoute] = [
     Route("/api/v1/wfexec/manifests", post_manifest, methods=["POST"]),
     Route("/api/v1/wfexec/cron-workflows/{namespace}/{name}/schedule", get_cron_schedule, methods=["GET"]),
     Route("/api/v1/wfexec/workflows/{namespace}/{name}/graph", get_graph, methods=["GET"]),
+    Route("/api/v1/wfexec/workflows/{namespace}/{name}/kfp/{node}", get_kfp_node, methods=["GET"]),
     Route("/api/v1/wfexec/executor", get_executor, methods=["GET"]),
     Route("/api/v1/wfexec/executor", put_executor, methods=["PUT"]),
     Mount(f"/ui-static/{STAMP}", app=ImmutableStatic(STATIC), name="ui-static"),
