@@ -85,3 +85,20 @@ def test_kfp_view_answers_404_for_an_unknown_node_or_a_plain_run(kfp_run: tuple[
     assert _view(srv, wf, "no-such-node").status_code == 404
     plain = dict(wf, metadata={**wf["metadata"], "name": "not-a-run"})
     assert _view(srv, plain, "x").status_code == 404
+
+
+def test_node_panel_renders_the_kfp_metrics(kfp_run: tuple[ServerProcess, dict[str, Any]], page: Any) -> None:
+    srv, wf = kfp_run
+    [node] = [n for n in wf["status"]["nodes"].values() if n["type"] == "Pod"]
+    page.goto(f"{srv.url}/workflows/{wf['metadata']['namespace']}/{wf['metadata']['name']}?node={node['id']}")
+    page.wait_for_selector("aside.panel table.kfp-scalars")
+    assert page.inner_text("aside.panel .kfp-name") == "Evaluate model"
+    scalars = page.locator("aside.panel table.kfp-scalars tbody tr").all_inner_texts()
+    assert [" ".join(r.split()) for r in scalars] == ["accuracy 0.9", "loss 0.25"]
+    cells = page.locator("aside.panel table.kfp-confusion tbody td").all_inner_texts()
+    assert cells == ["7", "1", "2", "9"]
+    assert page.locator("aside.panel svg.kfp-roc circle").count() == 2
+    assert page.inner_text("aside.panel .kfp-markdown h4") == "Report"
+    frame = page.locator("aside.panel iframe.kfp-html")
+    assert frame.get_attribute("sandbox") == ""  # no allow-scripts: the artifact's <script> never runs
+    assert "<b>hi</b>" in (frame.get_attribute("srcdoc") or "")

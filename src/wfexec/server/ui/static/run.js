@@ -3,6 +3,7 @@
 import { del, enc, get, put, q, stream } from "./api.js";
 import { navigate, setQuery } from "./app.js";
 import { GraphView } from "./graph_view.js";
+import "./kfp_panel.js"; // registers the KFP v2 section of the node panel
 import { renderPanel } from "./node_panel.js";
 import { renderSummary, renderTimeline, renderYaml } from "./run_tabs.js";
 import { banner, confirmAction, duration, el, fmtTime, phaseBadge } from "./util.js";
