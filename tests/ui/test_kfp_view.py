@@ -102,3 +102,17 @@ def test_node_panel_renders_the_kfp_metrics(kfp_run: tuple[ServerProcess, dict[s
     frame = page.locator("aside.panel iframe.kfp-html")
     assert frame.get_attribute("sandbox") == ""  # no allow-scripts: the artifact's <script> never runs
     assert "<b>hi</b>" in (frame.get_attribute("srcdoc") or "")
+
+
+def test_text_artifacts_are_read_only_inside_the_runs_kfp_root(kfp_run: tuple[ServerProcess, dict[str, Any]]) -> None:
+    from wfexec.server.ui.kfp_view import kfp_node_view
+
+    _, wf = kfp_run
+    [node] = [n for n in wf["status"]["nodes"].values() if n["type"] == "Pod"]
+    outside = [{"name": "report", "uri": "/etc/passwd", "metadata": {},
+                "type": {"schemaTitle": "system.Markdown", "schemaVersion": "0.0.1"}}]
+    params = [p if p["name"] != "a-report" else {**p, "value": json.dumps(outside)} for p in node["outputs"]["parameters"]]
+    view = kfp_node_view(wf, {**node, "outputs": {**node["outputs"], "parameters": params}})
+    report = next(m for m in view.metrics if m.name == "report")
+    assert report.text_kind == "markdown" and report.text is None  # a URI pointing elsewhere is not read
+    assert next(m for m in view.metrics if m.name == "page").text is not None
