@@ -21,7 +21,9 @@ EXECUTOR_OUTPUT = {"artifacts": {
         "confusionMatrix": {"annotationSpecs": [{"displayName": "cat"}, {"displayName": "dog"}],
                             "rows": [{"row": [7, 1]}, {"row": [2, 9]}]},
         "confidenceMetrics": [{"confidenceThreshold": 0.8, "falsePositiveRate": 0.1, "recall": 0.6},
-                              {"confidenceThreshold": 0.2, "falsePositiveRate": 0.5, "recall": 0.95}]}}]}}}
+                              {"confidenceThreshold": 0.2, "falsePositiveRate": 0.5, "recall": 0.95}]}}]},
+    "sliced": {"artifacts": [{"metadata": {"evaluationSlices": [{"slice": "night", "sliceClassificationMetrics": {
+        "confidenceMetrics": [{"confidenceThreshold": 0.5, "falsePositiveRate": 0.3, "recall": 0.7}]}}]}}]}}}
 SCRIPT = ('printf "# Report\\n*ok*" > "$1"; printf "<b>hi</b><script>x()</script>" > "$2"; '
           'printf "%s" "$0" > "$3"; printf "%s" "$4" > "$5"')
 
@@ -29,6 +31,7 @@ SCRIPT = ('printf "# Report\\n*ok*" > "$1"; printf "<b>hi</b><script>x()</script
 def _pipeline(tmp_path: Path) -> Path:
     arts = {k: {"artifactType": {"schemaTitle": t, "schemaVersion": "0.0.1"}} for k, t in (
         ("metrics", "system.Metrics"), ("classes", "system.ClassificationMetrics"),
+        ("sliced", "system.SlicedClassificationMetrics"),
         ("report", "system.Markdown"), ("page", "system.HTML"))}
     comp = {
         "executor": {"container": {"image": "alpine", "command": [
@@ -76,6 +79,8 @@ def test_kfp_view_shows_display_name_types_and_every_metrics_kind(kfp_run: tuple
     assert by_name["classes"]["confusion_matrix"] == {"labels": ["cat", "dog"], "rows": [[7, 1], [2, 9]]}
     assert by_name["classes"]["roc"] == [{"threshold": 0.8, "fpr": 0.1, "tpr": 0.6},
                                          {"threshold": 0.2, "fpr": 0.5, "tpr": 0.95}]
+    assert by_name["sliced"]["slice"] == "night" and by_name["sliced"]["confusion_matrix"] is None
+    assert by_name["sliced"]["roc"] == [{"threshold": 0.5, "fpr": 0.3, "tpr": 0.7}]
     assert by_name["report"]["text_kind"] == "markdown" and by_name["report"]["text"] == "# Report\n*ok*"
     assert by_name["page"]["text_kind"] == "html" and by_name["page"]["text"].startswith("<b>hi</b>")
 
@@ -97,7 +102,8 @@ def test_node_panel_renders_the_kfp_metrics(kfp_run: tuple[ServerProcess, dict[s
     assert [" ".join(r.split()) for r in scalars] == ["accuracy 0.9", "loss 0.25"]
     cells = page.locator("aside.panel table.kfp-confusion tbody td").all_inner_texts()
     assert cells == ["7", "1", "2", "9"]
-    assert page.locator("aside.panel svg.kfp-roc circle").count() == 2
+    assert page.locator("aside.panel svg.kfp-roc circle").count() == 3  # classes' 2 readings, the slice's 1
+    assert "sliced [night]" in page.inner_text("aside.panel section.kfp-metric[data-artifact='sliced'] h4")
     assert page.inner_text("aside.panel .kfp-markdown h4") == "Report"
     frame = page.locator("aside.panel iframe.kfp-html")
     assert frame.get_attribute("sandbox") == ""  # no allow-scripts: the artifact's <script> never runs

@@ -14,7 +14,6 @@ from wfexec.kfp.v2.metrics import METRICS_TYPES
 KFP_RUN = "wfexec.io/kfp-v2"
 KFP_TASK = "wfexec.io/kfp-task"
 TEXT_TYPES = {"system.Markdown": "markdown", "system.HTML": "html"}
-CLASSIFICATION_TYPES = ("system.ClassificationMetrics", "system.SlicedClassificationMetrics")
 MAX_TEXT = 256 * 1024  # a Markdown or HTML artifact shown inline; a bigger one is cut and says so
 
 
@@ -38,6 +37,7 @@ class MetricsArtifact:
     text: str | None = None
     text_kind: str | None = None  # markdown / html
     truncated: bool = False
+    slice: str | None = None  # a SlicedClassificationMetrics artifact gives one view per slice
 
 
 @dataclass
@@ -107,29 +107,40 @@ def _number(v: Any) -> float | None:
     return v if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def _metrics(name: str, art: dict[str, Any], root: str) -> MetricsArtifact | None:
+def _classification(m: MetricsArtifact, meta: dict[str, Any]) -> MetricsArtifact:
+    """KFP's `confusionMatrix` (annotationSpecs and rows) and `confidenceMetrics` (the ROC readings)."""
+    cm = meta.get("confusionMatrix") or {}
+    if isinstance(cm, dict) and cm.get("rows"):
+        m.confusion_matrix = {
+            "labels": [str(s.get("displayName", "")) for s in cm.get("annotationSpecs") or [] if isinstance(s, dict)],
+            "rows": [[_number(x) or 0 for x in (r.get("row") or [])] for r in cm["rows"] if isinstance(r, dict)]}
+    for pt in meta.get("confidenceMetrics") or []:
+        if isinstance(pt, dict) and _number(pt.get("falsePositiveRate")) is not None \
+                and _number(pt.get("recall")) is not None:
+            m.roc.append({"threshold": _number(pt.get("confidenceThreshold")) or 0.0,
+                          "fpr": pt["falsePositiveRate"], "tpr": pt["recall"]})
+    return m
+
+
+def _metrics(name: str, art: dict[str, Any], root: str) -> list[MetricsArtifact]:
     title = (art.get("type") or {}).get("schemaTitle") or ""
     meta = art.get("metadata") or {}
-    m = MetricsArtifact(name, title, str(art.get("uri") or ""))
+    uri = str(art.get("uri") or "")
+    m = MetricsArtifact(name, title, uri)
     if title in METRICS_TYPES:
         m.scalars = {k: v for k, v in meta.items() if _number(v) is not None}
-    elif title in CLASSIFICATION_TYPES:
-        cm = meta.get("confusionMatrix") or {}
-        if isinstance(cm, dict) and cm.get("rows"):
-            m.confusion_matrix = {
-                "labels": [str(s.get("displayName", "")) for s in cm.get("annotationSpecs") or [] if isinstance(s, dict)],
-                "rows": [[_number(x) or 0 for x in (r.get("row") or [])] for r in cm["rows"] if isinstance(r, dict)]}
-        for pt in meta.get("confidenceMetrics") or []:
-            if isinstance(pt, dict) and _number(pt.get("falsePositiveRate")) is not None \
-                    and _number(pt.get("recall")) is not None:
-                m.roc.append({"threshold": _number(pt.get("confidenceThreshold")) or 0.0,
-                              "fpr": pt["falsePositiveRate"], "tpr": pt["recall"]})
+    elif title == "system.ClassificationMetrics":
+        _classification(m, meta)
+    elif title == "system.SlicedClassificationMetrics":  # one view per slice
+        return [_classification(MetricsArtifact(name, title, uri, slice=str(s.get("slice", ""))),
+                                s.get("sliceClassificationMetrics") or {})
+                for s in meta.get("evaluationSlices") or [] if isinstance(s, dict)]
     elif title in TEXT_TYPES:
         m.text_kind = TEXT_TYPES[title]
         m.text, m.truncated = _read_text(m.uri, root)
     else:
-        return None
-    return m
+        return []
+    return [m]
 
 
 def kfp_node_view(manifest: dict[str, Any], node: dict[str, Any]) -> KfpNodeView:
@@ -145,9 +156,7 @@ def kfp_node_view(manifest: dict[str, Any], node: dict[str, Any]) -> KfpNodeView
     metrics = []
     for k in (spec.get("outputs") or {}).get("artifacts") or {}:
         for art in _artifacts(outs.get("a-" + k)):
-            m = _metrics(k, art, str(spec.get("root") or ""))
-            if m is not None:
-                metrics.append(m)
+            metrics += _metrics(k, art, str(spec.get("root") or ""))
     return KfpNodeView(str(display), _typed(spec.get("inputs") or {}, ins, spec.get("constants") or {}),
                        _typed(spec.get("outputs") or {}, outs, {}),
                        metrics)

@@ -96,7 +96,7 @@ function textArtifact(m) {
 
 function metricsArtifact(m) {
   const body = m.text_kind ? textArtifact(m) : [scalars(m), confusion(m.confusion_matrix), roc(m.roc)];
-  return el("section.kfp-metric", { "data-artifact": m.name }, el("h4", `${m.name} `, el("span.dim", m.type)), body);
+  return el("section.kfp-metric", { "data-artifact": m.name }, el("h4", m.slice === null ? `${m.name} ` : `${m.name} [${m.slice}] `, el("span.dim", m.type)), body);
 }
 
 function fill(host, view) {
