@@ -7,17 +7,10 @@ from __future__ import annotations
 
 import argparse
 
-from wfexec.cli.common import add_output_flag, console
-from wfexec.cli.stored_objects import (
-    ObjectsBackend,
-    backend,
-    load_kind,
-    namespace_of,
-    print_list,
-    print_object,
-)
+from wfexec.cli.common import console
+from wfexec.cli.stored_objects import ObjectsBackend, backend, namespace_of
+from wfexec.cli.stored_verbs import add_lint_verb, add_store_verbs
 from wfexec.engine.objects import CRON_WORKFLOW
-from wfexec.errors import WfexecError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,26 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = top.add_subparsers(dest="action", metavar="ACTION")
     top.set_defaults(func=lambda args, p=top, **_: p.print_help() or 2)
 
-    p = verbs.add_parser("create", help="store cron workflows from files (`-` reads stdin)")
-    p.add_argument("files", nargs="+", help="YAML or JSON files of cron workflows; `-` reads stdin")
-    add_output_flag(p, ("json", "yaml", "name", "wide"))
-    p.set_defaults(func=cmd_create)
-
-    p = verbs.add_parser("list", help="list cron workflows")
-    p.add_argument("-A", "--all-namespaces", action="store_true")
-    p.add_argument("-l", "--selector", help="label selector, as kubectl takes it")
-    add_output_flag(p, ("json", "yaml", "name", "wide"))
-    p.set_defaults(func=cmd_list)
-
-    p = verbs.add_parser("get", help="show one, with its last and next run")
-    p.add_argument("names", nargs="+", help="names of stored cron workflows")
-    add_output_flag(p, ("json", "yaml", "name", "wide"))
-    p.set_defaults(func=cmd_get)
-
-    p = verbs.add_parser("delete", help="delete by name, or --all")
-    p.add_argument("names", nargs="*", help="names of stored cron workflows (or --all)")
-    p.add_argument("--all", action="store_true")
-    p.set_defaults(func=cmd_delete)
+    add_store_verbs(verbs, "cron workflows", "cron workflows", "cron workflows",
+                    get_help="show one, with its last and next run")
 
     for verb, help_ in (("suspend", "stop scheduling (runs already started go on)"),
                         ("resume", "schedule again")):
@@ -52,46 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("names", nargs="+", help="names of stored cron workflows")
         p.set_defaults(func=cmd_suspend, suspend=verb == "suspend")
 
-    p = verbs.add_parser("lint", help="check files as `create` would, storing nothing")
-    p.add_argument("files", nargs="+", help="YAML or JSON files of cron workflows; `-` reads stdin")
-    p.set_defaults(func=cmd_lint)
+    add_lint_verb(verbs, "cron workflows")
 
     for action in verbs.choices.values():
         action.add_argument("-n", "--namespace", help="namespace (default: $ARGO_NAMESPACE, else default)")
-
-
-def cmd_create(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
-    objects = objects or backend(args)
-    for doc in load_kind(args.files, CRON_WORKFLOW):
-        print_object(objects.create(CRON_WORKFLOW, doc, namespace_of(args)), args.output)
-    return 0
-
-
-def cmd_list(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
-    objects = objects or backend(args)
-    ns = None if args.all_namespaces else namespace_of(args)
-    print_list(objects.list(CRON_WORKFLOW, ns, args.selector), args.output, args.all_namespaces)
-    return 0
-
-
-def cmd_get(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
-    objects = objects or backend(args)
-    for name in args.names:
-        print_object(objects.get(CRON_WORKFLOW, namespace_of(args), name), args.output)
-    return 0
-
-
-def cmd_delete(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
-    objects = objects or backend(args)
-    names = list(args.names)
-    if args.all:
-        names = [o["metadata"]["name"] for o in objects.list(CRON_WORKFLOW, namespace_of(args), None)]
-    elif not names:
-        raise WfexecError("name the cron workflows to delete, or use --all")
-    for name in names:
-        objects.delete(CRON_WORKFLOW, namespace_of(args), name)
-        console.print(f"CronWorkflow '{name}' deleted")
-    return 0
+        action.set_defaults(kind=CRON_WORKFLOW)
 
 
 def cmd_suspend(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
@@ -101,10 +41,3 @@ def cmd_suspend(args: argparse.Namespace, objects: ObjectsBackend | None = None)
         console.print(f"CronWorkflow '{name}' {'suspended' if args.suspend else 'resumed'}")
     return 0
 
-
-def cmd_lint(args: argparse.Namespace, objects: ObjectsBackend | None = None) -> int:
-    objects = objects or backend(args)
-    for doc in load_kind(args.files, CRON_WORKFLOW):
-        objects.lint(CRON_WORKFLOW, doc, namespace_of(args))
-    console.print("✔ no linting errors found!")
-    return 0

@@ -120,6 +120,17 @@ def body_str_list(body: dict[str, Any], field: str) -> list[str]:
     return value
 
 
+def body_name_values(body: dict[str, Any], field: str, where: str = "body") -> dict[str, str]:
+    """A list field of `NAME=VALUE` strings (Argo's parameter overrides) as a dict; `where` names its parent."""
+    out: dict[str, str] = {}
+    for item in body_str_list(body, field):
+        if "=" not in item:
+            raise bad_request(f"{where}.{field}: {item!r} is not NAME=VALUE")
+        k, v = item.split("=", 1)
+        out[k] = v
+    return out
+
+
 def query_str(request: Request, name: str, default: str | None = None) -> str | None:
     return request.query_params.get(name, default)
 

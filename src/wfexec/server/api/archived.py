@@ -22,8 +22,8 @@ from wfexec.server.http import (
     ApiError,
     bad_request,
     body_bool,
+    body_name_values,
     body_str,
-    body_str_list,
     json_response,
     not_found,
     query_int,
@@ -101,21 +101,11 @@ async def delete_archived(request: Request) -> Response:
     return json_response({})
 
 
-def _parameters(body: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in body_str_list(body, "parameters"):
-        if "=" not in item:
-            raise bad_request(f"body.parameters: {item!r} is not NAME=VALUE")
-        k, v = item.split("=", 1)
-        out[k] = v
-    return out
-
-
 async def retry_archived(request: Request) -> Response:
     body = await body_of(request)
     restart = body_bool(body, "restartSuccessful")
     selector = body_str(body, "nodeFieldSelector")
-    params = _parameters(body)
+    params = body_name_values(body, "parameters")
     store = request.app.state.store
 
     def retry() -> dict[str, Any]:
@@ -136,7 +126,7 @@ async def retry_archived(request: Request) -> Response:
 async def resubmit_archived(request: Request) -> Response:
     body = await body_of(request)
     body_bool(body, "memoized")
-    params = _parameters(body)
+    params = body_name_values(body, "parameters")
     store = request.app.state.store
 
     def resubmit() -> dict[str, Any]:

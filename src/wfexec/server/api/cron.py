@@ -16,6 +16,7 @@ from wfexec.server.api.stored import (
     body_of,
     lint_object,
     list_body,
+    list_in_all_namespaces,
     objects_of,
     said_as_api_errors,
     selector_of,
@@ -85,11 +86,7 @@ async def list_(request: Request) -> Response:
 
 async def list_all_namespaces(request: Request) -> Response:
     """`/api/v1/cron-workflows/`: every namespace the caller may read."""
-    who = authorize(request, None, "view")
-    selector = selector_of(request)
-    ns = None if who.namespace == "*" else who.namespace
-    objs = await run_in_threadpool(objects_of(request).list, CRON_WORKFLOW, ns, selector)
-    return json_response(list_body(objs))
+    return await list_in_all_namespaces(request, CRON_WORKFLOW)
 
 
 async def delete(request: Request) -> Response:

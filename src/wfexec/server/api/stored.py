@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
 from wfexec.engine.labels import SelectorError, parse_selector
 from wfexec.engine.objects import (
@@ -22,7 +24,8 @@ from wfexec.engine.objects import (
     StoredObject,
 )
 from wfexec.errors import SpecError
-from wfexec.server.http import INVALID_ARGUMENT, ApiError, bad_request, read_json
+from wfexec.server.auth import authorize
+from wfexec.server.http import INVALID_ARGUMENT, ApiError, bad_request, json_response, read_json
 
 ABORTED = 10  # gRPC's code for a conflicting write; grpc-gateway answers it with 409
 
@@ -59,6 +62,15 @@ def selector_of(request: Request) -> Any:
 
 def list_body(objs: list[StoredObject]) -> dict[str, Any]:
     return {"metadata": {}, "items": [o.manifest() for o in objs]}
+
+
+async def list_in_all_namespaces(request: Request, kind: str) -> Response:
+    """The objects of `kind` in every namespace the caller may read (a namespace-less list path)."""
+    who = authorize(request, None, "view")
+    selector = selector_of(request)
+    ns = None if who.namespace == "*" else who.namespace
+    objs = await run_in_threadpool(objects_of(request).list, kind, ns, selector)
+    return json_response(list_body(objs))
 
 
 def lint_object(objects: ObjectStore, doc: dict[str, Any], namespace: str, where: str) -> None:

@@ -18,7 +18,14 @@ from wfexec.engine.submit_from import parse_kind, workflow_from_object
 from wfexec.errors import SpecError
 from wfexec.server.api.stored import body_of, objects_of
 from wfexec.server.auth import authorize
-from wfexec.server.http import bad_request, body_bool, body_object, body_str, body_str_list, json_response
+from wfexec.server.http import (
+    bad_request,
+    body_bool,
+    body_name_values,
+    body_object,
+    body_str,
+    json_response,
+)
 
 
 def _pairs(text: str | None, field: str) -> dict[str, str]:
@@ -51,13 +58,7 @@ def apply_submit_options(wf: dict[str, Any], opts: dict[str, Any]) -> dict[str, 
     entry = body_str(opts, "entryPoint")
     if entry:
         wf.setdefault("spec", {})["entrypoint"] = entry
-    params: dict[str, str] = {}
-    for item in body_str_list(opts, "parameters"):
-        if "=" not in item:
-            raise bad_request(f"body.submitOptions.parameters: {item!r} is not NAME=VALUE")
-        k, v = item.split("=", 1)
-        params[k] = v
-    return params
+    return body_name_values(opts, "parameters", "body.submitOptions")
 
 
 async def submit(request: Request) -> Response:

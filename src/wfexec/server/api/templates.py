@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE
+from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, ObjectStore
 from wfexec.server.api.stored import (
     body_of,
     lint_object,
     list_body,
+    list_in_all_namespaces,
     objects_of,
     said_as_api_errors,
     selector_of,
@@ -54,18 +55,19 @@ async def _template_in(request: Request, kind: str, ns: str) -> dict:
     return doc
 
 
+def _lint_and_store(objects: ObjectStore, doc: dict, ns: str, name: str | None) -> dict:
+    """Lint, then create the template (`name` None) or replace the one stored as `name`."""
+    lint_object(objects, doc, ns, "body.template")
+    with said_as_api_errors(), spec_errors("body.template"):
+        stored = objects.create(doc, ns) if name is None else objects.update(doc, ns, name)
+    return stored.manifest()
+
+
 async def create(request: Request) -> Response:
     kind, ns = _scope(request)
     _writer(request, kind, ns)
     doc = await _template_in(request, kind, ns)
-    objects = objects_of(request)
-
-    def store() -> dict:
-        lint_object(objects, doc, ns, "body.template")
-        with said_as_api_errors(), spec_errors("body.template"):
-            return objects.create(doc, ns).manifest()
-
-    return json_response(await run_in_threadpool(store))
+    return json_response(await run_in_threadpool(_lint_and_store, objects_of(request), doc, ns, None))
 
 
 async def lint(request: Request) -> Response:
@@ -96,25 +98,15 @@ async def list_(request: Request) -> Response:
 
 async def list_all_namespaces(request: Request) -> Response:
     """`/api/v1/workflow-templates/`: every namespace the caller may read."""
-    who = authorize(request, None, "view")
-    selector = selector_of(request)
-    ns = None if who.namespace == "*" else who.namespace
-    objs = await run_in_threadpool(objects_of(request).list, WORKFLOW_TEMPLATE, ns, selector)
-    return json_response(list_body(objs))
+    return await list_in_all_namespaces(request, WORKFLOW_TEMPLATE)
 
 
 async def update(request: Request) -> Response:
     kind, ns = _scope(request)
     _writer(request, kind, ns)
     doc = await _template_in(request, kind, ns)
-    objects = objects_of(request)
-
-    def store() -> dict:
-        lint_object(objects, doc, ns, "body.template")
-        with said_as_api_errors(), spec_errors("body.template"):
-            return objects.update(doc, ns, request.path_params["name"]).manifest()
-
-    return json_response(await run_in_threadpool(store))
+    name = request.path_params["name"]
+    return json_response(await run_in_threadpool(_lint_and_store, objects_of(request), doc, ns, name))
 
 
 async def delete(request: Request) -> Response:

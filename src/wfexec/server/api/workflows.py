@@ -28,9 +28,9 @@ from wfexec.server.http import (
     ApiError,
     bad_request,
     body_bool,
+    body_name_values,
     body_object,
     body_str,
-    body_str_list,
     json_response,
     not_found,
     query_bool,
@@ -69,16 +69,6 @@ def _row(store: Store, namespace: str, name: str) -> V.RunRow:
 
 def _workflow(store: Store, row: V.RunRow) -> dict[str, Any]:
     return V.as_workflow(row, store.get_nodes(row.name))
-
-
-def _params(values: list[str], field: str) -> dict[str, str]:
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise bad_request(f"body.{field}: {item!r} is not NAME=VALUE")
-        k, v = item.split("=", 1)
-        out[k] = v
-    return out
 
 
 # -- create, lint, get, list, delete -------------------------------------------------------------
@@ -297,7 +287,7 @@ async def retry_workflow(request: Request) -> Response:
     namespace, name, body = await _control_body(request)
     restart = body_bool(body, "restartSuccessful")
     selector = body_str(body, "nodeFieldSelector")
-    params = _params(body_str_list(body, "parameters"), "parameters")
+    params = body_name_values(body, "parameters")
     store = _store(request)
 
     def act() -> dict[str, Any]:
@@ -318,7 +308,7 @@ async def resubmit_workflow(request: Request) -> Response:
 
     namespace, name, body = await _control_body(request)
     body_bool(body, "memoized")
-    params = _params(body_str_list(body, "parameters"), "parameters")
+    params = body_name_values(body, "parameters")
     store = _store(request)
 
     def act() -> dict[str, Any]:
