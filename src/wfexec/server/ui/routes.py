@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from wfexec.engine.store import Store
+from wfexec.engine.store import RunRecord, Store
 from wfexec.errors import StoreError
 from wfexec.server.auth import authorize
 from wfexec.server.http import (
@@ -52,13 +52,18 @@ def page(request: Request) -> Response:
     return HTMLResponse(shell, headers={"cache-control": "no-cache"})
 
 
-def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:
+def _run_or_404(store: Store, namespace: str, name: str) -> RunRecord:
     try:
         rec = store.get_run(name)
     except StoreError:
         raise not_found(f"workflow {namespace}/{name} not found") from None
     if rec.name != name or rec.namespace != namespace:
         raise not_found(f"workflow {namespace}/{name} not found")
+    return rec
+
+
+def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:
+    rec = _run_or_404(store, namespace, name)
     key = (str(store.path), rec.uid, rec.phase, rec.finished_at, store.nodes_version(name), tuple(sorted(unfold)))
     return GRAPHS.get(key, lambda: json.dumps(build_graph(
         rec.name, rec.namespace, rec.phase, store.get_nodes(rec.name), unfold, started_at=rec.started_at,
@@ -81,12 +86,7 @@ async def get_graph(request: Request) -> Response:
 
 
 def _kfp_view(store: Store, namespace: str, name: str, node_id: str) -> dict:
-    try:
-        rec = store.get_run(name)
-    except StoreError:
-        raise not_found(f"workflow {namespace}/{name} not found") from None
-    if rec.name != name or rec.namespace != namespace:
-        raise not_found(f"workflow {namespace}/{name} not found")
+    rec = _run_or_404(store, namespace, name)
     node = store.get_nodes(rec.name).get(node_id)
     if node is None:
         raise not_found(f"node {node_id} not found in workflow {namespace}/{name}")
