@@ -176,7 +176,7 @@ def test_suspend_a_cron_workflow(page, ui_server):
     assert "active" in page.inner_text(f"{row} td.state")
     page.click(f"{row} button.cron-suspend")
     page.wait_for_selector(f"{row} td.state:has-text('suspended')")
-    assert "suspended" in page.inner_text(f"{row} td.next")
+    page.wait_for_selector(f"{row} td.next:has-text('suspended')")  # re-rendered after the state cell
     assert api(ui_server, "GET", "/api/v1/cron-workflows/default/nightly")["spec"]["suspend"] is True
 
 
