@@ -97,3 +97,25 @@ def workflow(server: ServerProcess, name: str, ns: str = "default") -> dict[str,
 def wait_phase(server: ServerProcess, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict[str, Any]:
     return wait_for(lambda: (wf := workflow(server, name)) and (wf.get("status") or {}).get("phase") in phases and wf,
                     timeout, f"{name} to reach {phases}")
+
+
+T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
+
+
+def seed_run(home: Path, name: str, phase: str, nodes: list[dict[str, Any]], ns: str = "default") -> None:
+    """A finished run written straight into the store under `home` (Argo's node shapes), for views that
+    need a run to show but not the engine that made it."""
+    import uuid
+
+    from wfexec.engine.store import RunRecord, Store
+
+    uid = str(uuid.uuid4())
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                "metadata": {"name": name, "namespace": ns, "uid": uid, "creationTimestamp": T0},
+                "spec": {"entrypoint": "main", "templates": [
+                    {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}
+    store = Store(home / "runs.db")
+    store.create_run(RunRecord(name=name, uid=uid, namespace=ns, phase=phase, message=None, created_at=T0,
+                               started_at=T0, finished_at=T1, manifest=manifest, options={}, status={},
+                               engine_pid=None, control=None))
+    store.put_nodes(name, nodes)

@@ -7,18 +7,17 @@ test is the drawing, not the engine.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.server.conftest import ServerProcess, make_server
+from tests.ui.conftest import T0, T1, seed_run
 
 pytestmark = pytest.mark.timeout(240)
 RUN = "wide-dag"
 TASKS = 3000
-T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
 
 
 def dag_nodes() -> dict[str, dict[str, Any]]:
@@ -35,19 +34,8 @@ def dag_nodes() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    from wfexec.engine.store import RunRecord, Store
-
     home = tmp_path_factory.mktemp("graph-view-home")
-    store = Store(home / "runs.db")
-    uid = str(uuid.uuid4())
-    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                "metadata": {"name": RUN, "namespace": "default", "uid": uid, "creationTimestamp": T0},
-                "spec": {"entrypoint": "main", "templates": [
-                    {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}
-    store.create_run(RunRecord(name=RUN, uid=uid, namespace="default", phase="Failed", message=None, created_at=T0,
-                               started_at=T0, finished_at=T1, manifest=manifest, options={}, status={},
-                               engine_pid=None, control=None))
-    store.put_nodes(RUN, list(dag_nodes().values()))
+    seed_run(home, RUN, "Failed", list(dag_nodes().values()))
     srv = make_server(home).start()
     try:
         yield srv

@@ -43,10 +43,13 @@ PAGES = ("/", "/workflows", "/workflows/{namespace}", "/workflows/{namespace}/{n
 
 
 def page(request: Request) -> Response:
-    """The page shell; a run's page also tells the browser to fetch the run's graph while scripts load."""
+    """The page shell; a run's page also tells the browser to fetch the run's graph while scripts load
+    (not under client auth: that fetch carries no token, and the browser would hand its 401 to the page)."""
     shell = SHELL
     ns, name = request.path_params.get("namespace"), request.path_params.get("name")
-    if ns and name and request.url.path.startswith("/workflows/") and "unfold" not in request.query_params:
+    tokens = request.app.state.settings.client_auth
+    if ns and name and request.url.path.startswith("/workflows/") and "unfold" not in request.query_params \
+            and not tokens:
         graph = f"/api/v1/wfexec/workflows/{quote(ns, safe='')}/{quote(name, safe='')}/graph"
         shell = shell.replace("</head>", f'<link rel="preload" href="{html.escape(graph)}" as="fetch" crossorigin>\n</head>', 1)
     return HTMLResponse(shell, headers={"cache-control": "no-cache"})

@@ -17,14 +17,29 @@ function headers(extra) {
   return h;
 }
 
-async function askToken() {
-  const dlg = document.getElementById("login");
-  const input = document.getElementById("login-token");
-  input.value = "";
-  dlg.showModal();
-  await new Promise((resolve) => dlg.addEventListener("close", resolve, { once: true }));
-  if (input.value.trim()) sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-  return Boolean(input.value.trim());
+// One prompt at a time: the requests that met a 401 together wait for the same answer. `refused`
+// says why the last token did not do.
+let asking = null;
+
+function askToken(refused) {
+  if (!asking) {
+    asking = (async () => {
+      const dlg = document.getElementById("login");
+      const input = document.getElementById("login-token");
+      const why = document.getElementById("login-error");
+      why.textContent = refused || "";
+      why.hidden = !refused;
+      input.value = "";
+      dlg.returnValue = "";
+      dlg.showModal();
+      await new Promise((resolve) => dlg.addEventListener("close", resolve, { once: true }));
+      const token = dlg.returnValue === "ok" ? input.value.trim() : "";
+      input.value = "";
+      if (token) sessionStorage.setItem(TOKEN_KEY, token);
+      return Boolean(token);
+    })().finally(() => { asking = null; });
+  }
+  return asking;
 }
 
 // A GET that fails below HTTP (the browser aborts requests in flight when the host's network
@@ -40,16 +55,34 @@ async function fetchOnce(path, init) {
   }
 }
 
-export async function request(method, path, body, retried = false) {
-  const init = { method, headers: headers(body !== undefined ? { "content-type": "application/json" } : {}) };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetchOnce(path, init);
-  if (res.status === 401 && !retried && (await askToken())) return request(method, path, body, true);
+async function readBody(res) {
   const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  try { return text ? JSON.parse(text) : null; } catch { return { message: text }; }
+}
+
+// A 401 asks for a token (the token sent, if any, is forgotten) and the request goes again with it;
+// after three refusals, or when no token is given, it fails with a message that says so.
+export async function request(method, path, body) {
+  for (let attempt = 0; ; attempt++) {
+    const init = { method, headers: headers(body !== undefined ? { "content-type": "application/json" } : {}) };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const sent = sessionStorage.getItem(TOKEN_KEY);
+    const res = await fetchOnce(path, init);
+    if (res.status === 401) {
+      const data = await readBody(res);
+      const reason = (data && data.message) || "HTTP 401";
+      if (sent && sessionStorage.getItem(TOKEN_KEY) === sent) sessionStorage.removeItem(TOKEN_KEY);
+      const now = sessionStorage.getItem(TOKEN_KEY);
+      if (now && now !== sent && attempt < 3) continue; // another request was given a new token meanwhile
+      const refused = sent ? `The server refused that token (${reason}). Check it and try again.` : "";
+      if (attempt < 3 && (await askToken(refused))) continue;
+      throw new ApiError(401, { message: sent ? `the server refused the token (${reason})`
+        : "this server asks for a token and none was given" });
+    }
+    const data = await readBody(res);
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
+  }
 }
 
 export const get = (p) => request("GET", p);
