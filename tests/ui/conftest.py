@@ -102,20 +102,22 @@ def wait_phase(server: ServerProcess, name: str, phases: tuple[str, ...], timeou
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
 
 
-def seed_run(home: Path, name: str, phase: str, nodes: list[dict[str, Any]], ns: str = "default") -> None:
-    """A finished run written straight into the store under `home` (Argo's node shapes), for views that
-    need a run to show but not the engine that made it."""
+def seed_run(home: Path, name: str, phase: str, nodes: list[dict[str, Any]], ns: str = "default", *,
+             created: str = T0, started: str | None = T0, finished: str | None = T1) -> None:
+    """A run written straight into the store under `home` (Argo's node shapes), for views that need a
+    run to show but not the engine that made it."""
     import uuid
 
     from wfexec.engine.store import RunRecord, Store
 
     uid = str(uuid.uuid4())
     manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                "metadata": {"name": name, "namespace": ns, "uid": uid, "creationTimestamp": T0},
+                "metadata": {"name": name, "namespace": ns, "uid": uid, "creationTimestamp": created},
                 "spec": {"entrypoint": "main", "templates": [
                     {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}
     store = Store(home / "runs.db")
-    store.create_run(RunRecord(name=name, uid=uid, namespace=ns, phase=phase, message=None, created_at=T0,
-                               started_at=T0, finished_at=T1, manifest=manifest, options={}, status={},
+    store.create_run(RunRecord(name=name, uid=uid, namespace=ns, phase=phase, message=None, created_at=created,
+                               started_at=started, finished_at=finished, manifest=manifest, options={}, status={},
                                engine_pid=None, control=None))
-    store.put_nodes(name, nodes)
+    if nodes:
+        store.put_nodes(name, nodes)

@@ -38,6 +38,7 @@ from wfexec.server.http import (
     query_str,
     read_json,
 )
+from wfexec.server.list_times import split_time_bounds
 from wfexec.server.listing import (
     decode_continue,
     encode_continue,
@@ -129,18 +130,23 @@ async def list_workflows(request: Request) -> Response:
         selector = parse_selector(query_str(request, "listOptions.labelSelector"))
     except SelectorError as exc:
         raise bad_request(f"query listOptions.labelSelector: {exc}") from None
-    terms = parse_field_selector(query_str(request, "listOptions.fieldSelector"))
+    field_selector, times = split_time_bounds(query_str(request, "listOptions.fieldSelector"),
+                                              query_str(request, "createdAfter"), query_str(request, "finishedBefore"))
+    terms = parse_field_selector(field_selector)
     limit = query_int(request, "listOptions.limit", 0)
     offset = decode_continue(query_str(request, "listOptions.continue"))
     projection = parse_fields(query_str(request, "fields"))
     name_pattern = query_str(request, "nameFilter")
     store = _store(request)
 
-    def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]]) -> bool:
+    def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]],
+             when: tuple[str | None, str | None, str | None]) -> bool:
         if terms and not all(t.matches({"metadata.name": name, "metadata.namespace": ns, "metadata.uid": uid,
                                         "status.phase": phase}) for t in terms):
             return False
         if name_pattern and name_pattern not in name:
+            return False
+        if times and not times.matches(*when):
             return False
         return not selector.requirements or selector.matches(labels())
 
@@ -156,7 +162,8 @@ async def list_workflows(request: Request) -> Response:
 
     def fast_listing(fast: FL.FastList) -> str:
         rows = [r for r in _item_cache(request).select(store, fast, namespace)
-                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: FL.labels_of(r))]
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: FL.labels_of(r),
+                        (r.created_at, r.started_at, r.finished_at))]
         assert projection is not None
         top = projection.apply({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList",
                                 "metadata": page_meta(len(rows))})
@@ -166,7 +173,8 @@ async def list_workflows(request: Request) -> Response:
 
     def listing() -> dict[str, Any]:
         rows = [r for r in V.list_rows(store, namespace)
-                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: V.labels_of(r))]
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: V.labels_of(r),
+                        (r.created_at, r.started_at, r.finished_at))]
         page = window(rows)
         want_nodes = projection is None or any(projection.wants(f"items.status.{k}") for k in ("nodes", "progress"))
         nodes = V.nodes_of(store, [r.name for r in page]) if want_nodes else {}

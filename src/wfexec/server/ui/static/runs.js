@@ -5,7 +5,7 @@ import { setQuery } from "./app.js";
 import { banner, duration, el, fmtTime, labelsText, namespace, phaseBadge, PHASES } from "./util.js";
 
 const PAGE = 50;
-const FIELDS = ["metadata.continue", "items.metadata.name", "items.metadata.namespace", "items.metadata.uid",
+const FIELDS = ["metadata.continue", "metadata.resourceVersion", "items.metadata.name", "items.metadata.namespace", "items.metadata.uid",
   "items.metadata.creationTimestamp", "items.metadata.labels", "items.status.phase", "items.status.message",
   "items.status.startedAt", "items.status.finishedAt", "items.status.progress"].join(",");
 const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.object.metadata.namespace",
@@ -48,13 +48,25 @@ export async function render(view, params) {
     return parts.join(",");
   }
 
+  // The time range goes to the server as Argo's `spec.startedAt>`/`<` terms (bounds included; a run not
+  // yet started is outside any range), so pages are cut from the runs in range.
+  const utc = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, "Z");
+  function timeSelector() {
+    const parts = [];
+    if (f.from.value) parts.push(`spec.startedAt>${utc(f.from.value)}`);
+    if (f.to.value) parts.push(`spec.startedAt<${utc(f.to.value)}`);
+    return parts.join(",");
+  }
+
+  // The same filters, for runs that arrive on the event stream.
   function visible(wf) {
     const st = wf.status || {};
-    const started = st.startedAt || wf.metadata.creationTimestamp;
+    const started = st.startedAt;
     if (f.phase.value && (st.phase || "Pending") !== f.phase.value) return false;
     if (f.name.value && !wf.metadata.name.includes(f.name.value.trim())) return false;
-    if (f.from.value && started && new Date(started) < new Date(f.from.value)) return false;
-    if (f.to.value && started && new Date(started) > new Date(f.to.value)) return false;
+    if ((f.from.value || f.to.value) && !started) return false;
+    if (f.from.value && new Date(started) < new Date(utc(f.from.value))) return false;
+    if (f.to.value && new Date(started) > new Date(utc(f.to.value))) return false;
     if (f.label.value.trim()) {
       const labels = wf.metadata.labels || {};
       for (const term of f.label.value.split(",")) {
@@ -93,13 +105,14 @@ export async function render(view, params) {
   async function load() {
     const path = `/api/v1/workflows/${enc(ns)}` + q({
       "listOptions.limit": PAGE, "listOptions.continue": state.pages[state.page],
-      "listOptions.labelSelector": selector(), fields: FIELDS,
+      "listOptions.labelSelector": selector(), "listOptions.fieldSelector": timeSelector(), fields: FIELDS,
     });
     try {
       const t0 = performance.now();
       const data = await get(path);
       const items = data.items || [];
       const cont = (data.metadata || {}).continue || "";
+      if (!state.version) state.version = (data.metadata || {}).resourceVersion || "";
       state.pages[state.page + 1] = cont;
       prev.disabled = state.page === 0;
       next.disabled = !cont;
@@ -126,8 +139,12 @@ export async function render(view, params) {
     load();
   }
 
-  // Live: runs started elsewhere (CLI, API) appear on the first page; known rows update in place.
-  const watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS }), (res) => {
+  await load();
+  // Live: runs started elsewhere (CLI, API) appear on the first page; known rows update in place. The
+  // watch starts from the list's version: without it, the server first sends every run there is as
+  // ADDED, and the first page would take in all of them, paging and filters aside.
+  const watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS,
+    "listOptions.resourceVersion": state.version || "0" }), (res) => {
     const wf = res.object;
     if (!wf || !wf.metadata) return;
     const old = state.rows.get(wf.metadata.name);
@@ -143,6 +160,5 @@ export async function render(view, params) {
     state.rows.set(wf.metadata.name, tr);
   });
 
-  await load();
   return () => watch.abort();
 }
