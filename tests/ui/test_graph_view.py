@@ -115,3 +115,16 @@ def test_a_node_url_tab_and_centre_on_failed_reach_nodes_never_drawn_before(page
     assert "failed" in page.get_attribute(f"svg.graph g.node[data-id='{RUN}-t{TASKS - 1}']", "class")
     page.keyboard.press("Enter")
     page.wait_for_selector("aside.panel:has-text('t2999')")
+
+
+def test_a_graph_first_shown_from_another_tab_is_fitted_when_its_tab_opens(page: Any,
+                                                                          seeded_server: ServerProcess) -> None:
+    page.goto(f"{seeded_server.url}/workflows/default/{RUN}?tab=timeline")
+    page.wait_for_selector("#view[data-ready='1'] .gantt")
+    page.click("#tab-graph")
+    page.wait_for_selector("svg.graph g.node")
+    assert in_view(page, RUN)  # the run's own node, at the top centre of the fitted graph
+    assert 0 < int(page.get_attribute("svg.graph", "data-drawn")) < TASKS // 2
+    shown = page.get_attribute("svg.graph g.world", "transform")
+    page.click("#fit")
+    assert page.get_attribute("svg.graph g.world", "transform") == shown

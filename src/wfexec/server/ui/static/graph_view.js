@@ -92,7 +92,8 @@ export class GraphView {
       const { width, height } = entry.contentRect;
       if (width === this.width && height === this.height) return;
       this.width = width; this.height = height;
-      if (this.graph && width && height) this._apply();
+      if (!this.graph || !width || !height) return;
+      if (this.fitWhenShown) this.fit(); else this._apply();
     }).observe(this.svg);
     this._wire();
   }
@@ -221,6 +222,9 @@ export class GraphView {
   fit() {
     if (!this.graph) return;
     const { width, height } = this._size();
+    // Not on screen (another tab is open): fit once it is shown.
+    this.fitWhenShown = !width || !height;
+    if (this.fitWhenShown) return;
     const g = this.graph;
     const s = Math.min(1.2, (width - 40) / Math.max(g.width, 1), (height - 40) / Math.max(g.height, 1));
     this.scale = Math.max(0.02, s);
