@@ -87,6 +87,25 @@ def test_only_the_nodes_near_the_view_are_drawn_and_panning_draws_the_next(page:
     assert moved and moved != near
     assert any(in_view(page, i) for i in moved - near)
 
+    # A click on a node cut by the edge of the view opens it (the view does not jump under the pointer):
+    # the right-most node wholly in view is moved (60 px a key) until the edge cuts it.
+    right = page.evaluate("""() => {
+        const b = document.querySelector("svg.graph").getBoundingClientRect();
+        let best = null;
+        for (const g of document.querySelectorAll("svg.graph g.node")) {
+            const a = g.getBoundingClientRect();
+            if (a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom &&
+                (!best || a.right > best.right)) best = {id: g.dataset.id, right: a.right, edge: b.right};
+        }
+        return best;
+    }""")
+    for _ in range(int((right["edge"] - right["right"]) // 60) + 1):
+        page.keyboard.press("ArrowLeft")
+    box = page.locator(f"svg.graph g.node[data-id='{right['id']}']").bounding_box()
+    assert box["x"] < right["edge"] - 20 < right["edge"] < box["x"] + box["width"]
+    page.mouse.click((box["x"] + right["edge"]) / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(f"aside.panel:has-text('{right['id']}')")
+
 
 def test_a_node_url_tab_and_centre_on_failed_reach_nodes_never_drawn_before(page: Any,
                                                                             seeded_server: ServerProcess) -> None:

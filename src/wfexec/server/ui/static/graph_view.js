@@ -178,10 +178,11 @@ export class GraphView {
       const g = e.target.closest(".node");
       if (g) this._activate(g.dataset.id);
     });
-    // Tab onto a node beyond the edge of the view brings it into view.
+    // Tab onto a node beyond the edge of the view brings it into view (not a click: the node would move
+    // from under the pointer before the click lands).
     this.svg.addEventListener("focusin", (e) => {
       const g = e.target.closest && e.target.closest(".node");
-      const n = g && this.byId.get(g.dataset.id);
+      const n = g && g.matches(":focus-visible") && this.byId.get(g.dataset.id);
       if (!n) return;
       const v = this._viewport();
       if (n.x - n.w / 2 < v.x0 || n.x + n.w / 2 > v.x1 || n.y - n.h / 2 < v.y0 || n.y + n.h / 2 > v.y1) {
