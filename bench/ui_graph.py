@@ -25,7 +25,7 @@ someone opened them).
 `git archive <commit> src | tar -x -C DIR`), for a before/after in one run.
 
 Run: .venv/bin/python bench/ui_graph.py [--sizes 500,2000,5000] [--runs 10000] [--repeat 3]
-       [--modes cold,served] [--settle 20] [--before DIR]
+       [--modes cold,served] [--settle 20] [--rounds 1] [--before DIR]
 Targets: run page ≤ 1 s at 2,000 nodes and ≤ 2 s at 5,000.
 """
 
@@ -183,6 +183,14 @@ def measure(browser: Any, url: str, repeat: int, baseline_path: str) -> tuple[fl
             dom)
 
 
+def median_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One row per (code, mode, case, size), in first-seen order: the median of its times over the rounds."""
+    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for r in rows:
+        groups.setdefault(r[:4], []).append(r)
+    return [(*g[0][:6], *(statistics.median(r[i] for r in g) for i in (6, 7, 8)), g[0][9]) for g in groups.values()]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="500,2000,5000")
@@ -190,6 +198,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--modes", default="cold,served")
     ap.add_argument("--settle", type=float, default=60.0)
+    ap.add_argument("--rounds", type=int, default=1, help="fresh servers per mode; figures are medians over them")
     ap.add_argument("--before", metavar="DIR", help="also measure this checkout's src/ (e.g. a worktree of main)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -226,7 +235,7 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for mode in modes:
+            for rnd, mode in enumerate(m for _ in range(args.rounds) for m in modes):
                 servers = [(label, *start_server(home, warm=mode == "served", src=src)) for label, src in versions]
                 try:
                     if mode == "served":
@@ -240,7 +249,7 @@ def main() -> int:
                                                                     args.repeat, f"/api/v1/workflows/default/{name}")
                             rows.append((label, mode, f"run page, {shape}", f"{size:,}", str(drawn), str(dom), first,
                                          warm, base, TARGETS.get(size)))
-                    for label, _, url in servers:
+                    for label, _, url in servers[:: 1 if rnd % 2 == 0 else -1]:
                         first, warm, base, _, _ = measure(browser, f"{url}/workflows/default", args.repeat,
                                                           "/api/v1/workflows/default?listOptions.limit=50")
                         rows.append((label, mode, "runs list (page of 50)", f"{args.runs + len(cases):,} runs", "", "",
@@ -252,6 +261,7 @@ def main() -> int:
             browser.close()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    rows = median_rows(rows)
     print(f"{'code':<6} {'mode':<7} {'case':<24} {'nodes':>12} {'drawn':>6} {'in DOM':>6} {'first':>9} {'warm':>9} "
           f"{'baseline':>9} {'ratio':>6}  target")
     for label, mode, case, nodes, drawn, dom, first, warm, base, target in rows:
@@ -260,7 +270,8 @@ def main() -> int:
               f"{base:>6.0f} ms {first / max(base, 1):>5.1f}x  {verdict}")
     print("first: navigation start to the first frame painted with the graph drawn (list shown), empty browser "
           "cache; cold: the server lays the run out on this load; served: background layout on, the first load once "
-          f"the server went idle; warm: median of {args.repeat} loads after it; drawn: graph nodes after folding; "
+          f"the server went idle; warm: median of {args.repeat} loads after it; with --rounds N, each figure is "
+          f"the median over N fresh servers ({args.rounds} here); drawn: graph nodes after folding; "
           "in DOM: node elements in the page at first view; baseline: fetch + parse of the run's full Workflow "
           "object (list: the unprojected first page) in the same page; ratio: first / baseline; "
           f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

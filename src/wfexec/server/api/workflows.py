@@ -133,6 +133,7 @@ async def list_workflows(request: Request) -> Response:
     field_selector, times = split_time_bounds(query_str(request, "listOptions.fieldSelector"),
                                               query_str(request, "createdAfter"), query_str(request, "finishedBefore"))
     terms = parse_field_selector(field_selector)
+    bounded = bool(times)
     limit = query_int(request, "listOptions.limit", 0)
     offset = decode_continue(query_str(request, "listOptions.continue"))
     projection = parse_fields(query_str(request, "fields"))
@@ -146,7 +147,7 @@ async def list_workflows(request: Request) -> Response:
             return False
         if name_pattern and name_pattern not in name:
             return False
-        if times and not times.matches(*when):
+        if bounded and not times.matches(*when):
             return False
         return not selector.requirements or selector.matches(labels())
 
