@@ -5,8 +5,8 @@ import { setQuery } from "./app.js";
 import { banner, duration, el, fmtTime, labelsText, namespace, phaseBadge, PHASES } from "./util.js";
 
 const PAGE = 50;
-const FIELDS = ["metadata.continue", "metadata.resourceVersion", "items.metadata.name", "items.metadata.namespace", "items.metadata.uid",
-  "items.metadata.creationTimestamp", "items.metadata.labels", "items.status.phase", "items.status.message",
+const FIELDS = ["metadata.continue", "metadata.resourceVersion", "items.metadata.name", "items.metadata.namespace",
+  "items.metadata.uid", "items.metadata.creationTimestamp", "items.metadata.labels", "items.status.phase", "items.status.message",
   "items.status.startedAt", "items.status.finishedAt", "items.status.progress"].join(",");
 const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.object.metadata.namespace",
   "result.object.metadata.creationTimestamp", "result.object.metadata.labels", "result.object.status.phase",
