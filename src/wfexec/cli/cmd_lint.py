@@ -29,10 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+    from wfexec.spec.formats import may_be_pipeline_ir
 
-    ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
-    issues = [i for f in ir_files for i in lint_ir(f)]
+    ir_files: list[str] = []
+    issues: list[LintIssue] = []
+    if any(may_be_pipeline_ir(f) for f in args.files):
+        from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+
+        ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
+        issues = [i for f in ir_files for i in lint_ir(f)]
     others = [f for f in args.files if f not in ir_files]
     warnings: list[LintIssue] = []
     if others:
