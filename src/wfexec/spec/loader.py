@@ -8,8 +8,6 @@ Either way the positions go in a side table on the Document. ruamel is imported 
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 from collections.abc import Set as AbstractSet
 from functools import cache
@@ -253,6 +251,8 @@ class YamlConverter:
 
 def _key(key: Any, file: str, line: int | None) -> str:
     """Mapping keys become strings, as Kubernetes' YAML-to-JSON step does for scalars."""
+    import datetime  # the slow path's types: not imported by the fast one
+
     if isinstance(key, str):
         return str(key)
     if isinstance(key, bool):
@@ -279,6 +279,9 @@ def _as_written(node: Any) -> tuple[Any, str | None]:
 
 
 def _scalar(node: Any, file: str, line: int | None) -> Any:
+    import base64
+    import datetime
+
     if node is None or isinstance(node, bool):
         return node
     if isinstance(node, str):

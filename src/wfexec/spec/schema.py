@@ -16,12 +16,10 @@ same document again (a second submit of a file) skips jsonschema altogether, imp
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +88,13 @@ def known_kinds() -> tuple[str, ...]:
 @cache
 def closed_schema() -> dict[str, Any]:
     """The packaged schema, closed and mended (see module docstring); built once."""
-    text = resources.files("wfexec").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
+    packaged = Path(__file__).resolve().parents[1] / "data" / SCHEMA_FILE
+    if packaged.is_file():
+        text = packaged.read_text(encoding="utf-8")
+    else:  # installed as a zip: importlib.resources reads it there (and costs a few ms to import)
+        from importlib import resources
+
+        text = resources.files("wfexec").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
     schema = json.loads(text)
     defs = schema["definitions"]
     defs[INT_OR_STRING] = {**defs[INT_OR_STRING], "type": ["integer", "string"]}
@@ -201,6 +205,8 @@ def _issues(doc: Document, error: ValidationError) -> Iterator[LintIssue]:
 
 def _unknown_field(key: str, known: list[str]) -> str:
     message = f'unknown field "{key}"'
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not close:
         lowered = {k.lower(): k for k in known}
