@@ -40,7 +40,8 @@ def _same_as_slow(text: str) -> bool:
     try:
         slow = _load_slowly(text, "t.yaml")
     except SpecError as exc:  # the fast path read something the slow one refuses
-        raise AssertionError(f"only libyaml accepts {text!r}: {exc}") from None
+        assert "found character '\\t' that cannot start any token" in str(exc), text  # the one known case
+        return True
     # repr: NaN equals itself there, and 1 and True or 1 and 1.0 differ
     assert [repr(d.data) for d in fast] == [repr(d.data) for d in slow], text
     assert [d.lines for d in fast] == [d.lines for d in slow], text
@@ -104,6 +105,8 @@ STRUCTURES = [
     "\ta: 1\n",
     "[a, b]\n",
     "just text\n",
+    "---\n|\n---\nx\n",  # ruamel reads one document here, libyaml two
+    "a: b\tc\n",  # a tab in a plain scalar: libyaml (and go-yaml) take it, ruamel refused it
 ]
 
 
@@ -168,3 +171,9 @@ def test_without_libyaml_the_slow_path_gives_the_same_documents(tmp_path: Path) 
     assert expected[1][2] == [[["a", "c", 0], "yes"], [["a", "c", 1], "0644"], [["d", "c", 0], "yes"],
                               [["d", "c", 1], "0644"], [["e", 0, "c", 0], "yes"], [["e", 0, "c", 1], "0644"],
                               [["e", 1, "c", 0], "yes"], [["e", 1, "c", 1], "0644"]]
+
+
+def test_a_tab_inside_a_plain_scalar_reads_as_go_yaml_reads_it() -> None:
+    """ruamel refused this; libyaml, whose port go-yaml is, keeps the tab in the value."""
+    doc = load_text("kind: Workflow\nspec:\n  a: b\tc\n  d: 1\n", "t.yaml")[0]
+    assert doc.data["spec"] == {"a": "b\tc", "d": 1} and doc.line_of(("spec", "d")) == 4

@@ -7,9 +7,11 @@ module builds plain data from them, reading plain scalars the way the slow path 
 then Kubernetes' YAML 1.1 words and octals, `spec/yaml11.py`). It covers what workflows are written
 with. Anything else raises `Unsupported` and the caller loads the text the slow way, which then
 decides the value or the error: explicit tags, merge keys (`<<`), timestamps, `_` in numbers,
-float or non-decimal keys, complex keys, a key written twice, directives, the line breaks only YAML
-1.1 has (NEL, LS, PS), a YAML error, a document too deep or too big. Results therefore never depend on which path was taken
-(tests/spec/test_fast_yaml.py compares both on the whole corpus).
+float or non-decimal keys, complex or anchored keys, a key written twice, directives, the line
+breaks only YAML 1.1 has (NEL, LS, PS), a YAML error, a document too deep or too big. So the
+results do not depend on the path taken (tests/spec/test_fast_yaml.py compares both on the
+whole corpus). libyaml may accept a few texts ruamel refuses; go-yaml, which Argo uses, is a port
+of libyaml, so those read as Argo reads them.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class _Builder:
             if events[i].version or events[i].tags:
                 raise Unsupported
             root = events[i + 1]
+            if type(root) is ScalarEvent and root.style:
+                raise Unsupported  # a quoted or block document: ruamel and libyaml end `|` before `---` apart
             self.i, self.anchors, self.nodes, self.doc = i + 1, {}, 0, Loaded(None)
             self.doc.data = self.node(())
             if type(root) is MappingStartEvent or type(root) is SequenceStartEvent:
