@@ -24,9 +24,9 @@ from wfexec.spec.document import FieldPath
 from wfexec.spec.yaml11 import GO_YAML_FALSE, GO_YAML_TRUE, OCTAL_DIGITS, Reading
 
 try:
-    from yaml import YAMLError
-    from yaml._yaml import CParser
-    from yaml.events import (
+    from yaml import YAMLError  # type: ignore[import-untyped]
+    from yaml._yaml import CParser  # type: ignore[import-untyped]
+    from yaml.events import (  # type: ignore[import-untyped]
         AliasEvent,
         DocumentStartEvent,
         MappingEndEvent,
@@ -86,7 +86,7 @@ def load_stream(text: str, max_nodes: int, max_depth: int) -> list[Loaded]:
 
 def _events(text: str) -> list[Any]:
     parser = CParser(text)
-    events = []
+    events: list[Any] = []
     append, get = events.append, parser.get_event
     while (event := get()) is not None:
         append(event)
@@ -112,8 +112,8 @@ def plain_scalar(text: str) -> tuple[Any, Any, str | None]:
         if _FLOAT.fullmatch(text):
             if "_" in text:
                 raise Unsupported
-            value = float(text)
-            return value, value, None
+            number = float(text)
+            return number, number, None
         if text in _INF_NAN:
             return _INF_NAN[text], _INF_NAN[text], None
         if _OTHER_TYPED.fullmatch(text):
