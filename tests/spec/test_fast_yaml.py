@@ -107,6 +107,7 @@ STRUCTURES = [
     "just text\n",
     "---\n|\n---\nx\n",  # ruamel reads one document here, libyaml two
     "a: b\tc\n",  # a tab in a plain scalar: libyaml (and go-yaml) take it, ruamel refused it
+    "a: " + "1" * 5000 + "\n",  # more digits than Python converts
 ]
 
 

@@ -78,10 +78,9 @@ def load_stream(text: str, max_nodes: int, max_depth: int) -> list[Loaded]:
     if CParser is None or text.startswith("%") or "\n%" in text or any(c in text for c in _YAML11_BREAKS):
         raise Unsupported
     try:
-        events = _events(text)
-    except (YAMLError, ValueError):
+        return _Builder(_events(text), max_nodes, max_depth).stream()
+    except (YAMLError, ValueError, IndexError):  # ValueError: a number Python will not convert
         raise Unsupported from None
-    return _Builder(events, max_nodes, max_depth).stream()
 
 
 def _events(text: str) -> list[Any]:
