@@ -12,7 +12,7 @@ the way Go does (`spec/structural.py`, which gives jsonschema's answers without 
 the strict one applies every keyword of the schema, with jsonschema.
 
 A document is validated once: one that passed leaves its digest in $WFEXEC_HOME/cache, and the
-same document again (a second submit of a file) skips jsonschema altogether, import included.
+same document again (a second submit of a file) skips the check altogether, imports included.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def _passed_mark(doc: Document, strict: bool) -> Path | None:
         home = wfexec_home()
     except (TypeError, ValueError, OSError):
         return None
-    st = Path(__file__).stat()  # a changed checker invalidates every mark
-    digest = hashlib.sha256(f"{__version__}|{SCHEMA_FILE}|{st.st_mtime_ns}|{st.st_size}|{strict}|{doc.kind}|"
+    checker = [Path(__file__).stat(), (Path(__file__).parent / "structural.py").stat()]
+    st = "|".join(f"{s.st_mtime_ns}|{s.st_size}" for s in checker)  # a changed checker invalidates every mark
+    digest = hashlib.sha256(f"{__version__}|{SCHEMA_FILE}|{st}|{strict}|{doc.kind}|"
                             .encode() + body.encode()).hexdigest()
     return home / "cache" / "schema-passed" / digest[:2] / digest[2:]
 
