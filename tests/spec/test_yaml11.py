@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from wfexec.cli.main import main
+from wfexec.spec import fast_yaml
 from wfexec.spec.lint import yaml11_warnings
 from wfexec.spec.loader import load_text
 
@@ -71,3 +72,13 @@ def test_numbers_and_booleans_in_string_fields_are_their_text() -> None:
     assert tmpl["container"]["args"] == ["420", "1.5", "1000", "true"]
     assert tmpl["container"]["workingDir"] == "7"
     assert tmpl["parallelism"] == 2  # an integer field keeps its number
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "ruamel"])
+def test_an_anchor_does_not_change_how_a_scalar_is_read(libyaml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """go-yaml resolves an anchored plain scalar like any other (ruamel's PlainScalarString is still plain)."""
+    if not libyaml:
+        monkeypatch.setattr(fast_yaml, "CParser", None)
+    doc = load_text("kind: Workflow\nspec:\n  a: &x yes\n  b: *x\n  c: [&y 0644, *y]\n", "t.yaml")[0]
+    assert doc.data["spec"] == {"a": True, "b": True, "c": [420, 420]}
+    assert [w.path for w in yaml11_warnings([doc])] == ["spec.a", "spec.b", "spec.c[0]", "spec.c[1]"]

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from rich.console import Console
-from rich.text import Text
-
+from wfexec.cli.term import stdout_terminal, write_lines
 from wfexec.spec.issue import LintIssue
 from wfexec.spec.lint import load_and_lint, yaml11_warnings
 
@@ -29,25 +26,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+    from wfexec.spec.formats import may_be_pipeline_ir
 
-    ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
-    issues = [i for f in ir_files for i in lint_ir(f)]
+    ir_files: list[str] = []
+    issues: list[LintIssue] = []
+    if any(may_be_pipeline_ir(f) for f in args.files):
+        from wfexec.kfp.v2.lint import is_ir_file, lint_ir
+
+        ir_files = [f for f in args.files if is_ir_file(f)]  # KFP v2 pipeline IR
+        issues = [i for f in ir_files for i in lint_ir(f)]
     others = [f for f in args.files if f not in ir_files]
     warnings: list[LintIssue] = []
     if others:
         docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
         issues += more
         warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
-    if args.output == "simple":
-        for issue in [*issues, *warnings]:
-            print(issue)
-        print(summary(issues))
+    if args.output == "simple" or not stdout_terminal().colour:  # pretty is simple plus colour
+        write_lines([*(str(issue) for issue in [*issues, *warnings]), summary(issues)])
     else:
-        console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
-        for issue in [*issues, *warnings]:
-            console.print(_pretty(issue))
-        console.print(Text(summary(issues), style="bold red" if issues else "bold green"))
+        write_lines([*(_pretty(issue) for issue in [*issues, *warnings]),
+                     f"\x1b[1;{31 if issues else 32}m{summary(issues)}\x1b[0m"])
     return 1 if issues else 0
 
 
@@ -60,12 +58,8 @@ def summary(issues: list[LintIssue]) -> str:
     return f"✖ found {len(issues)} linting {errors} in {files} file{'' if files == 1 else 's'}"
 
 
-def _pretty(issue: LintIssue) -> Text:
-    # Text, not markup: field paths such as steps[0][1] would otherwise read as style tags.
+def _pretty(issue: LintIssue) -> str:
+    """`str(issue)` in colour: the place bold, the field path cyan (no rich: it is a third of lint's imports)."""
     where = f"{issue.file}:{issue.line}" if issue.line else issue.file
-    text = Text.assemble((where, "bold"), ": ")
-    if issue.path:
-        text.append(issue.path, style="cyan")
-        text.append(": ")
-    text.append(issue.message)
-    return text
+    path = f"\x1b[36m{issue.path}\x1b[0m: " if issue.path else ""
+    return f"\x1b[1m{where}\x1b[0m: {path}{issue.message}"

@@ -242,10 +242,12 @@ def _stored_templates(docs: list[Any], given: list[Any]) -> list[Any]:
 def _kfp_v2_workflow(file: str, parameters: dict[str, str], runtime: str = "host",
                      config: str | None = None) -> dict[str, Any] | None:
     """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
+    from wfexec.spec.formats import may_be_pipeline_ir
+
+    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")) or not may_be_pipeline_ir(file):
+        return None
     from wfexec.kfp.v2.ir import looks_like_ir, read_documents
 
-    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")):
-        return None
     try:
         docs = read_documents(file)
     except SpecError:

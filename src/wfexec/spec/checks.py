@@ -6,7 +6,6 @@ separately), so every access checks the type first and skips what it cannot read
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -382,5 +381,7 @@ def _dict(value: Any) -> dict[str, Any] | None:
 
 
 def _hint(name: str, known: list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""

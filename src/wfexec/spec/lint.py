@@ -6,7 +6,6 @@ validator is built once per process and the semantic checks are one pass over pl
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -64,6 +63,8 @@ def _other_kind(doc: Document, strict: bool) -> list[LintIssue]:
         return []
     if doc.kind in known_kinds():
         return validate(doc, strict=strict)
+    import difflib
+
     close = difflib.get_close_matches(doc.kind, WORKFLOW_KINDS, n=1, cutoff=0.6)
     hint = f' (did you mean "{close[0]}"?)' if close else f" (expected one of {', '.join(WORKFLOW_KINDS)})"
     return [LintIssue(doc.file, doc.line_of(("kind",)), "kind", f'unknown kind "{doc.kind}"{hint}')]

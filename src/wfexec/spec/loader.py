@@ -1,25 +1,21 @@
 """Read Workflow / WorkflowTemplate / CronWorkflow documents from YAML or JSON, keeping line numbers.
 
-ruamel's round-trip loader records where every key and item was written; we convert its
-objects to plain Python at once (so no ruamel type leaks into the engine) and keep the
-positions in a side table on the Document.
+The fast path reads libyaml's events (`spec/fast_yaml.py`). The slow path, for what that one leaves
+out and where libyaml is missing: ruamel's round-trip loader records where every key and item was
+written; we convert its objects to plain Python at once (so no ruamel type leaks into the engine).
+Either way the positions go in a side table on the Document. ruamel is imported only when used.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 from collections.abc import Set as AbstractSet
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from wfexec.errors import SpecError
+from wfexec.spec import fast_yaml
 from wfexec.spec.document import Document, FieldPath
 from wfexec.spec.k8s_strings import decode_strings
 from wfexec.spec.yaml11 import Reading, as_kubernetes_reads
@@ -66,21 +62,32 @@ def load_bytes(raw: bytes, file: str) -> list[Document]:
 
 def load_text(text: str, file: str) -> list[Document]:
     """All non-empty documents of a YAML/JSON stream; `file` is only used in messages."""
-    raws = parse_yaml_stream(text, file)
+    try:
+        loaded = fast_yaml.load_stream(text, MAX_NODES, MAX_DEPTH)
+    except fast_yaml.Unsupported:
+        loaded = _load_slowly(text, file)
     docs: list[Document] = []
-    for index, node in enumerate(raws):
-        if node is None:
+    for index, one in enumerate(loaded):
+        if one.data is None or one.data == "":
             continue
-        lines: dict[FieldPath, int] = {}
-        converter = YamlConverter(file, lines)
-        data = converter.convert(node, ())
-        if data is None or data == "":
-            continue
-        doc = _as_document(data, file, index, lines)
-        doc.readings.extend(converter.readings)
+        doc = _as_document(one.data, file, index, one.lines)
+        doc.readings.extend(one.readings)
         decode_strings(doc)
         docs.append(doc)
     return docs
+
+
+def _load_slowly(text: str, file: str) -> list[fast_yaml.Loaded]:
+    """Through ruamel: every YAML feature, and the error messages."""
+    loaded: list[fast_yaml.Loaded] = []
+    for node in parse_yaml_stream(text, file):
+        one = fast_yaml.Loaded(None)
+        if node is not None:
+            converter = YamlConverter(file, one.lines)
+            one.data = converter.convert(node, ())
+            one.readings = converter.readings
+        loaded.append(one)
+    return loaded
 
 
 def find_documents(path: str | Path) -> list[Document]:
@@ -101,16 +108,26 @@ def spec_files(path: str | Path) -> list[Path]:
     return [p]
 
 
-class _LastKeyWins(RoundTripConstructor):
-    """A repeated mapping key keeps its last value, as Kubernetes' YAML decoding (and so Argo) does."""
+@cache
+def _last_key_wins() -> type:
+    from ruamel.yaml.constructor import RoundTripConstructor
 
-    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
-        return True
+    class LastKeyWins(RoundTripConstructor):
+        """A repeated mapping key keeps its last value, as Kubernetes' YAML decoding (and so Argo) does."""
+
+        def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
+            return True
+
+    return LastKeyWins
 
 
 def parse_yaml_stream(text: str, file: str) -> list[Any]:
+    """ruamel's round-trip objects of every document (the slow path, and KFP component files)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
-    yaml.Constructor = _LastKeyWins
+    yaml.Constructor = _last_key_wins()
     yaml.preserve_quotes = True  # quoted scalars stay text; plain ones are read as Kubernetes reads them
     try:
         return list(yaml.load_all(text))
@@ -159,6 +176,9 @@ class YamlConverter:
     def __init__(self, file: str, lines: dict[FieldPath, int], kubernetes: bool = True) -> None:
         """`kubernetes`: scalars read as Kubernetes reads them (YAML 1.1); False keeps YAML 1.2's
         reading, as for KFP component files, which KFP's own SDK never read as Kubernetes objects."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        self.commented_map, self.commented_seq = CommentedMap, CommentedSeq
         self.file, self.lines, self.nodes = file, lines, 0
         self.reads = as_kubernetes_reads if kubernetes else _as_written
         self.active: set[int] = set()
@@ -173,11 +193,11 @@ class YamlConverter:
             raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=self.file,
                             line=self._nearest_line(path))
         if isinstance(node, dict):
-            if isinstance(node, CommentedMap) and not path:
+            if isinstance(node, self.commented_map) and not path:
                 self.lines[path] = node.lc.line + 1
             return self._guard(node, path, self._mapping)
         if isinstance(node, list):
-            if isinstance(node, CommentedSeq) and not path:
+            if isinstance(node, self.commented_seq) and not path:
                 self.lines[path] = node.lc.line + 1
             return self._guard(node, path, self._sequence)
         value, text = self.reads(node)
@@ -196,7 +216,7 @@ class YamlConverter:
             self.active.discard(id(node))
 
     def _mapping(self, node: dict[Any, Any], path: FieldPath) -> dict[str, Any]:
-        positions = node.lc.data if isinstance(node, CommentedMap) else {}
+        positions = node.lc.data if isinstance(node, self.commented_map) else {}
         out: dict[str, Any] = {}
         for key, value in node.items():
             kkey, text = self.reads(key)
@@ -211,7 +231,7 @@ class YamlConverter:
         return out
 
     def _sequence(self, node: list[Any], path: FieldPath) -> list[Any]:
-        positions = node.lc.data if isinstance(node, CommentedSeq) else {}
+        positions = node.lc.data if isinstance(node, self.commented_seq) else {}
         out: list[Any] = []
         for i, value in enumerate(node):
             child = (*path, i)
@@ -231,6 +251,8 @@ class YamlConverter:
 
 def _key(key: Any, file: str, line: int | None) -> str:
     """Mapping keys become strings, as Kubernetes' YAML-to-JSON step does for scalars."""
+    import datetime  # the slow path's types: not imported by the fast one
+
     if isinstance(key, str):
         return str(key)
     if isinstance(key, bool):
@@ -239,11 +261,17 @@ def _key(key: Any, file: str, line: int | None) -> str:
         return "null"
     if isinstance(key, int | float):
         return str(key)
-    if isinstance(key, TaggedScalar):
+    if isinstance(key, _tagged_scalar()):
         return str(key.value)
     if isinstance(key, datetime.date):
         return key.isoformat()
     raise SpecError("a mapping key must be a plain value, not a list or mapping", file=file, line=line)
+
+
+def _tagged_scalar() -> type:
+    from ruamel.yaml.comments import TaggedScalar  # reached only on the slow path
+
+    return TaggedScalar
 
 
 def _as_written(node: Any) -> tuple[Any, str | None]:
@@ -251,6 +279,9 @@ def _as_written(node: Any) -> tuple[Any, str | None]:
 
 
 def _scalar(node: Any, file: str, line: int | None) -> Any:
+    import base64
+    import datetime
+
     if node is None or isinstance(node, bool):
         return node
     if isinstance(node, str):
@@ -262,7 +293,7 @@ def _scalar(node: Any, file: str, line: int | None) -> Any:
         return float(node)
     if isinstance(node, datetime.datetime | datetime.date):
         return node.isoformat()
-    if isinstance(node, TaggedScalar):
+    if isinstance(node, _tagged_scalar()):
         return str(node.value) if node.value is not None else None
     if isinstance(node, bytes):
         return base64.b64encode(node).decode("ascii")

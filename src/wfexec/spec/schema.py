@@ -8,20 +8,19 @@ workflows validates.
 
 Two validators are built once per process: the default one checks only unknown fields,
 types and required fields (what a strict Go decode would catch), treating `null` as "unset"
-the way Go does; the strict one applies every keyword of the schema.
+the way Go does (`spec/structural.py`, which gives jsonschema's answers without importing it);
+the strict one applies every keyword of the schema, with jsonschema.
 
 A document is validated once: one that passed leaves its digest in $WFEXEC_HOME/cache, and the
-same document again (a second submit of a file) skips jsonschema altogether, import included.
+same document again (a second submit of a file) skips the check altogether, imports included.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +49,8 @@ def validate(doc: Document, *, strict: bool = False) -> list[LintIssue]:
     passed = _passed_mark(doc, strict)
     if passed is not None and passed.exists():
         return []
-    validator = _validator(doc.kind, strict)
-    if validator is None:
-        return []
     issues: list[LintIssue] = []
-    for error in validator.iter_errors(doc.data):
+    for error in _errors(doc, strict):
         issues.extend(_issues(doc, error))
     issues.sort(key=lambda i: (i.line or 0, i.path))
     if not issues and passed is not None:
@@ -76,8 +72,9 @@ def _passed_mark(doc: Document, strict: bool) -> Path | None:
         home = wfexec_home()
     except (TypeError, ValueError, OSError):
         return None
-    st = Path(__file__).stat()  # a changed checker invalidates every mark
-    digest = hashlib.sha256(f"{__version__}|{SCHEMA_FILE}|{st.st_mtime_ns}|{st.st_size}|{strict}|{doc.kind}|"
+    checker = [Path(__file__).stat(), (Path(__file__).parent / "structural.py").stat()]
+    st = "|".join(f"{s.st_mtime_ns}|{s.st_size}" for s in checker)  # a changed checker invalidates every mark
+    digest = hashlib.sha256(f"{__version__}|{SCHEMA_FILE}|{st}|{strict}|{doc.kind}|"
                             .encode() + body.encode()).hexdigest()
     return home / "cache" / "schema-passed" / digest[:2] / digest[2:]
 
@@ -90,7 +87,13 @@ def known_kinds() -> tuple[str, ...]:
 @cache
 def closed_schema() -> dict[str, Any]:
     """The packaged schema, closed and mended (see module docstring); built once."""
-    text = resources.files("wfexec").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
+    packaged = Path(__file__).resolve().parents[1] / "data" / SCHEMA_FILE
+    if packaged.is_file():
+        text = packaged.read_text(encoding="utf-8")
+    else:  # installed as a zip: importlib.resources reads it there (and costs a few ms to import)
+        from importlib import resources
+
+        text = resources.files("wfexec").joinpath("data", SCHEMA_FILE).read_text(encoding="utf-8")
     schema = json.loads(text)
     defs = schema["definitions"]
     defs[INT_OR_STRING] = {**defs[INT_OR_STRING], "type": ["integer", "string"]}
@@ -133,13 +136,44 @@ def _close(schema: Any) -> None:
         _close(sub)
 
 
+def _errors(doc: Document, strict: bool) -> list[Any]:
+    """jsonschema's errors (ValidationError, or StructuralError alike) for one document."""
+    if not strict:
+        from wfexec.spec.structural import Unsupported
+
+        structural = _structural_validator(doc.kind)
+        try:
+            return structural.errors(doc.data) if structural is not None else []
+        except Unsupported:
+            pass  # a schema beyond the six keywords: jsonschema decides
+    validator = _validator(doc.kind, strict)
+    return list(validator.iter_errors(doc.data)) if validator is not None else []
+
+
 @cache
-def _validator(kind: str, strict: bool) -> jsonschema.protocols.Validator | None:
+def _kind_schema(kind: str) -> dict[str, Any] | None:
+    """The closed schema with its root pointing at `kind`'s definition; None for kinds it lacks."""
     root = closed_schema()
     if f"{DEF_PREFIX}{kind}" not in root["definitions"] or kind not in known_kinds():
         return None
     schema = {k: v for k, v in root.items() if k != "oneOf"}
     schema["$ref"] = f"#/definitions/{DEF_PREFIX}{kind}"
+    return schema
+
+
+@cache
+def _structural_validator(kind: str) -> Any:
+    from wfexec.spec.structural import StructuralValidator
+
+    schema = _kind_schema(kind)
+    return StructuralValidator(schema) if schema is not None else None
+
+
+@cache
+def _validator(kind: str, strict: bool) -> jsonschema.protocols.Validator | None:
+    schema = _kind_schema(kind)
+    if schema is None:
+        return None
     return (_strict_class() if strict else _lenient_class())(schema)
 
 
@@ -201,6 +235,8 @@ def _issues(doc: Document, error: ValidationError) -> Iterator[LintIssue]:
 
 def _unknown_field(key: str, known: list[str]) -> str:
     message = f'unknown field "{key}"'
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not close:
         lowered = {k.lower(): k for k in known}

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.scalarint import BinaryInt, HexCapsInt, HexInt, OctalInt, ScalarInt
-
 from wfexec.spec.document import FieldPath
 
 GO_YAML_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})
@@ -34,7 +32,12 @@ class Reading:
 
 def as_kubernetes_reads(node: Any) -> tuple[Any, str | None]:
     """(the value Kubernetes reads, the source text when that differs from YAML 1.2's reading)."""
-    if type(node) is str:  # a plain scalar: quoted ones load as str subclasses (preserve_quotes)
+    from ruamel.yaml.scalarint import BinaryInt, HexCapsInt, HexInt, OctalInt, ScalarInt
+    from ruamel.yaml.scalarstring import PlainScalarString
+
+    # a plain scalar: quoted ones load as other str subclasses (preserve_quotes), anchored plain ones as
+    # PlainScalarString (an anchor does not change how go-yaml reads a scalar)
+    if type(node) is str or type(node) is PlainScalarString:
         if node in GO_YAML_TRUE:
             return True, node
         if node in GO_YAML_FALSE:
