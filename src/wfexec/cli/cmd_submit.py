@@ -242,10 +242,10 @@ def _stored_templates(docs: list[Any], given: list[Any]) -> list[Any]:
 def _kfp_v2_workflow(file: str, parameters: dict[str, str], runtime: str = "host",
                      config: str | None = None) -> dict[str, Any] | None:
     """A KFP v2 pipeline IR file, compiled to a Workflow; None for any other file."""
+    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")) or not _may_be_ir(file):
+        return None
     from wfexec.kfp.v2.ir import looks_like_ir, read_documents
 
-    if not Path(file).is_file() or not file.endswith((".yaml", ".yml", ".json")):
-        return None
     try:
         docs = read_documents(file)
     except SpecError:
@@ -262,6 +262,19 @@ def _kfp_v2_workflow(file: str, parameters: dict[str, str], runtime: str = "host
     return prepared.workflow
 
 
+#: An IR file names at least one of these keys (ir.looks_like_ir); a file naming none is not parsed as one,
+#: which spares every Workflow submit a second YAML parse and the KFP modules' import.
+IR_KEYS = (b"pipelineInfo", b"deploymentSpec", b"executorLabel", b"components")
+
+
+def _may_be_ir(file: str) -> bool:
+    try:
+        data = Path(file).read_bytes()
+    except OSError:
+        return False  # the Workflow loader says why
+    return any(key in data for key in IR_KEYS)
+
+
 def run(args: argparse.Namespace) -> int:
     if bool(args.file) == bool(args.from_):
         raise WfexecError("name a Workflow file (`-` for stdin), or --from KIND/NAME (one of them)")
@@ -271,6 +284,19 @@ def run(args: argparse.Namespace) -> int:
         from wfexec.cli.kube import submit
 
         return submit(args)
+    from wfexec.engine import forked
+
+    # The engine to be, forked now: it loads itself while this process reads and lints the file.
+    engine = None if args.dry_run or args.server_dry_run else forked.prepare()
+    try:
+        return _run_here(args, engine)
+    finally:
+        if engine is not None:
+            engine.discard()  # no run was handed to it (a bad file, Ctrl-C): it exits
+
+
+def _run_here(args: argparse.Namespace, engine: Any) -> int:
+    """Submit on this machine; the first run goes to `engine` (a forked.ForkedEngine) when there is one."""
     params = _parameters(args)
     stored: dict[str, Any] = {}
     if args.from_:
@@ -321,7 +347,10 @@ def run(args: argparse.Namespace) -> int:
         if args.serviceaccount:
             store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
         following = args.wait or args.watch
-        engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
+        if engine is not None and not engine.handed:
+            engines[rec.name] = engine.hand(rec.name, following)
+        else:
+            engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
         names.append(rec.name)
         if not (args.wait or args.watch or args.log):
             _print_created(store, rec.name, args.output)

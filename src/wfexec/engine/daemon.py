@@ -11,10 +11,14 @@ from wfexec.errors import WfexecError
 
 
 def main(argv: list[str]) -> int:
-    done_fd = take_done_fd()
-    store = Store()
+    return drive(argv[0], take_done_fd())
+
+
+def drive(name: str, done_fd: int | None, store: Store | None = None) -> int:
+    """Drive the run to its end; `done_fd` (engine/handoff.py) is closed once it has ended.
+    Also the forked engine's body (engine/forked.py), with the store it opened while it waited."""
     try:
-        run_foreground(store, argv[0])
+        run_foreground(store or Store(), name)
     except WfexecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
