@@ -138,6 +138,36 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+#: Verbs whose process ends without the interpreter's teardown (entry): they leave no thread, file
+#: or child that the teardown would finish, and it costs a short command a fifth of its CPU.
+QUICK_EXIT = frozenset({"submit", "list", "get", "logs", "watch", "wait", "lint", "-h", "--help", "--version"})
+
+
+def entry() -> None:
+    """The `wfexec` program. A short command exits as soon as its output is out: exit hooks run,
+    but not the freeing of every module and object, which Python does at exit and the kernel does
+    anyway (unless another thread is still running, which teardown would wait for)."""
+    argv = sys.argv[1:]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        code = exc.code or 0
+    threading = sys.modules.get("threading")  # not imported: no thread was started through it
+    if argv[:1] and argv[0] in QUICK_EXIT and (threading is None or threading.active_count() == 1):
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a reader that went away: nothing left to say to it
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def _error(message: str) -> None:
     """`error: …` on stderr, the label in bold red on a terminal."""
     label = "\x1b[1;31merror:\x1b[0m" if sys.stderr.isatty() else "error:"
@@ -145,4 +175,4 @@ def _error(message: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -15,6 +15,7 @@ ended.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -57,10 +58,18 @@ class ForkedEngine:
                 pass
 
 
+#: What the command (its config and runtime check) and the engine both load: loaded once, before the fork.
+SHARED = ("wfexec.config", "wfexec.runtimes.backends", "wfexec.runtimes.host.backend")
+#: What only the engine loads, after the fork, while the command lints.
+ENGINE = ("wfexec.engine.workflow",)
+
+
 def prepare() -> ForkedEngine | None:
     """Fork the engine to be; None where this process cannot fork safely (threads are running)."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
+    for module in SHARED:
+        importlib.import_module(module)
     try:
         return _fork()
     except OSError:  # no process to spare: the caller starts a daemon the usual way, or says why not
@@ -159,10 +168,8 @@ def _warm() -> Store | None:
     """What every run's engine needs, loaded before the run exists: its modules and the store.
     Any failure here is met again, and reported, when the run is driven."""
     try:
-        import wfexec.engine.workflow  # noqa: F401
-        import wfexec.runtimes.backends  # noqa: F401
-        import wfexec.runtimes.host.backend  # noqa: F401
-
+        for module in ENGINE:
+            importlib.import_module(module)
         return Store()
     except Exception:  # noqa: BLE001 - see above
         return None

@@ -221,6 +221,14 @@ class Store:
         names = [r[0] for r in self._read("SELECT name FROM runs WHERE phase=? ORDER BY finished_at DESC", (phase,))]
         return [self.get_run(n) for n in names]
 
+    def finished_run_metadata(self, phase: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(name, manifest metadata) of the runs that ended in `phase`, the latest to finish first:
+        SQLite takes the metadata out, so a look through many runs decodes no manifest whole."""
+        rows = self._read("SELECT name, json_extract(manifest, '$.metadata') FROM runs"
+                          " WHERE phase=? AND finished_at IS NOT NULL ORDER BY finished_at DESC", (phase,))
+        for name, meta in rows:
+            yield name, json.loads(meta) if meta else {}
+
     def delete_run(self, name: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM nodes WHERE run=?", (name,))
