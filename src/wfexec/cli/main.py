@@ -55,13 +55,42 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it, without importing shutil (and with it
+    bz2, lzma and fnmatch), which argparse's help formatter does on every parser."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose help is laid out by _Formatter unless a verb asks for another formatter."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
-    parser = argparse.ArgumentParser(prog="wfexec", description=DESCRIPTION)
+    parser = _Parser(prog="wfexec", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"wfexec {__version__}")
     parser.add_argument("--argo-server", metavar="HOST:PORT",
                         help="talk to this Argo Server (or `wfexec server`) instead of the local store;"
                              " also $ARGO_SERVER, with $ARGO_TOKEN, $ARGO_SECURE, $ARGO_NAMESPACE")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     return parser, sub
 
 
