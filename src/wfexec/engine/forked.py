@@ -59,7 +59,7 @@ class ForkedEngine:
 
 
 #: What the command (its config and runtime check) and the engine both load: loaded once, before the fork.
-SHARED = ("wfexec.config", "wfexec.runtimes.backends", "wfexec.runtimes.host.backend")
+SHARED = ("uuid", "wfexec.config", "wfexec.runtimes.backends", "wfexec.runtimes.host.backend")
 #: What only the engine loads, after the fork, while the command lints.
 ENGINE = ("wfexec.engine.workflow",)
 
