@@ -347,10 +347,9 @@ def _run_here(args: argparse.Namespace, engine: Any) -> int:
         if args.serviceaccount:
             store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
         following = args.wait or args.watch
-        if engine is not None and not engine.handed:
-            engines[rec.name] = engine.hand(rec.name, following)
-        else:
-            engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
+        handed = engine.hand(rec.name, following) if engine is not None and not engine.handed else None
+        engines[rec.name] = handed or (api.start_followed(rec.name) if following
+                                       else (api.start_background(rec.name), None))
         names.append(rec.name)
         if not (args.wait or args.watch or args.log):
             _print_created(store, rec.name, args.output)

@@ -34,11 +34,15 @@ class ForkedEngine:
     done_r: int  # readable once the engine has ended the run (or died): engine/handoff.py
     handed: bool = False
 
-    def hand(self, name: str, follow: bool) -> tuple[int, int | None]:
-        """Give the engine its run: (its pid, the end-of-run pipe when `follow`, else None)."""
+    def hand(self, name: str, follow: bool) -> tuple[int, int | None] | None:
+        """Give the engine its run: (its pid, the end-of-run pipe when `follow`, else None); None
+        when the engine is gone (the caller starts one the usual way)."""
         self.handed = True
         try:
-            os.write(self.name_w, name.encode())
+            os.write(self.name_w, name.encode())  # far below a pipe's atomic size: one write or none
+        except OSError:
+            os.close(self.done_r)
+            return None
         finally:
             os.close(self.name_w)
         if follow:
