@@ -1,7 +1,8 @@
 """`wfexec submit`: create runs from a Workflow file and hand them to a detached engine, as `argo submit` does.
 
-The engine runs in its own session (`api.start_background`), so `--wait`, `--watch` and `--log`
-only follow the run: Ctrl-C, a closed terminal or a killed `submit` never stop it.
+The engine runs in its own session (forked from this command as it starts, engine/forked.py; else
+`api.start_background`), so `--wait`, `--watch` and `--log` only follow the run: Ctrl-C, a closed
+terminal or a killed `submit` never stop it.
 """
 
 from __future__ import annotations
