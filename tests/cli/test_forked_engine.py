@@ -45,3 +45,33 @@ def test_a_refused_file_leaves_no_engine_behind(tmp_path: Path) -> None:
     while processes_under(home) and time.monotonic() < end:
         time.sleep(0.05)
     assert processes_under(home) == {}
+
+
+def test_a_run_with_its_own_config_gets_its_own_backend(tmp_path: Path) -> None:
+    """The forked engine starts the default (sandboxed) backend while it waits; a run with another
+    config closes that one and runs on a backend made from its own: here unsandboxed, so the step sees
+    the host's /tmp, which the sandbox replaces."""
+    import tempfile
+
+    home = tmp_path / "home"
+    config = tmp_path / "config.yaml"
+    config.write_text("sandbox: none\n")
+    marker = Path(tempfile.mkdtemp(dir="/tmp")) / "marker"
+    marker.write_text("x")
+    try:
+        wf = one_step(tmp_path, "own", f"test -e {marker} && echo unsandboxed || echo sandboxed")
+        proc = wfexec("submit", str(wf), "--config", str(config), "--wait", "-o", "name", home=home, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        name = proc.stdout.strip().splitlines()[-1]
+        assert wfexec("logs", name, home=home, check=True).stdout.strip() == f"{name}: unsandboxed"
+        plain = wfexec("submit", str(wf), "--wait", "-o", "name", home=home, timeout=60)
+        assert plain.returncode == 0, plain.stderr
+        name = plain.stdout.strip().splitlines()[-1]
+        assert wfexec("logs", name, home=home, check=True).stdout.strip() == f"{name}: sandboxed"
+    finally:
+        marker.unlink()
+        marker.parent.rmdir()
+    end = time.monotonic() + 10
+    while processes_under(home) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert processes_under(home) == {}  # the unused fork server ended with its engine

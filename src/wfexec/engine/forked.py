@@ -20,9 +20,13 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wfexec.engine.store import Store
 from wfexec.home import wfexec_home
+
+if TYPE_CHECKING:
+    from wfexec.engine.daemon import EarlyBackend
 
 
 @dataclass
@@ -65,7 +69,10 @@ class ForkedEngine:
 #: What the command (its config and runtime check) and the engine both load: loaded once, before the fork.
 SHARED = ("uuid", "wfexec.config", "wfexec.runtimes.backends", "wfexec.runtimes.host.backend")
 #: What only the engine loads, after the fork, while the command lints.
-ENGINE = ("wfexec.engine.workflow",)
+ENGINE = ("wfexec.engine.workflow", "wfexec.engine.daemon")
+#: The runtime, executor and config file of a run submitted without flags or config: its backend is
+#: started while the engine waits for its run.
+DEFAULT_BACKEND: tuple[str, str, str | None] = ("host", "emissary", None)
 
 
 def prepare() -> ForkedEngine | None:
@@ -130,7 +137,7 @@ def _engine(name_r: int, done_w: int) -> None:
             os.dup2(null, fd)
         os.close(null)
         _close_all_but(name_r, done_w)
-        store = _warm()
+        store, early = _warm()
         name = _read_all(name_r)
         os.close(name_r)
         if not name:
@@ -144,7 +151,7 @@ def _engine(name_r: int, done_w: int) -> None:
         os.close(out)
         from wfexec.engine.daemon import drive
 
-        code = drive(name, done_w, store)
+        code = drive(name, done_w, store, early)
     except BaseException:  # noqa: BLE001 - the engine's log is the only place left to say it
         import traceback
 
@@ -168,12 +175,20 @@ def _close_all_but(*keep: int) -> None:
     os.closerange(low, os.sysconf("SC_OPEN_MAX"))
 
 
-def _warm() -> Store | None:
-    """What every run's engine needs, loaded before the run exists: its modules and the store.
-    Any failure here is met again, and reported, when the run is driven."""
+def _warm() -> tuple[Store | None, EarlyBackend | None]:
+    """What the run's engine needs, made before the run exists: its modules, the store, and the
+    backend of the default runtime and executor (the host's fork server starts now, not when the
+    first pod does). Any failure here is met again, and reported, when the run is driven."""
     try:
         for module in ENGINE:
             importlib.import_module(module)
-        return Store()
+        store = Store()
     except Exception:  # noqa: BLE001 - see above
-        return None
+        return None, None
+    try:
+        from wfexec.engine.daemon import EarlyBackend
+        from wfexec.runtimes.backends import make_backend
+
+        return store, EarlyBackend(DEFAULT_BACKEND, make_backend(*DEFAULT_BACKEND))
+    except Exception:  # noqa: BLE001 - see above
+        return store, None
