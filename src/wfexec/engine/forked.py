@@ -167,12 +167,18 @@ def _engine(name_r: int, done_w: int) -> None:
 
 
 def _close_all_but(*keep: int) -> None:
-    """Close every descriptor above stderr except `keep`, as a fresh daemon process has them."""
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+    """Close every descriptor above stderr except `keep`, as a fresh daemon process has them (those
+    open, from /proc: a loop up to the descriptor limit may be a million closes)."""
+    try:
+        open_fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        open_fds = list(range(3, 1024))
+    for fd in open_fds:
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the listing's own descriptor, already gone
 
 
 def _warm() -> tuple[Store | None, EarlyBackend | None]:
