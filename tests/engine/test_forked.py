@@ -21,6 +21,13 @@ SCRIPT = textwrap.dedent("""
         return not pid_alive(pid)
 
     what = sys.argv[1]
+    warm = forked._warm
+
+    def saying():  # a warning while the engine waits (a missing bubblewrap, say) belongs in the run's log
+        print("said while warming", file=sys.stderr)
+        return warm()
+
+    forked._warm = saying
     engine = forked.prepare()
     assert engine is not None and engine.pid != os.getpid()
     if what == "discard":
@@ -56,3 +63,4 @@ def test_a_run_the_engine_cannot_drive_is_said_in_its_log_and_ends_the_wait(tmp_
     assert _run(tmp_path, "handed") == "ended"
     log = (tmp_path / "runs" / "no-such-run" / "engine.log").read_text()
     assert "no run named 'no-such-run'" in log and "Traceback" not in log
+    assert log.index("said while warming") < log.index("no run named")

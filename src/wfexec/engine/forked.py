@@ -8,7 +8,7 @@ writes the run's name into a pipe and the engine drives it, as the daemon would.
 with no name (a bad file, Ctrl-C, the command killed) ends the engine at once.
 
 What the daemon's start gave is kept: stdin is /dev/null, stdout and stderr go to the run's
-`engine.log`, no other descriptor of the command stays open in it (a pipe reader waiting for the
+`engine.log` (what the warm-up wrote too), no other descriptor of the command stays open in it (a pipe reader waiting for the
 command's end must not wait for the engine's), and `engine/handoff.py`'s pipe says when the run
 ended.
 """
@@ -133,10 +133,14 @@ def _engine(name_r: int, done_w: int) -> None:
     code = 1
     try:
         null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
+        os.dup2(null, 0)
         os.close(null)
         _close_all_but(name_r, done_w)
+        import tempfile
+
+        said = tempfile.TemporaryFile()  # what the warm-up writes (a warning), for the run's log
+        os.dup2(said.fileno(), 1)
+        os.dup2(said.fileno(), 2)
         store, early = _warm()
         name = _read_all(name_r)
         os.close(name_r)
@@ -146,6 +150,12 @@ def _engine(name_r: int, done_w: int) -> None:
         log = wfexec_home() / "runs" / name / "engine.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        said.seek(0)
+        os.write(out, said.read())
+        said.close()
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)
