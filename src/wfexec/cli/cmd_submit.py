@@ -287,8 +287,11 @@ def run(args: argparse.Namespace) -> int:
         return submit(args)
     from wfexec.engine import forked
 
-    # The engine to be, forked now: it loads itself while this process reads and lints the file.
-    engine = None if args.dry_run or args.server_dry_run else forked.prepare()
+    # The engine to be, forked now: it loads itself while this process reads and lints the file. Only
+    # from a process that is this command's alone: one that has used the store already (a caller
+    # running commands in its own process) may not fork it, for SQLite's sake.
+    owned = getattr(args, "own_process", False) and not (args.dry_run or args.server_dry_run)
+    engine = forked.prepare() if owned else None
     try:
         return _run_here(args, engine)
     finally:

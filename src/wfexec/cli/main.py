@@ -126,7 +126,9 @@ def help_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """Run one command. `own_process`: this process is the command's alone (the `wfexec` program,
+    not a caller running commands in its own process), so `submit` may fork its engine from it."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["emissary"]:
         # The wrapper must start fast and import nothing but the stdlib.
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv[0])
     args = parser.parse_args(argv)
     args.argo_server = server
+    args.own_process = own_process
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -178,7 +181,7 @@ def entry() -> None:
     anyway (unless another thread is still running, which teardown would wait for)."""
     argv = sys.argv[1:]
     try:
-        code = main(argv)
+        code = main(argv, own_process=True)
     except SystemExit as exc:
         if exc.code is not None and not isinstance(exc.code, int):
             raise

@@ -76,7 +76,9 @@ DEFAULT_BACKEND: tuple[str, str, str | None] = ("host", "emissary", None)
 
 
 def prepare() -> ForkedEngine | None:
-    """Fork the engine to be; None where this process cannot fork safely (threads are running)."""
+    """Fork the engine to be; None where this process cannot fork safely (threads are running).
+    Call it only in a process that has opened no run store: SQLite's locks and shared memory are
+    per process, and a child that opens a database its parent has open meets "disk I/O error"."""
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
     for module in SHARED:
@@ -141,6 +143,11 @@ def _engine(name_r: int, done_w: int) -> None:
         said = tempfile.TemporaryFile()  # what the warm-up writes (a warning), for the run's log
         os.dup2(said.fileno(), 1)
         os.dup2(said.fileno(), 2)
+        # Python's streams on those descriptors, whatever the command had made of its own (a caller
+        # that captured them, as a test does, would otherwise swallow the engine's every word).
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own, for its whole life
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         store, early = _warm()
         name = _read_all(name_r)
         os.close(name_r)
