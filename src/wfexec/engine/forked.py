@@ -157,9 +157,7 @@ def _engine(name_r: int, done_w: int) -> None:
         log = wfexec_home() / "runs" / name / "engine.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        _flush_std()
         said.seek(0)
         os.write(out, said.read())
         said.close()
@@ -174,13 +172,17 @@ def _engine(name_r: int, done_w: int) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except (OSError, ValueError):
-                pass
+        _flush_std()
         os._exit(code)
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def _close_all_but(*keep: int) -> None:
