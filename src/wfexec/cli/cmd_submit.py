@@ -11,7 +11,7 @@ import argparse
 import copy
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfexec.cli.common import add_output_flag, dump, load_executor_config, open_store, parse_kv, say, warn
 from wfexec.cli.render import summary_lines, workflow_object
@@ -19,6 +19,9 @@ from wfexec.cli.term import write_lines
 from wfexec.engine import api
 from wfexec.engine.store import Store
 from wfexec.errors import SpecError, WfexecError
+
+if TYPE_CHECKING:
+    from wfexec.engine.forked import ForkedEngine
 
 #: Kubernetes object names (RFC 1123 subdomain), which Argo requires of a Workflow's name.
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -299,8 +302,8 @@ def run(args: argparse.Namespace) -> int:
             engine.discard()  # no run was handed to it (a bad file, Ctrl-C): it exits
 
 
-def _run_here(args: argparse.Namespace, engine: Any) -> int:
-    """Submit on this machine; the first run goes to `engine` (a forked.ForkedEngine) when there is one."""
+def _run_here(args: argparse.Namespace, engine: ForkedEngine | None) -> int:
+    """Submit on this machine; the first run goes to `engine` when there is one."""
     params = _parameters(args)
     stored: dict[str, Any] = {}
     if args.from_:
