@@ -71,7 +71,9 @@ def main() -> int:
         if args.compare:
             src = export_tree(args.compare, Path(tmp))
             trees[args.compare] = dict(env, PYTHONPATH=str(src))
-        script = [str(Path(py).parent / "wfexec")]
+        # `python -m wfexec.cli.main`, not the console script: the script names this tree's entry point,
+        # which a --compare tree may not have.
+        script = [py, "-m", "wfexec.cli.main"]
         commands = {"--help": ["--help"], "list": ["list"], "get": ["get", "@latest"]}
         samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
         base: list[tuple[float, float]] = []

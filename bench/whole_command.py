@@ -1,7 +1,10 @@
 """The whole command, as a user runs it (process start to exit), against bare spawns in the same run.
 
 Figures (each the median of --rounds interleaved runs; every baseline measured in the same round):
-- `wfexec submit hello-world.yaml --wait` against `python3 -c pass` plus one bare `bwrap … true`;
+- `wfexec submit hello-world.yaml --wait` against `python3 -c pass` plus one bare `bwrap … true`,
+  wall time and the CPU time of every process the command started (the detached engine, its fork
+  server and pods included: this process is their subreaper), the latter steady on a busy machine;
+- `wfexec --help`, `list` and `get @latest` (wall and CPU) against `python3 -c pass`;
 - a chain of 200 steps through `submit --wait`: overhead per step over 200 sequential bare bwraps;
 - a 1,000-wide fan-out through `submit --wait`: steps/s against bare bwraps run 2 at a time;
 - `wfexec lint` of a 1,000-step workflow: the same file each round (its schema check remembered from
@@ -14,14 +17,19 @@ directories on its disk first (ext4 then skips recently freed inodes, docs/scale
 --compare REF the tree at git REF runs too (its sources on PYTHONPATH), interleaved, so before and
 after meet the same load. Homes live under --base (default /var/tmp: a disk, not a tmpfs).
 
+--only picks figures (hello,cli,chain,fanout,lint,items), --homes the homes (fresh,aged).
+
 Run: .venv/bin/python bench/whole_command.py [--rounds 3] [--compare 9fdba46] [--items 5000]
+     .venv/bin/python bench/whole_command.py --only hello,cli --homes fresh --rounds 15 --compare main
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,10 +67,49 @@ def items(n: int) -> dict[str, Any]:
                     "items", parallelism=300)
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+FIGURES = ("hello", "cli", "chain", "fanout", "lint", "items")
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Processes a command leaves behind (its detached engine) become this process's children when
+    their parent exits, so their CPU time can be counted when they end."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_all(timeout: float = 30.0) -> None:
+    """Wait for every process the last command left behind (engines end with their run)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.005)
+    print("warning: processes left running; their CPU time is not counted", file=sys.stderr)
+
+
+def cpu_children() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds of the command, CPU seconds of it and of every process it started)."""
+    before = cpu_children()
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    reap_all()
+    return wall, cpu_children() - before
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    return timed_cpu(cmd, env)[0]
 
 
 def bare_bwraps(n: int, at_once: int) -> float:
@@ -134,7 +181,10 @@ class Tree:
         return env
 
     def wfexec(self, home: Path, *args: str) -> float:
-        return timed([sys.executable, "-m", "wfexec.cli.main", *args], self.env(home))
+        return self.wfexec_cpu(home, *args)[0]
+
+    def wfexec_cpu(self, home: Path, *args: str) -> tuple[float, float]:
+        return timed_cpu([sys.executable, "-m", "wfexec.cli.main", *args], self.env(home))
 
     def bare_pods(self, home: Path, n: int, at_once: int, where: Path) -> float:
         code = (f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); from whole_command import bare_pods; "
@@ -169,6 +219,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--now", metavar="REF", help="run the tree at this git ref as the current one (default: the work tree)")
     ap.add_argument("--compare", metavar="REF", help="also run the tree at this git ref (e.g. the commit before)")
+    ap.add_argument("--only", default=",".join(FIGURES), help=f"figures to measure, of {','.join(FIGURES)}")
+    ap.add_argument("--homes", default="fresh,aged", help="homes to measure on: fresh, aged or both")
     ap.add_argument("--chain", type=int, default=200)
     ap.add_argument("--fanout", type=int, default=1000)
     ap.add_argument("--lint-steps", type=int, default=1000)
@@ -176,6 +228,13 @@ def main() -> int:
     ap.add_argument("--aged", type=int, default=20000, help="pod-like directories made and deleted on the aged home")
     ap.add_argument("--base", default="/var/tmp", help="where the homes are made (a disk)")
     args = ap.parse_args()
+    only = [f for f in args.only.split(",") if f]
+    kinds = [k for k in args.homes.split(",") if k]
+    if set(only) - set(FIGURES) or not only or set(kinds) - {"fresh", "aged"} or not kinds:
+        ap.error(f"--only takes some of {','.join(FIGURES)}; --homes some of fresh,aged")
+    if "items" in only and not args.items:
+        only.remove("items")
+    reaping = become_subreaper()
     tmp = Path(tempfile.mkdtemp(prefix="wfexec-bench-whole-", dir=args.base))
     try:
         trees = [Tree(args.now, export_tree(args.now, tmp / "now"), tmp / "pycache") if args.now
@@ -183,9 +242,9 @@ def main() -> int:
         if args.compare:
             trees.append(Tree(args.compare, export_tree(args.compare, tmp / "tree"), tmp / "pycache"))
         files = {}
-        for label, wf in (("hello", None), ("chain", chain(args.chain)), ("fanout", fanout(args.fanout)),
+        for label, wf in (("chain", chain(args.chain)), ("fanout", fanout(args.fanout)),
                           ("lint", chain(args.lint_steps)), ("items", items(args.items) if args.items else None)):
-            if wf is not None:
+            if wf is not None and label in only:
                 files[label] = tmp / f"{label}.json"
                 files[label].write_text(json.dumps(wf))
         files["hello"] = REPO / "examples" / "hello-world.yaml"
@@ -193,67 +252,111 @@ def main() -> int:
         for tree in trees:
             homes[("fresh", tree.label)] = tmp / f"home-fresh-{tree.label}"
             homes[("fresh", tree.label)].mkdir()
-        t0 = time.perf_counter()
-        age(tmp / "aging", args.aged)  # the inode allocator is the file system's: one churn ages every home after it
-        for tree in trees:
-            homes[("aged", tree.label)] = tmp / "aging" / f"home-aged-{tree.label}"
-            homes[("aged", tree.label)].mkdir(parents=True)
-        print(f"aged homes: {args.aged} pod-like directories made and deleted before they were made "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)
-        for tree in trees:  # warm: byte code written, first-run costs paid
-            for kind in ("fresh", "aged"):
+        if "aged" in kinds:
+            t0 = time.perf_counter()
+            age(tmp / "aging", args.aged)  # the inode allocator is the file system's: one churn ages every home after it
+            for tree in trees:
+                homes[("aged", tree.label)] = tmp / "aging" / f"home-aged-{tree.label}"
+                homes[("aged", tree.label)].mkdir(parents=True)
+            print(f"aged homes: {args.aged} pod-like directories made and deleted before they were made "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        for tree in trees:  # warm: byte code written, first-run costs paid; `get @latest` has a run to show
+            for kind in kinds:
                 tree.wfexec(homes[(kind, tree.label)], "submit", str(files["hello"]), "--wait")
         s: dict[tuple[str, ...], list[float]] = {}
 
         def add(key: tuple[str, ...], value: float) -> None:
             s.setdefault(key, []).append(value)
 
+        def add_pair(key: tuple[str, ...], pair: tuple[float, float]) -> None:
+            add((*key, "wall"), pair[0])
+            add((*key, "cpu"), pair[1])
+
+        cli = {"--help": ["--help"], "list": ["list"], "get": ["get", "@latest"]}
         for r in range(args.rounds):
-            add(("python",), timed([sys.executable, "-c", "pass"]))
-            add(("bwrap",), timed(BWRAP))
-            add(("bare-chain",), bare_bwraps(args.chain, 1))
-            add(("bare-fanout",), bare_bwraps(args.fanout, 2))
-            for kind in ("fresh", "aged"):
+            add_pair(("python",), timed_cpu([sys.executable, "-c", "pass"]))
+            add_pair(("bwrap",), timed_cpu(BWRAP))
+            if "chain" in only:
+                add(("bare-chain",), bare_bwraps(args.chain, 1))
+            if "fanout" in only:
+                add(("bare-fanout",), bare_bwraps(args.fanout, 2))
+            for kind in kinds:
                 for tree in trees:
                     home = homes[(kind, tree.label)]
-                    add((kind, tree.label, "hello"), tree.wfexec(home, "submit", str(files["hello"]), "--wait"))
-                    add((kind, tree.label, "chain"), tree.wfexec(home, "submit", str(files["chain"]), "--wait"))
-                    add((kind, tree.label, "fanout"), tree.wfexec(home, "submit", str(files["fanout"]), "--wait"))
-                    add((kind, tree.label, "lint"), tree.wfexec(home, "lint", str(files["lint"])))
-                    new = tmp / f"lint-new-{r}-{kind}-{tree.label}.json"  # another name: a document never seen
-                    new.write_text(files["lint"].read_text().replace('"chain-"', f'"chain-{r}-{kind}-"'))
-                    add((kind, tree.label, "lint-new"), tree.wfexec(home, "lint", str(new)))
+                    if "hello" in only:
+                        add_pair((kind, tree.label, "hello"),
+                                 tree.wfexec_cpu(home, "submit", str(files["hello"]), "--wait"))
+                    if "cli" in only:
+                        for label, argv in cli.items():
+                            add_pair((kind, tree.label, label), tree.wfexec_cpu(home, *argv))
+                    for w in ("chain", "fanout"):
+                        if w in only:
+                            add((kind, tree.label, w), tree.wfexec(home, "submit", str(files[w]), "--wait"))
+                    if "lint" in only:
+                        add((kind, tree.label, "lint"), tree.wfexec(home, "lint", str(files["lint"])))
+                        new = tmp / f"lint-new-{r}-{kind}-{tree.label}.json"  # another name: a document never seen
+                        new.write_text(files["lint"].read_text().replace('"chain-"', f'"chain-{r}-{kind}-"'))
+                        add((kind, tree.label, "lint-new"), tree.wfexec(home, "lint", str(new)))
             print(f"round {r} done; load average {os.getloadavg()[0]:.1f}", flush=True)
-        if args.items:
-            for kind in ("fresh", "aged"):
+        if "items" in only:
+            for kind in kinds:
                 for tree in trees:
                     home = homes[(kind, tree.label)]
                     add((kind, tree.label, "items"), tree.wfexec(home, "submit", str(files["items"]), "--wait"))
                     add((kind, tree.label, "bare-items"),
                         tree.bare_pods(home, args.items, 16, pod_dir_place(tree, home)))
-        py, bw = med(s[("python",)]), med(s[("bwrap",)])
-        floor = py + bw
-        bare_chain, bare_fan = med(s[("bare-chain",)]), med(s[("bare-fanout",)])
-        bare_rate = args.fanout / bare_fan
-        print(f"\nbaselines (medians of {args.rounds}): python -c pass {py * 1000:.0f} ms, bwrap … true "
-              f"{bw * 1000:.1f} ms; {args.chain} bwraps one at a time {bare_chain / args.chain * 1000:.2f} ms each; "
-              f"{args.fanout} bwraps 2 at a time {bare_rate:.0f}/s; load average {os.getloadavg()[0]:.1f}")
-        for kind in ("fresh", "aged"):
-            for tree in trees:
-                hello, ch, fan, lint = (med(s[(kind, tree.label, w)]) for w in ("hello", "chain", "fanout", "lint"))
-                print(f"[{kind} home, {tree.label}] hello --wait {hello * 1000:.0f} ms ({hello / floor:.1f}x python+bwrap;"
-                      f" target <= 300 ms, <= 3x) | chain {args.chain}: {ch:.2f} s, "
-                      f"{(ch - bare_chain) / args.chain * 1000:.2f} ms/step over bare (target <= 5) | "
-                      f"fan-out {args.fanout}: {args.fanout / fan:.0f} steps/s, {args.fanout / fan / bare_rate:.2f}x bare "
-                      f"(targets >= 250, >= 0.7x) | lint {args.lint_steps} steps {lint * 1000:.0f} ms, a new one "
-                      f"{med(s[(kind, tree.label, 'lint-new')]) * 1000:.0f} ms (target <= 200)")
-                if args.items:
-                    it, bare_it = med(s[(kind, tree.label, "items")]), med(s[(kind, tree.label, "bare-items")])
-                    print(f"    withItems {args.items}, parallelism 300: {it:.1f} s against {bare_it:.1f} s of bare pods:"
-                          f" {(it - bare_it) / args.items * 1000:.2f} ms/node (target <= 1 on tmpfs, <= 2 aged)")
+        report(s, args, only, kinds, trees, reaping)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def report(s: dict[tuple[str, ...], list[float]], args: argparse.Namespace, only: list[str], kinds: list[str],
+           trees: list[Tree], reaping: bool) -> None:
+    py, bw = med(s[("python", "wall")]), med(s[("bwrap", "wall")])
+    py_cpu, bw_cpu = med(s[("python", "cpu")]), med(s[("bwrap", "cpu")])
+    floor, floor_cpu = py + bw, py_cpu + bw_cpu
+    line = (f"\nbaselines (medians of {args.rounds}): python -c pass {py * 1000:.0f} ms (CPU {py_cpu * 1000:.0f}), "
+            f"bwrap … true {bw * 1000:.1f} ms (CPU {bw_cpu * 1000:.1f})")
+    if "chain" in only:
+        bare_chain = med(s[("bare-chain",)])
+        line += f"; {args.chain} bwraps one at a time {bare_chain / args.chain * 1000:.2f} ms each"
+    if "fanout" in only:
+        bare_rate = args.fanout / med(s[("bare-fanout",)])
+        line += f"; {args.fanout} bwraps 2 at a time {bare_rate:.0f}/s"
+    print(f"{line}; load average {os.getloadavg()[0]:.1f}")
+    if not reaping:
+        print("(not a subreaper here: CPU figures count the command alone, not the engine it left running)")
+    for kind in kinds:
+        for tree in trees:
+            parts = []
+            if "hello" in only:
+                w, c = med(s[(kind, tree.label, "hello", "wall")]), med(s[(kind, tree.label, "hello", "cpu")])
+                parts.append(f"hello --wait {w * 1000:.0f} ms ({w / floor:.1f}x python+bwrap; target <= 300 ms, <= 3x)"
+                             f", CPU of all its processes {c * 1000:.0f} ms ({c / floor_cpu:.1f}x)")
+            if "cli" in only:
+                for label in ("--help", "list", "get"):
+                    w, c = med(s[(kind, tree.label, label, "wall")]), med(s[(kind, tree.label, label, "cpu")])
+                    parts.append(f"{label} {w * 1000:.0f} ms ({w / py:.1f}x python; target <= 150), "
+                                 f"CPU {c * 1000:.0f} ms ({c / py_cpu:.1f}x)")
+            if "chain" in only:
+                ch = med(s[(kind, tree.label, "chain")])
+                parts.append(f"chain {args.chain}: {ch:.2f} s, {(ch - bare_chain) / args.chain * 1000:.2f} ms/step "
+                             "over bare (target <= 5)")
+            if "fanout" in only:
+                fan = med(s[(kind, tree.label, "fanout")])
+                parts.append(f"fan-out {args.fanout}: {args.fanout / fan:.0f} steps/s, "
+                             f"{args.fanout / fan / bare_rate:.2f}x bare (targets >= 250, >= 0.7x)")
+            if "lint" in only:
+                lint = med(s[(kind, tree.label, "lint")])
+                fresh_doc = med(s[(kind, tree.label, "lint-new")])
+                parts.append(f"lint {args.lint_steps} steps {lint * 1000:.0f} ms, a new document "
+                             f"{fresh_doc * 1000:.0f} ms (target <= 200)")
+            if "items" in only:
+                it, bare_it = med(s[(kind, tree.label, "items")]), med(s[(kind, tree.label, "bare-items")])
+                parts.append(f"withItems {args.items}, parallelism 300: {it:.1f} s against {bare_it:.1f} s of bare "
+                             f"pods: {(it - bare_it) / args.items * 1000:.2f} ms/node (target <= 1 on tmpfs, <= 2 aged)")
+            print(f"[{kind} home, {tree.label}]\n    " + "\n    ".join(parts))
 
 
 if __name__ == "__main__":

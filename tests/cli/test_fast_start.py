@@ -62,3 +62,15 @@ def test_every_positional_argument_says_what_it_is() -> None:
 
     walk(build_parser(), "wfexec")
     assert missing == []
+
+
+def test_a_quick_exit_keeps_the_output_and_the_exit_code(tmp_path: Path) -> None:
+    """Short verbs end without the interpreter's teardown (cli.main.entry): nothing written is lost."""
+    home = tmp_path / "home"
+    name = wfexec("submit", str(one_step(tmp_path, "q", "true")), "--wait", "-o", "name", home=home,
+                  check=True).stdout.strip().splitlines()[-1]
+    listed = wfexec("list", "-o", "json", home=home, check=True).stdout
+    assert [w["metadata"]["name"] for w in json.loads(listed)] == [name]
+    missing = wfexec("get", "nope", home=home)
+    assert missing.returncode == 1 and "no run named 'nope'" in missing.stderr
+    assert wfexec("list", "--no-such-flag", home=home).returncode == 2

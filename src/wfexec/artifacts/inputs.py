@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 from wfexec.artifacts.location import ArtifactLocation
 from wfexec.artifacts.repository import Repository
 from wfexec.artifacts.secrets import SecretResolver, file_secret_resolver, secret_ref
-from wfexec.artifacts.unpack import check_links_inside, unpack_to
 from wfexec.errors import ArtifactError, UnsafeArchiveError
 
 HTTP_TIMEOUT = 60
@@ -61,6 +60,8 @@ def fetch_input(artifact_spec: dict[str, Any], dest: Path, *, repository: Reposi
                                 "earlier step) and it is not optional")
         placed = staging / "placed"
         if unpack:
+            from wfexec.artifacts.unpack import unpack_to  # tarfile, zipfile: loaded by the runs that unpack
+
             unpack_to(fetched, placed, artifact=name, archive=spec.get("archive"))
         else:
             os.replace(fetched, placed)
@@ -209,6 +210,8 @@ def _sub_path(root: Path, sub: str, name: str) -> Path:
         raise UnsafeArchiveError(f"artifact {name!r}: subPath {sub!r} resolves outside the artifact")
     if not os.path.lexists(target):
         raise ArtifactError(f"artifact {name!r}: subPath {sub!r} not found in the artifact")
+    from wfexec.artifacts.unpack import check_links_inside
+
     check_links_inside(target, artifact=name, what=f"subPath {sub!r}")
     picked = root.parent / "subpath"
     os.replace(target, picked)

@@ -11,7 +11,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from wfexec.cli.common import err, parse_kv
+from wfexec.cli import common
+from wfexec.cli.common import parse_kv
 from wfexec.errors import WfexecError
 
 if TYPE_CHECKING:  # the exporter (jsonschema, requests, kfp) loads only when a command exports: submit's
@@ -68,16 +69,16 @@ def options_from(args: argparse.Namespace, mode: str = "inline") -> ExportOption
 
 def report(result: Exported, strict: bool) -> None:
     """Notes, then missing commands: warnings, or one error with --strict."""
-    from rich.text import Text
+    from rich.text import Text  # rich (its console is made on first use) only when there is a note
 
     for note in result.notes:
-        err.print(Text.assemble(("note: ", "cyan"), note))
+        common.err.print(Text.assemble(("note: ", "cyan"), note))
     if result.missing and strict:
         raise WfexecError(f"{len(result.missing)} container(s) have no command for the emissary executor:\n  "
                           + "\n  ".join(result.missing) + "\nset command, add the image to the config's images:, "
                           "or run `wfexec migrate`")
     for item in result.missing:
-        err.print(Text.assemble(("warning: ", "yellow"), item, " (the controller will look it up in the registry)"))
+        common.err.print(Text.assemble(("warning: ", "yellow"), item, " (the controller will look it up in the registry)"))
 
 
 def render(documents: list[dict[str, Any]], fmt: str) -> str:

@@ -117,15 +117,16 @@ def _ended(rec: RunRecord) -> bool:
     return rec.phase not in (N.PENDING, N.RUNNING)
 
 
-def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
-    """The runs the filter flags of `list` and `delete` pick, newest first."""
+def _selected(store: Store, args: argparse.Namespace, summary: bool = False) -> list[RunRecord]:
+    """The runs the filter flags of `list` and `delete` pick, newest first (`summary`: only what a
+    listing shows of each, Store.run_summaries)."""
     if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
         from wfexec.cli.selectors import label_selector, labels_match
         from wfexec.cli.timespec import ago, parse_duration, stamp
 
         for text in args.selector or []:
             label_selector(text)  # a bad selector is an error even when no run is there to test
-    recs = store.list_runs()
+    recs = store.run_summaries() if summary else store.list_runs()
     phases = None
     if getattr(args, "status", None):
         phases = {p.strip().capitalize() for p in args.status.split(",") if p.strip()}
@@ -161,7 +162,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.chunk_size < 0:
         raise WfexecError(f"--chunk-size {args.chunk_size}: expected 0 or more")
     store = open_store()
-    recs = _selected(store, args)
+    recs = _selected(store, args, summary=args.output not in ("json", "yaml"))
     for rec in recs:
         api.heal(store, rec)
     if args.output in ("json", "yaml"):

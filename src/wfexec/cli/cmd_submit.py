@@ -1,7 +1,8 @@
 """`wfexec submit`: create runs from a Workflow file and hand them to a detached engine, as `argo submit` does.
 
-The engine runs in its own session (`api.start_background`), so `--wait`, `--watch` and `--log`
-only follow the run: Ctrl-C, a closed terminal or a killed `submit` never stop it.
+The engine runs in its own session (forked from this command as it starts, engine/forked.py; else
+`api.start_background`), so `--wait`, `--watch` and `--log` only follow the run: Ctrl-C, a closed
+terminal or a killed `submit` never stop it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import copy
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfexec.cli.common import add_output_flag, dump, load_executor_config, open_store, parse_kv, say, warn
 from wfexec.cli.render import summary_lines, workflow_object
@@ -18,6 +19,9 @@ from wfexec.cli.term import write_lines
 from wfexec.engine import api
 from wfexec.engine.store import Store
 from wfexec.errors import SpecError, WfexecError
+
+if TYPE_CHECKING:
+    from wfexec.engine.forked import ForkedEngine
 
 #: Kubernetes object names (RFC 1123 subdomain), which Argo requires of a Workflow's name.
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -273,6 +277,22 @@ def run(args: argparse.Namespace) -> int:
         from wfexec.cli.kube import submit
 
         return submit(args)
+    from wfexec.engine import forked
+
+    # The engine to be, forked now: it loads itself while this process reads and lints the file. Only
+    # from a process that is this command's alone: one that has used the store already (a caller
+    # running commands in its own process) may not fork it, for SQLite's sake.
+    owned = getattr(args, "own_process", False) and not (args.dry_run or args.server_dry_run)
+    engine = forked.prepare() if owned else None
+    try:
+        return _run_here(args, engine)
+    finally:
+        if engine is not None:
+            engine.discard()  # no run was handed to it (a bad file, Ctrl-C): it exits
+
+
+def _run_here(args: argparse.Namespace, engine: ForkedEngine | None) -> int:
+    """Submit on this machine; the first run goes to `engine` when there is one."""
     params = _parameters(args)
     stored: dict[str, Any] = {}
     if args.from_:
@@ -323,7 +343,9 @@ def run(args: argparse.Namespace) -> int:
         if args.serviceaccount:
             store.update_run(rec.name, options={**rec.options, "serviceAccount": args.serviceaccount})
         following = args.wait or args.watch
-        engines[rec.name] = api.start_followed(rec.name) if following else (api.start_background(rec.name), None)
+        handed = engine.hand(rec.name, following) if engine is not None and not engine.handed else None
+        engines[rec.name] = handed or (api.start_followed(rec.name) if following
+                                       else (api.start_background(rec.name), None))
         names.append(rec.name)
         if not (args.wait or args.watch or args.log):
             _print_created(store, rec.name, args.output)

@@ -8,13 +8,16 @@ import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.options import RunOptions
 from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import SpecError, WfexecError
 from wfexec.home import wfexec_home
+
+if TYPE_CHECKING:
+    from wfexec.pod import Backend
 
 RUNNABLE_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 
@@ -142,13 +145,14 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     return rec
 
 
-def run_foreground(store: Store, name: str) -> str:
-    """Drive the run in this process until it ends; returns the final phase."""
+def run_foreground(store: Store, name: str, backend: Backend | None = None) -> str:
+    """Drive the run in this process until it ends; returns the final phase. `backend`: one
+    already made for the run's runtime, executor and config (else the run makes its own)."""
     from wfexec.engine.workflow import WorkflowRun
 
     if not store.claim_engine(name, os.getpid()):
         raise WfexecError(f"run {name!r} is already being driven by another wfexec process")
-    return WorkflowRun(store, name).run()
+    return WorkflowRun(store, name, backend).run()
 
 
 def start_background(name: str, done_fd: int | None = None) -> int:

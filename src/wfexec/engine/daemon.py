@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from wfexec.engine.api import run_foreground
 from wfexec.engine.handoff import signal_done, take_done_fd
+from wfexec.engine.options import RunOptions
 from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
+from wfexec.pod import Backend
+
+
+@dataclass
+class EarlyBackend:
+    """A backend made before the run was known, for the runtime, executor and config in `key`."""
+
+    key: tuple[str, str, str | None]
+    backend: Backend
 
 
 def main(argv: list[str]) -> int:
-    done_fd = take_done_fd()
-    store = Store()
+    return drive(argv[0], take_done_fd())
+
+
+def drive(name: str, done_fd: int | None, store: Store | None = None, early: EarlyBackend | None = None) -> int:
+    """Drive the run to its end; `done_fd` (engine/handoff.py) is closed once it has ended.
+    Also the forked engine's body (engine/forked.py), with the store it opened and the backend it
+    started while it waited: used when the run wants that runtime, executor and config, else closed."""
     try:
-        run_foreground(store, argv[0])
+        store = store or Store()
+        backend = None
+        if early is not None:
+            opts = RunOptions.from_dict(store.get_run(name).options)
+            if (opts.runtime, opts.executor, opts.config) == early.key:
+                backend = early.backend
+            else:
+                early.backend.close()
+        run_foreground(store, name, backend)
     except WfexecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

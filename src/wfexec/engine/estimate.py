@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.store import RunRecord, Store
@@ -19,15 +20,19 @@ SAME_WORKFLOW_LABELS = ("workflows.argoproj.io/workflow-template", "workflows.ar
 
 def workflow_key(rec: RunRecord) -> tuple[str, str]:
     """What makes two runs runs of the same workflow."""
-    meta = rec.manifest.get("metadata") or {}
+    return metadata_key(rec.name, rec.manifest.get("metadata") or {})
+
+
+def metadata_key(name: str, meta: dict[str, Any]) -> tuple[str, str]:
+    """workflow_key from a run's name and manifest metadata alone."""
     labels = meta.get("labels") or {}
     for label in SAME_WORKFLOW_LABELS:
         if labels.get(label):
             return label, str(labels[label])
     if meta.get("generateName"):
         return "generateName", str(meta["generateName"])
-    generated = GENERATED_NAME.match(rec.name)  # the store keeps the name made from generateName
-    return ("generateName", generated.group(1)) if generated else ("name", rec.name)
+    generated = GENERATED_NAME.match(name)  # the store keeps the name made from generateName
+    return ("generateName", generated.group(1)) if generated else ("name", name)
 
 
 def seconds_between(start: str | None, end: str | None) -> int | None:
@@ -47,15 +52,16 @@ def estimated_durations(store: Store, run_name: str) -> dict[str, int]:
     except StoreError:
         return {}
     key = workflow_key(this)
-    base = next((r for r in store.runs_in_phase(N.SUCCEEDED) if r.name != run_name and workflow_key(r) == key
-                 and r.finished_at), None)
+    # Metadata only, not each earlier run whole: every engine start looks, and a store may hold thousands.
+    base = next((name for name, meta in store.finished_run_metadata(N.SUCCEEDED)
+                 if name != run_name and metadata_key(name, meta) == key), None)
     if base is None:
         return {}
     out: dict[str, int] = {}
-    for node in store.get_nodes(base.name).values():
+    for node in store.get_nodes(base).values():
         secs = seconds_between(node.get("startedAt"), node.get("finishedAt"))
         name = node.get("name", "")
-        if secs is None or not name.startswith(base.name):
+        if secs is None or not name.startswith(base):
             continue
-        out[run_name + name[len(base.name):]] = secs
+        out[run_name + name[len(base):]] = secs
     return out

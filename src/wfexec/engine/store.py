@@ -216,10 +216,37 @@ class Store:
         names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC")]
         return [self.get_run(n) for n in names]
 
+    def run_summaries(self) -> list[RunRecord]:
+        """Every run, newest first, with only what a listing shows of its manifest (metadata,
+        spec.priority, spec.suspend) and options (parameters), and no status: SQLite takes those
+        out, so listing a large store decodes no manifest whole."""
+        rows = self._read(
+            "SELECT name, uid, namespace, phase, message, created_at, started_at, finished_at,"
+            " json_extract(manifest, '$.metadata'), json_extract(manifest, '$.spec.priority'),"
+            " json_extract(manifest, '$.spec.suspend'), json_extract(options, '$.parameters'), engine_pid, control"
+            " FROM runs ORDER BY created_at DESC")
+        out = []
+        for row in rows:
+            spec = {k: v for k, v in (("priority", row[9]), ("suspend", bool(row[10]) if row[10] is not None
+                                                              else None)) if v is not None}
+            manifest = {"metadata": json.loads(row[8]) if row[8] else {}, "spec": spec}
+            options = {"parameters": json.loads(row[11])} if row[11] else {}
+            out.append(RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], manifest, options,
+                                 {}, row[12], row[13]))
+        return out
+
     def runs_in_phase(self, phase: str) -> list[RunRecord]:
         """Runs that ended in `phase`, the latest to finish first."""
         names = [r[0] for r in self._read("SELECT name FROM runs WHERE phase=? ORDER BY finished_at DESC", (phase,))]
         return [self.get_run(n) for n in names]
+
+    def finished_run_metadata(self, phase: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(name, manifest metadata) of the runs that ended in `phase`, the latest to finish first:
+        SQLite takes the metadata out, so a look through many runs decodes no manifest whole."""
+        rows = self._read("SELECT name, json_extract(manifest, '$.metadata') FROM runs"
+                          " WHERE phase=? AND finished_at IS NOT NULL ORDER BY finished_at DESC", (phase,))
+        for name, meta in rows:
+            yield name, json.loads(meta) if meta else {}
 
     def delete_run(self, name: str) -> None:
         with self._tx() as db:

@@ -7,10 +7,10 @@ Argo. Templates given by hand (`--templates`) win over stored ones of the same n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, ObjectStore
-from wfexec.engine.store import Store
+if TYPE_CHECKING:
+    from wfexec.engine.store import Store
 
 Ref = tuple[bool, str]  # (cluster scope, name)
 
@@ -33,6 +33,8 @@ def references(doc: Any) -> set[Ref]:
 
 
 def _ref_of(doc: dict[str, Any]) -> Ref:
+    from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE
+
     meta = doc.get("metadata") or {}
     return (doc.get("kind") == CLUSTER_WORKFLOW_TEMPLATE, str(meta.get("name") or ""))
 
@@ -44,7 +46,9 @@ def gather(store: Store, roots: list[dict[str, Any]], namespace: str,
     wanted = {r for r in set().union(*(references(r) for r in roots), *(references(d) for d in given))
               if r[1] not in given_names}
     if not wanted:
-        return []
+        return []  # most runs name no template: the object store (and its imports) is not needed
+    from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, ObjectStore
+
     objects = ObjectStore(store)
     out: list[dict[str, Any]] = []
     seen = set(wanted)

@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import re
-import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -104,11 +103,15 @@ def _min(*args: Any) -> Any:
 
 def _mean(*args: Any) -> float:
     values = _num_list("mean", args)
+    import statistics  # its import (fractions, decimal) only for the expressions that average
+
     return float(statistics.fmean(values)) if values else 0.0
 
 
 def _median(*args: Any) -> float:
     values = _num_list("median", args)
+    import statistics
+
     return float(statistics.median(values)) if values else 0.0
 
 
