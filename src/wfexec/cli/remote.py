@@ -309,9 +309,20 @@ def get(args: argparse.Namespace, settings: RemoteSettings) -> int:
 
 def logs(args: argparse.Namespace, settings: RemoteSettings) -> int:
     client = Client(settings)
+    from wfexec.cli.cmd_logs import since_ns
+
     params: dict[str, Any] = {"logOptions.follow": "true" if args.follow else "false"}
     if args.container:
         params["logOptions.container"] = args.container
+    since = since_ns(args.since, args.since_time)
+    if since is not None:  # as a time, not whole seconds: `--since 1500ms` stays exact
+        params["logOptions.sinceTime.seconds"], params["logOptions.sinceTime.nanos"] = divmod(since, 1_000_000_000)
+    if args.timestamps:
+        params["logOptions.timestamps"] = "true"
+    if args.tail is not None and args.tail >= 0:
+        params["logOptions.tailLines"] = args.tail
+    if args.grep:
+        params["grep"] = args.grep
     if args.step:
         _, nodes = record_of(_get(client, args, args.run))
         hits = [n for n in nodes.values() if args.step in (n.get("id"), n.get("displayName"), n.get("name"))]

@@ -92,9 +92,12 @@ class LogCursor:
             whole, self.partial = data[:cut], data[cut:]
         lines: list[LogLine] = []
         pos = 0
-        for raw in whole.splitlines(keepends=True):
-            lines.append(LogLine(raw.rstrip(b"\r\n").decode(errors="replace"), self.index.time_at(start + pos)))
-            pos += len(raw)
+        pieces = whole.split(b"\n") if whole else []
+        for raw in pieces[:-1] if whole.endswith(b"\n") else pieces:
+            # lines end at "\n" only, as the kubelet splits them ("\r" of a progress bar stays in its line)
+            text = raw[:-1] if raw.endswith(b"\r") else raw
+            lines.append(LogLine(text.decode(errors="replace"), self.index.time_at(start + pos)))
+            pos += len(raw) + 1
         return lines, more
 
 
