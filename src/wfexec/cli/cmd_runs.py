@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 
 from wfexec.cli.common import add_output_flag, dump, open_store, say, warn
 from wfexec.cli.render import list_lines, print_run, progress, workflow_object
@@ -117,6 +118,19 @@ def _ended(rec: RunRecord) -> bool:
     return rec.phase not in (N.PENDING, N.RUNNING)
 
 
+def _runs(store: Store, chunk: int) -> Iterator[RunRecord]:
+    """Every run, newest first; with `chunk`, read from the store `chunk` at a time (`list --chunk-size`)."""
+    if not chunk:
+        yield from store.list_runs()
+        return
+    after: tuple[str, int] | None = None
+    while True:
+        page, after = store.runs_page(chunk, after)
+        yield from page
+        if after is None:
+            return
+
+
 def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
     """The runs the filter flags of `list` and `delete` pick, newest first."""
     if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
@@ -125,7 +139,7 @@ def _selected(store: Store, args: argparse.Namespace) -> list[RunRecord]:
 
         for text in args.selector or []:
             label_selector(text)  # a bad selector is an error even when no run is there to test
-    recs = store.list_runs()
+    recs = _runs(store, getattr(args, "chunk_size", 0))
     phases = None
     if getattr(args, "status", None):
         phases = {p.strip().capitalize() for p in args.status.split(",") if p.strip()}

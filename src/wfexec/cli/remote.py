@@ -278,9 +278,9 @@ def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
     elif args.completed and not args.running:
         params["listOptions.labelSelector"] = "workflows.argoproj.io/completed=true"
     if args.output not in ("json", "yaml"):
-        params["fields"] = "items.metadata,items.status.phase,items.status.message,items.status.startedAt," \
+        params["fields"] = "metadata,items.metadata,items.status.phase,items.status.message,items.status.startedAt," \
                            "items.status.finishedAt"
-    items = client.json("GET", f"/api/v1/workflows/{_ns(args)}", params=params).get("items") or []
+    items = _pages(client, f"/api/v1/workflows/{_ns(args)}", params, getattr(args, "chunk_size", 0) or 0)
     if args.output in ("json", "yaml"):
         dump(items, args.output)
         return 0
@@ -300,6 +300,20 @@ def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
                       "0", rec.message or "")
     console.print(table)
     return 0
+
+
+def _pages(client: Client, path: str, params: dict[str, Any], chunk: int) -> list[dict[str, Any]]:
+    """Every item of a list, read `chunk` at a time when asked (`listOptions.limit` and `continue`)."""
+    items: list[dict[str, Any]] = []
+    if chunk:
+        params = {**params, "listOptions.limit": chunk}
+    while True:
+        page = client.json("GET", path, params=params)
+        items += page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not chunk or not token:
+            return items
+        params = {**params, "listOptions.continue": token}
 
 
 def get(args: argparse.Namespace, settings: RemoteSettings) -> int:

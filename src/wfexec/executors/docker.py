@@ -7,6 +7,7 @@ container with `get_archive`, as Argo's docker executor did with `docker cp`.
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import signal
@@ -22,6 +23,7 @@ import docker
 import docker.errors
 
 from wfexec.artifacts.pack import DEFAULT_LEVEL
+from wfexec.emissary.layout import TIMES_SUFFIX
 from wfexec.errors import ExecutorError, RuntimeUnavailable
 from wfexec.executors.base import Executor
 
@@ -112,6 +114,23 @@ class DockerExecutor(Executor):
             raise self._fail(container, "reading its logs", exc) from None
         return io.BytesIO(data)
 
+    def keep_logs(self, container: str, stdout_path: str, combined_path: str, limit: int | None = None) -> None:
+        """As every executor, plus the time of each line beside combined (`layout.TIMES_SUFFIX`), from the
+        timestamps Docker keeps; the index is in place before the log, so a reader never misses one."""
+        tmp = f"{combined_path}.keeping"
+        super().keep_logs(container, stdout_path, tmp, limit)
+        try:
+            stamped = self.client.api.logs(self._id(container), stdout=True, stderr=True, stream=False,
+                                           timestamps=True)
+            with open(tmp, "rb") as fh:
+                records = line_times(fh.read(), stamped)
+            if records:
+                with open(combined_path + TIMES_SUFFIX, "wb") as out:
+                    out.write(records)
+        except (*_STREAM_ERRORS, ValueError):
+            pass  # times are best effort: without them a line shows its step's start
+        os.replace(tmp, combined_path)
+
     def wait(self, containers: Iterable[str], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         for name in containers:
@@ -190,3 +209,20 @@ def _without_outward_links(data: bytes) -> bytes:
                     continue
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
     return out.getvalue()
+
+
+def line_times(log: bytes, stamped: bytes) -> bytes:
+    """The time records of a log (offset of each line, Docker's time of it), from the same log read with
+    `timestamps=True`: its n-th line starts with the n-th line's time. Lines are counted on both sides,
+    so a long line Docker stored in pieces (each piece stamped) still lines up."""
+    out = bytearray()
+    offset = 0
+    for line, mark in zip(log.split(b"\n"), stamped.split(b"\n"), strict=False):
+        if offset >= len(log):
+            break
+        stamp = mark.split(b" ", 1)[0].decode()
+        whole, _, frac = stamp.rstrip("Z").partition(".")
+        when = int(datetime.datetime.fromisoformat(whole + "+00:00").timestamp())
+        out += offset.to_bytes(8, "little") + (when * 1_000_000_000 + int(frac.ljust(9, "0")[:9])).to_bytes(8, "little")
+        offset += len(line) + 1
+    return bytes(out)
