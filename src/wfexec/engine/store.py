@@ -219,7 +219,8 @@ class Store:
     def runs_page(self, limit: int, after: tuple[str, int] | None = None) -> tuple[list[RunRecord], tuple[str, int] | None]:
         """At most `limit` runs in `list_runs`' order, from where the page before ended (`after`, as this
         returned it; None for the first); and where the next page starts, None after the last."""
-        where, params = "", ()
+        where = ""
+        params: tuple[Any, ...] = ()
         if after is not None:
             where, params = " WHERE created_at < ? OR (created_at = ? AND rowid < ?)", (after[0], after[0], after[1])
         rows = self._read(
