@@ -141,6 +141,9 @@ def since_ns(since: str | None, since_time: str | None) -> int | None:
 def cmd_logs(args: argparse.Namespace) -> int:
     from wfexec.cli.cmd_runs import _kube
 
+    if getattr(args, "kube", False) and (args.since or args.since_time or args.timestamps):
+        raise WfexecError("--since, --since-time and --timestamps work on wfexec's own runs (and with --argo-server),"
+                          " not yet with --kube")
     if (rc := _kube(args, "logs")) is not None:
         return rc
     since = since_ns(args.since, args.since_time)
