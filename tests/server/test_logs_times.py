@@ -72,11 +72,11 @@ def test_remote_cli_logs_with_times_tail_and_grep(server, tmp_path) -> None:
     # a home of its own, empty: every line comes from the server
     env = {**os.environ, "WFEXEC_HOME": str(tmp_path), "ARGO_SERVER": server.url.split("://", 1)[1]}
 
-    def logs(*args: str) -> list[str]:
-        r = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "logs", name, *args], capture_output=True,
-                           text=True, env=env, timeout=60)
+    def logs(*args: str, step: str | None = None) -> list[str]:
+        r = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "logs", name, *([step] if step else []), *args],
+                           capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stderr
-        return [line.split(": ", 1)[1] for line in r.stdout.splitlines()]
+        return r.stdout.splitlines() if step else [line.split(": ", 1)[1] for line in r.stdout.splitlines()]
 
     stamped = [_stamped(line) for line in logs("-f", "--timestamps", "--since", "1h")]  # follows the run to its end
     assert wait_phase(server.url, name)["status"]["phase"] == "Succeeded"
@@ -86,3 +86,5 @@ def test_remote_cli_logs_with_times_tail_and_grep(server, tmp_path) -> None:
     assert logs("--since", "1h", "--tail", "1") == ["three"]
     assert logs("--since", "1ms") == []
     assert logs("--grep", "^t", "--timestamps") == [f"{rfc3339nano(t)} {text}" for text, t in stamped[1:]]
+    assert logs("--since-time", rfc3339nano(stamped[1][1]), "--tail", "1", "--timestamps", step=name) == [
+        f"{rfc3339nano(stamped[2][1])} three"]  # one step: no prefix
