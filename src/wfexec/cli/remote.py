@@ -265,9 +265,35 @@ def submit(args: argparse.Namespace, settings: RemoteSettings) -> int:
     if not (args.wait or args.watch):
         _print_wf(wf, args.output, final=False)
         return 0
-    wf = _wait(client, args, name)
-    _print_wf(wf, args.output)
+    wf = _watch(client, args, name) if args.watch and args.output in (None, "wide") else _wait(client, args, name)
+    if not args.watch or args.output not in (None, "wide"):
+        _print_wf(wf, args.output)
     return 0 if wf["status"].get("phase") == N.SUCCEEDED else 1
+
+
+def _watch(client: Client, args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """`submit --watch` against a server: each view that differs from the last (piped: a blank line between
+    two, as the local `watch`; a terminal: redrawn in place); the last is the final one."""
+    from wfexec.cli.cmd_watch import CLEAR
+    from wfexec.cli.term import stdout_terminal
+
+    redraw = stdout_terminal().width is not None  # a terminal: each view in place of the last, as `watch`
+    shown = None
+    while True:
+        wf = _get(client, args, name)
+        status = wf.get("status") or {}
+        state = (status.get("phase"), status.get("message"),
+                 sorted((i, n.get("phase"), n.get("message") or "") for i, n in (status.get("nodes") or {}).items()))
+        if state != shown:
+            if redraw:
+                sys.stdout.write(CLEAR)
+            elif shown is not None:
+                sys.stdout.write("\n")
+            _print_wf(wf, None)
+            shown = state
+        if _ended(wf):
+            return wf
+        time.sleep(0.25)
 
 
 def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
