@@ -15,7 +15,7 @@ import requests
 from argo_workflows.api import workflow_service_api
 
 from tests.server.swagger import check_response
-from tests.server.workflows import container_wf, create, wait_phase
+from tests.server.workflows import container_wf, create, steps_wf, wait_phase
 from wfexec.engine.log_lines import parse_rfc3339, rfc3339nano
 
 pytestmark = pytest.mark.usefixtures("swagger_checked")
@@ -88,3 +88,15 @@ def test_remote_cli_logs_with_times_tail_and_grep(server, tmp_path) -> None:
     assert logs("--grep", "^t", "--timestamps") == [f"{rfc3339nano(t)} {text}" for text, t in stamped[1:]]
     assert logs("--since-time", rfc3339nano(stamped[1][1]), "--tail", "1", "--timestamps", step=name) == [
         f"{rfc3339nano(stamped[2][1])} three"]  # one step: no prefix
+
+
+def test_tail_lines_is_per_pod_as_the_kubelet_tails(server) -> None:
+    """Argo asks the kubelet for each pod's log with tailLines: the last N lines of every pod, not of the run."""
+    name = create(server.url, steps_wf([("a", "echo a1; echo a2; echo a3"), ("b", "echo b1; echo b2")]))
+    wait_phase(server.url, name)
+    url = f"{server.url}/api/v1/workflows/default/{name}/log"
+    assert _contents(requests.get(url, params={"logOptions.tailLines": 1}, timeout=10)) == ["a3", "b2"]
+    assert _contents(requests.get(url, params={"logOptions.tailLines": 2, "grep": "2"}, timeout=10)) == ["a2", "b2"]
+    assert _contents(requests.get(url, params={"logOptions.tailLines": 0}, timeout=10)) == []
+    local = server.wfexec("logs", name, "--tail", "1").stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in local] == ["a3", "b2"]  # the local CLI tails the same way

@@ -83,12 +83,15 @@ class _Reader:
         self.run, self.node_id, self.pod, self.container = run, node["id"], pod, container
         self.started = store_time_ns(node.get("startedAt"))  # the time of lines the log kept none for
         self.cursor = LogCursor()
+        self.tailed = False  # tailLines applied (to what the log held when first read)
+        self.found = False  # the log file is there (the container has started)
 
     def read(self, final: bool) -> tuple[list[LogLine], bool]:
         """Whole lines from one chunk, each with its time, and whether more is already there to read."""
         path = log_path(self.run, self.node_id, self.container)
         if path is None:
             return [], False
+        self.found = True
         lines, more = self.cursor.read(path, final, READ_CHUNK)
         if self.started is not None:
             lines = [line if line.time_ns is not None else LogLine(line.text, self.started) for line in lines]
@@ -123,24 +126,25 @@ async def _stream(request: Request, namespace: str, name: str, pod: str | None) 
             reader = readers[node["id"]]
             done = ended or not _maybe_later(node)
             more = True
+            new: list[LogLine] = []
             while more:
                 lines, more = reader.read(done)
-                batch += [(_content(line, opts.timestamps), reader.pod) for line in lines
-                          if (opts.since_ns is None or line.time_ns is None or line.time_ns >= opts.since_ns)
-                          and (opts.grep is None or opts.grep.search(line.text))]
+                new += [line for line in lines
+                        if opts.since_ns is None or line.time_ns is None or line.time_ns >= opts.since_ns]
+            if opts.tail is not None and not reader.tailed and (reader.found or done):
+                new = new[-opts.tail:] if opts.tail else []  # per pod, as the kubelet tails each container
+                reader.tailed = True
+            batch += [(_content(line, opts.timestamps), reader.pod) for line in new
+                      if opts.grep is None or opts.grep.search(line.text)]
         return batch
 
     async def lines() -> AsyncIterator[bytes]:
         readers: dict[str, _Reader] = {}
         sent = 0
-        first = True
         while True:
             current = await run_in_threadpool(V.get_row, store, namespace, name)
             ended = current is None or current.phase not in V.ACTIVE or not opts.follow
             batch = await run_in_threadpool(one_pass, readers, ended)
-            if first and opts.tail is not None:
-                batch = batch[-opts.tail:] if opts.tail else []
-            first = False
             for content, pod_name in batch:
                 chunk = _entry(content, pod_name)
                 sent += len(chunk)
