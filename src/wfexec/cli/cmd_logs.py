@@ -141,13 +141,10 @@ def since_ns(since: str | None, since_time: str | None) -> int | None:
 def cmd_logs(args: argparse.Namespace) -> int:
     from wfexec.cli.cmd_runs import _kube
 
-    if getattr(args, "kube", False) and (args.since or args.since_time or args.timestamps):
-        raise WfexecError("--since, --since-time and --timestamps work on wfexec's own runs (and with --argo-server),"
-                          " not yet with --kube")
     if (rc := _kube(args, "logs")) is not None:
         return rc
     since = since_ns(args.since, args.since_time)
-    grep = _regex(args.grep)
+    grep = grep_regex(args.grep)
     colour = not args.no_color and sys.stdout.isatty()
     store = open_store()
     rec = get_run(store, args.run)
@@ -181,7 +178,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
             rec = store.get_run(rec.name)
 
 
-def _regex(text: str | None) -> re.Pattern[str] | None:
+def grep_regex(text: str | None) -> re.Pattern[str] | None:
     if not text:
         return None
     try:
