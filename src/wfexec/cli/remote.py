@@ -297,16 +297,18 @@ def _watch(client: Client, args: argparse.Namespace, name: str) -> dict[str, Any
 
 
 def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
+    from wfexec.cli.list_filter import ListFilter
+
     client = Client(settings)
+    keep = ListFilter.of(args)
     params: dict[str, Any] = {}
-    if args.running and not args.completed:
-        params["listOptions.labelSelector"] = "workflows.argoproj.io/completed!=true"
-    elif args.completed and not args.running:
-        params["listOptions.labelSelector"] = "workflows.argoproj.io/completed=true"
+    if selector := keep.api_label_selector():
+        params["listOptions.labelSelector"] = selector
     if args.output not in ("json", "yaml"):
         params["fields"] = "metadata,items.metadata,items.status.phase,items.status.message,items.status.startedAt," \
                            "items.status.finishedAt"
     items = _pages(client, f"/api/v1/workflows/{_ns(args)}", params, getattr(args, "chunk_size", 0) or 0)
+    items = [wf for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]  # what the API cannot say, as argo
     if args.output in ("json", "yaml"):
         dump(items, args.output)
         return 0
@@ -381,12 +383,22 @@ def logs(args: argparse.Namespace, settings: RemoteSettings) -> int:
 def delete(args: argparse.Namespace, settings: RemoteSettings) -> int:
     client = Client(settings)
     names = list(args.runs)
-    if args.all:
-        params = {"listOptions.labelSelector": "workflows.argoproj.io/completed=true"} if args.completed else None
+    if args.all or args.older or args.prefix or args.selector or (args.completed and not names):
+        if names:
+            raise WfexecError("name runs, or pick them with --all/--older/--prefix/-l, not both")
+        from wfexec.cli.list_filter import ListFilter
+
+        keep = ListFilter.of(args)  # the runs local `delete` would pick, asked of the server as `list` asks
+        selector = keep.api_label_selector()
+        params = {"listOptions.labelSelector": selector, "fields": "items.metadata,items.status.finishedAt"} \
+            if selector else {"fields": "items.metadata,items.status.finishedAt"}
         items = client.json("GET", f"/api/v1/workflows/{_ns(args)}", params=params).get("items") or []
-        names = [wf["metadata"]["name"] for wf in items]
+        names = [wf["metadata"]["name"] for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]
+        if not names:
+            console.print("No workflows found")
+            return 0
     if not names:
-        raise WfexecError("name runs to delete, or use --all")
+        raise WfexecError("name runs to delete, or use --all, --completed, --older, --prefix or -l")
     for name in names:
         client.json("DELETE", _wf_path(args, name))
         console.print(f"Workflow '{name}' deleted")
