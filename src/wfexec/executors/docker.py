@@ -7,7 +7,6 @@ container with `get_archive`, as Argo's docker executor did with `docker cp`.
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import signal
@@ -23,9 +22,9 @@ import docker
 import docker.errors
 
 from wfexec.artifacts.pack import DEFAULT_LEVEL
-from wfexec.emissary.layout import TIMES_SUFFIX
 from wfexec.errors import ExecutorError, RuntimeUnavailable
 from wfexec.executors.base import Executor
+from wfexec.executors.docker_logs import LogFollower, complete_log, docker_time_ns
 
 _STREAM_ERRORS = (docker.errors.DockerException, OSError)
 
@@ -39,6 +38,7 @@ class DockerExecutor(Executor):
         self.client = client
         self.ids: dict[str, str] = dict(containers or {})
         self._codes: dict[str, int] = {}
+        self._followers: dict[str, LogFollower] = {}
         self._lock = threading.Lock()
 
     def _id(self, container: str) -> str:
@@ -114,22 +114,33 @@ class DockerExecutor(Executor):
             raise self._fail(container, "reading its logs", exc) from None
         return io.BytesIO(data)
 
+    def follow_logs(self, container: str, combined_path: str, limit: int | None = None) -> None:
+        """Write the container's combined log (and its times) at `combined_path` while it runs, for `logs -f`."""
+        follower = LogFollower(self.client.api, self._id(container), combined_path, limit)
+        with self._lock:
+            self._followers[container] = follower
+        follower.start()
+
     def keep_logs(self, container: str, stdout_path: str, combined_path: str, limit: int | None = None) -> None:
         """As every executor, plus the time of each line beside combined (`layout.TIMES_SUFFIX`), from the
-        timestamps Docker keeps; the index is in place before the log, so a reader never misses one."""
-        tmp = f"{combined_path}.keeping"
+        timestamps Docker keeps. What a follower wrote while the container ran stays: only the rest is added."""
+        with self._lock:
+            follower = self._followers.pop(container, None)
+        if follower is not None:
+            follower.stop()
+        tmp = f"{combined_path}.whole"
         super().keep_logs(container, stdout_path, tmp, limit)
+        with open(tmp, "rb") as fh:
+            whole = fh.read()
+        os.unlink(tmp)
+        records = b""
         try:
             stamped = self.client.api.logs(self._id(container), stdout=True, stderr=True, stream=False,
                                            timestamps=True)
-            with open(tmp, "rb") as fh:
-                records = line_times(fh.read(), stamped)
-            if records:
-                with open(combined_path + TIMES_SUFFIX, "wb") as out:
-                    out.write(records)
+            records = line_times(whole, stamped)
         except (*_STREAM_ERRORS, ValueError):
             pass  # times are best effort: without them a line shows its step's start
-        os.replace(tmp, combined_path)
+        complete_log(combined_path, whole, records)
 
     def wait(self, containers: Iterable[str], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -220,9 +231,6 @@ def line_times(log: bytes, stamped: bytes) -> bytes:
     for line, mark in zip(log.split(b"\n"), stamped.split(b"\n"), strict=False):
         if offset >= len(log):
             break
-        stamp = mark.split(b" ", 1)[0].decode()
-        whole, _, frac = stamp.rstrip("Z").partition(".")
-        when = int(datetime.datetime.fromisoformat(whole + "+00:00").timestamp())
-        out += offset.to_bytes(8, "little") + (when * 1_000_000_000 + int(frac.ljust(9, "0")[:9])).to_bytes(8, "little")
+        out += offset.to_bytes(8, "little") + docker_time_ns(mark.split(b" ", 1)[0]).to_bytes(8, "little")
         offset += len(line) + 1
     return bytes(out)

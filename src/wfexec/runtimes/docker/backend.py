@@ -195,6 +195,9 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise WfexecError(f"container {req.plan.name!r} of pod {handle.pod.pod_name!r} did not start: "
                               f"{exc.explanation or exc}") from None
+        if isinstance(handle.executor, DockerExecutor):  # the emissary writes its log live; here Docker's is streamed
+            handle.executor.follow_logs(req.plan.name, str(handle.pod.argo_dir / "ctr" / req.plan.name / "combined"),
+                                        handle.pod.max_output_bytes)
         return cid
 
     def _run_inits(self, handle: DockerPodHandle, inits: list[ContainerRequest], t0: float) -> PodResult | None:
