@@ -32,7 +32,8 @@ def record(offset: int, time_ns: int) -> bytes:
 
 
 class LogFollower:
-    """One container's log streamed into `path` while it runs (on a daemon thread)."""
+    """One container's log streamed into `path` while it runs (on a daemon thread). What `path` already holds
+    (written by the follower of an engine that died) is the stream's start: it is skipped, not written again."""
 
     def __init__(self, api: Any, container_id: str, path: str, limit: int | None) -> None:
         self.api, self.container_id, self.path, self.limit = api, container_id, path, limit
@@ -70,17 +71,23 @@ class LogFollower:
                 return
             self._stream = stream
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        written, line_start, cut = 0, True, False
+        written = skip = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+        line_start, cut = True, self.limit is not None and written > self.limit
         try:
             with open(self.path + TIMES_SUFFIX, "ab") as times, open(self.path, "ab") as log:
                 for frame in stream:  # one frame per log message: "<time> <text>", a message ends a line or not
                     mark, _, text = frame.partition(b" ")
+                    if skip:
+                        dropped, text, skip = text[:skip], text[skip:], skip - min(skip, len(text))
+                        line_start = dropped.endswith(b"\n") if dropped else line_start
+                        if not text:
+                            continue
                     with self._lock:
                         if self._stopped:
                             return
                         if self.limit is not None and written + len(text) > self.limit:
                             if not cut:
-                                text, cut = text[:self.limit - written], True
+                                text, cut = text[:max(0, self.limit - written)], True
                                 if text and line_start:
                                     times.write(record(written, docker_time_ns(mark)))
                                     times.flush()
