@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+import requests
 
 from tests.server.workflows import container_wf, create, get, wait_phase
 from wfexec.cli import remote
@@ -79,6 +80,18 @@ def test_remote_list_picks_the_runs_local_list_picks(server, monkeypatch: pytest
                                                     "workflows.argoproj.io/completed=true")
     assert main(["list", "--status", "Bogus"]) != 0
     assert "unknown phase 'Bogus'" in capsys.readouterr().err
+
+    # the API's own name filter, as Argo's: `nameFilter` says how `metadata.name=` matches (Exact by default)
+    for params, want in (({"listOptions.fieldSelector": "metadata.name=lf-a-", "nameFilter": "Prefix"},
+                          {early[0], late[0]}),
+                         ({"listOptions.fieldSelector": "metadata.name=-run-", "nameFilter": "Contains"}, {late[1]}),
+                         ({"listOptions.fieldSelector": f"metadata.name={early[1]}"}, {early[1]}),
+                         ({"listOptions.fieldSelector": "metadata.name=lf-a-"}, set())):
+        for fields in ({}, {"fields": "items.metadata.name"}):  # the cached listing and the whole one
+            r = requests.get(f"{server.url}/api/v1/workflows/default", params={**params, **fields}, timeout=30)
+            assert {wf["metadata"]["name"] for wf in r.json().get("items") or []} == want, params
+    r = requests.get(f"{server.url}/api/v1/workflows/default", params={"nameFilter": "Begins"}, timeout=30)
+    assert r.status_code == 400 and "nameFilter" in r.json()["message"]
 
     # delete picks with the same flags: only the finished lf-b- run
     assert main(["delete", "--prefix", "lf-b-", "--completed"]) == 0
