@@ -14,6 +14,7 @@ from tests.server.workflows import container_wf, create, get, wait_phase
 from wfexec.cli import remote
 from wfexec.cli.main import main
 from wfexec.cli.timespec import stamp
+from wfexec.engine.log_lines import rfc3339nano
 
 
 def _names(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[str]:
@@ -92,6 +93,13 @@ def test_remote_list_picks_the_runs_local_list_picks(server, monkeypatch: pytest
             assert {wf["metadata"]["name"] for wf in r.json().get("items") or []} == want, params
     r = requests.get(f"{server.url}/api/v1/workflows/default", params={"nameFilter": "Begins"}, timeout=30)
     assert r.status_code == 400 and "nameFilter" in r.json()["message"]
+    between = rfc3339nano(int(middle * 1e9))  # and its times: createdAfter, finishedBefore (finished ones only)
+    for params, want in (({"createdAfter": between}, set(late)), ({"finishedBefore": between}, set(early))):
+        for fields in ({}, {"fields": "items.metadata.name"}):
+            r = requests.get(f"{server.url}/api/v1/workflows/default", params={**params, **fields}, timeout=30)
+            assert {wf["metadata"]["name"] for wf in r.json().get("items") or []} == want, params
+    r = requests.get(f"{server.url}/api/v1/workflows/default", params={"createdAfter": "yesterday"}, timeout=30)
+    assert r.status_code == 400 and "createdAfter" in r.json()["message"]
 
     # delete picks with the same flags: only the finished lf-b- run
     assert main(["delete", "--prefix", "lf-b-", "--completed"]) == 0

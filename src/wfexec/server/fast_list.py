@@ -59,10 +59,12 @@ class FastRow:
     phase: str
     labels_json: str | None
     item_json: str
+    created_at: str = ""
+    finished_at: str | None = None
 
 
 _SIGNATURE = ("name, uid, namespace, phase, message, started_at, finished_at, length(manifest), length(status),"
-              " control")
+              " control, created_at")
 Entry = tuple[tuple[object, ...], str | None, str]  # (signature row, labels JSON, item JSON)
 
 
@@ -120,7 +122,7 @@ class ItemCache:
             with self._lock:
                 for name, labels, item in rows:
                     cache[name] = (chunk[name], labels, item)
-        return [FastRow(row[0], row[1], row[2], row[3], entry[1], entry[2])
+        return [FastRow(row[0], row[1], row[2], row[3], entry[1], entry[2], row[10], row[6])
                 for row in sigs if (entry := get(row[0])) is not None]
 
 

@@ -16,6 +16,7 @@ from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.gc import delete_run
 from wfexec.engine.labels import SelectorError, parse_selector
+from wfexec.engine.log_lines import parse_rfc3339, store_time_ns
 from wfexec.engine.run_control import check_supplied, send, suspend_run, suspended_nodes
 from wfexec.engine.store import Store, pid_alive
 from wfexec.errors import WfexecError
@@ -139,15 +140,21 @@ async def list_workflows(request: Request) -> Response:
     if how not in NAME_FILTERS:
         raise bad_request(f"query nameFilter: expected one of {', '.join(NAME_FILTERS)}, got {how[:40]!r}")
     names = [t.value for t in terms if t.key == "metadata.name" and t.equal]
+    created_after, finished_before = _query_time(request, "createdAfter"), _query_time(request, "finishedBefore")
     terms = [t for t in terms if not (t.key == "metadata.name" and t.equal)]
     store = _store(request)
 
-    def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]]) -> bool:
+    def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]], created: str,
+             finished: str | None) -> bool:
         if terms and not all(t.matches({"metadata.name": name, "metadata.namespace": ns, "metadata.uid": uid,
                                         "status.phase": phase}) for t in terms):
             return False
         if names and not all(name_matches(name, pattern, how) for pattern in names):
             return False
+        if created_after is not None and not (store_time_ns(created) or 0) > created_after:
+            return False
+        if finished_before is not None and not (store_time_ns(finished) or finished_before) < finished_before:
+            return False  # Argo: finished, and before then
         return not selector.requirements or selector.matches(labels())
 
     def page_meta(total: int) -> dict[str, Any]:
@@ -162,7 +169,7 @@ async def list_workflows(request: Request) -> Response:
 
     def fast_listing(fast: FL.FastList) -> str:
         rows = [r for r in _item_cache(request).select(store, fast, namespace)
-                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: FL.labels_of(r))]
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: FL.labels_of(r), r.created_at, r.finished_at)]
         assert projection is not None
         top = projection.apply({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList",
                                 "metadata": page_meta(len(rows))})
@@ -172,7 +179,7 @@ async def list_workflows(request: Request) -> Response:
 
     def listing() -> dict[str, Any]:
         rows = [r for r in V.list_rows(store, namespace)
-                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: V.labels_of(r))]
+                if keep(r.name, r.uid, r.namespace, r.phase, lambda r=r: V.labels_of(r), r.created_at, r.finished_at)]
         page = window(rows)
         want_nodes = projection is None or any(projection.wants(f"items.status.{k}") for k in ("nodes", "progress"))
         nodes = V.nodes_of(store, [r.name for r in page]) if want_nodes else {}
@@ -187,6 +194,17 @@ async def list_workflows(request: Request) -> Response:
         body = await run_in_threadpool(_item_cache(request).body, key, lambda: fast_listing(fast))
         return Response(body, media_type="application/json")
     return json_response(await run_in_threadpool(listing))
+
+
+def _query_time(request: Request, param: str) -> int | None:
+    """An RFC 3339 time in the query (`createdAfter`, `finishedBefore`) as Unix ns; 400 when not one."""
+    text = query_str(request, param)
+    if not text:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise bad_request(f"query {param}: {exc}") from None
 
 
 async def delete_workflow(request: Request) -> Response:
