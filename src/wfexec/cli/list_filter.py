@@ -54,6 +54,16 @@ class ListFilter:
             terms.append(f"{LABEL_COMPLETED}!=true")
         return ",".join(terms)
 
+    def api_times(self) -> dict[str, str]:
+        """`createdAfter`/`finishedBefore` for an API that takes them (Argo's v4 list does; an older server
+        ignores them): a second wider than the flags, for `keeps_beyond_api` makes the exact cut either way."""
+        out = {}
+        if self.since:
+            out["createdAfter"] = (self.since - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.older:
+            out["finishedBefore"] = (self.older + dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return out
+
     def keeps_beyond_api(self, rec: RunRecord) -> bool:
         """What the API cannot say, tested on the answer: the name prefix and the two times."""
         from wfexec.cli.timespec import stamp

@@ -301,7 +301,7 @@ def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
 
     client = Client(settings)
     keep = ListFilter.of(args)
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = dict(keep.api_times())
     if selector := keep.api_label_selector():
         params["listOptions.labelSelector"] = selector
     if args.output not in ("json", "yaml"):
@@ -389,9 +389,9 @@ def delete(args: argparse.Namespace, settings: RemoteSettings) -> int:
         from wfexec.cli.list_filter import ListFilter
 
         keep = ListFilter.of(args)  # the runs local `delete` would pick, asked of the server as `list` asks
-        selector = keep.api_label_selector()
-        params = {"listOptions.labelSelector": selector, "fields": "items.metadata,items.status.finishedAt"} \
-            if selector else {"fields": "items.metadata,items.status.finishedAt"}
+        params: dict[str, Any] = {**keep.api_times(), "fields": "items.metadata,items.status.finishedAt"}
+        if selector := keep.api_label_selector():
+            params["listOptions.labelSelector"] = selector
         items = client.json("GET", f"/api/v1/workflows/{_ns(args)}", params=params).get("items") or []
         names = [wf["metadata"]["name"] for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]
         if not names:
