@@ -7,10 +7,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wfexec.engine import nodes as N
-from wfexec.engine.store import RunRecord
 from wfexec.errors import WfexecError
+
+if TYPE_CHECKING:
+    from wfexec.engine.store import RunRecord
 
 PHASES = (N.PENDING, N.RUNNING, N.SUCCEEDED, N.FAILED, N.ERROR)
 LABEL_PHASE = "workflows.argoproj.io/phase"
@@ -30,17 +33,22 @@ class ListFilter:
     @classmethod
     def of(cls, args: argparse.Namespace) -> ListFilter:
         """The flags on `args` (those a verb lacks count as not given); a bad value is a WfexecError."""
-        from wfexec.cli.selectors import label_selector
-        from wfexec.cli.timespec import ago, parse_duration
-
         selectors = tuple(getattr(args, "selector", None) or [])
-        for text in selectors:
-            label_selector(text)  # a bad selector is an error even when no run is there to test
+        if selectors:  # imported only when used: `list` starts fast
+            from wfexec.cli.selectors import label_selector
+
+            for text in selectors:
+                label_selector(text)  # a bad selector is an error even when no run is there to test
         since, older = getattr(args, "since", None), getattr(args, "older", None)
+        since_at = older_at = None
+        if since or older:
+            from wfexec.cli.timespec import ago, parse_duration
+
+            since_at = ago(parse_duration(since, "--since")) if since else None
+            older_at = ago(parse_duration(older, "--older")) if older else None
         return cls(running=bool(getattr(args, "running", False)), completed=bool(getattr(args, "completed", False)),
                    phases=status_phases(getattr(args, "status", None)), prefix=getattr(args, "prefix", None) or None,
-                   since=ago(parse_duration(since, "--since")) if since else None,
-                   older=ago(parse_duration(older, "--older")) if older else None, selectors=selectors)
+                   since=since_at, older=older_at, selectors=selectors)
 
     def api_label_selector(self) -> str:
         """What Argo's `listOptions.labelSelector` can say: `-l`, the phases and completed (`--older` too: only
