@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
-from tests.cli.helpers import PtyRun, one_step, strip_ansi, wfexec
+from tests.cli.helpers import PtyRun, one_step, strip_ansi, wfexec, workflow
 
 
 def _secs(node: dict[str, str]) -> float:
@@ -32,7 +33,7 @@ def test_ctrl_c_in_submit_watch_leaves_the_run_going(tmp_path: Path) -> None:
     assert wfexec("logs", name, home=home, check=True).stdout.strip().endswith("woke")
 
 
-def test_watch_redraws_in_a_terminal_and_prints_once_piped(tmp_path: Path) -> None:
+def test_watch_redraws_in_a_terminal_and_prints_each_change_piped(tmp_path: Path) -> None:
     home = tmp_path / "home"
     wf = one_step(tmp_path, "quick", "sleep 1")
     name = wfexec("submit", str(wf), "-o", "name", home=home, check=True).stdout.strip()
@@ -40,9 +41,20 @@ def test_watch_redraws_in_a_terminal_and_prints_once_piped(tmp_path: Path) -> No
     rc, text = term.finish()
     assert rc == 0, text
     assert "\x1b[2J" in text and "Succeeded" in text
-    piped = wfexec("submit", str(wf), "--watch", home=home, check=True).stdout
-    assert piped.endswith("\n") and "\x1b" not in piped and piped.count("Name:") == 1
-    assert "Succeeded" in piped
+    two = workflow(tmp_path, "two", "  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
+                                    "    - - {name: first, template: nap}\n    - - {name: second, template: nap}\n"
+                                    "  - name: nap\n    container: {image: busybox, command: [sleep, '1']}\n")
+    for piped in (wfexec("submit", str(two), "--watch", home=home, check=True).stdout,
+                  wfexec("watch", wfexec("submit", str(two), "-o", "name", home=home, check=True).stdout.strip(),
+                         home=home, check=True).stdout):
+        assert piped.endswith("\n") and not piped.endswith("\n\n") and "\x1b" not in piped
+        views = re.split(r"\n\n(?=Name:)", piped)  # a blank line between two views (and one inside each)
+        assert piped.startswith("Name:") and len(views) >= 3, piped  # each change, as it came
+        assert all(a != b for a, b in zip(views, views[1:], strict=False))
+        status = [next(line.split()[1] for line in v.splitlines() if line.startswith("Status:")) for v in views]
+        assert status[0] in ("Pending", "Running") and status[-1] == "Succeeded" and "Running" in status, status
+        assert "second" not in views[0] and "second" in views[-1]
+        assert not any(line != line.rstrip() for line in piped.splitlines())  # no padding
 
 
 def test_submit_wait_outlives_a_killed_engine(tmp_path: Path) -> None:

@@ -94,3 +94,25 @@ def test_pod_names_follow_the_template_ref_and_the_v1_format() -> None:
     assert pod_name(wf, node) == f"wf-abc-echo-{fnv32a('wf-abc[0].call')}"
     wf["metadata"]["annotations"] = {"workflows.argoproj.io/pod-name-format": "v1"}
     assert pod_name(wf, node) == "wf-abc-42"
+
+
+def test_logs_ask_the_kubelet_for_since_timestamps_and_tail(finished, capsys: pytest.CaptureFixture[str]) -> None:
+    """--since/--since-time, --timestamps and --tail are the kubelet's to apply (the fake serves the recorded
+    text as is); --grep is applied by the CLI, as argo does."""
+    cluster, flags = finished
+    capsys.readouterr()
+    cluster.requests.clear()
+    assert main(["logs", "steps-4w5ld", *flags, "--since", "90s", "--timestamps", "--tail", "3",
+                 "--grep", "hello2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(": ", 1)[1] for line in out] == ["hello2a", "hello2b"]
+    reads = [r.query for r in cluster.requests if r.path.endswith("/log")]
+    assert len(reads) == 3 and all("sinceSeconds=90" in q and "timestamps=true" in q and "tailLines=3" in q
+                                   for q in reads), reads
+    cluster.requests.clear()
+    assert main(["logs", "steps-4w5ld", "hello1", *flags, "--since-time", "2000-01-01T00:00:00Z"]) == 0
+    (query,) = [r.query for r in cluster.requests if r.path.endswith("/log")]
+    assert "sinceSeconds=" in query and int(query.split("sinceSeconds=")[1].split("&")[0]) > 800_000_000
+    assert "timestamps" not in query and "tailLines" not in query
+    assert main(["logs", "steps-4w5ld", *flags, "--since", "soon"]) == 1
+    assert "--since" in capsys.readouterr().err

@@ -72,7 +72,7 @@ def test_stderr_splits_combined_off_in_order(tmp_path: Path) -> None:
     assert out == b"o1\no2\n"
     assert comb == b"o1\ne1\no2\ne2\n"
     assert not same_file(tmp_path)
-    assert sorted(os.listdir(tmp_path / "ctr" / "main")) == ["childpgid", "combined", "exitcode", "pid", "stdout"]
+    assert sorted(os.listdir(tmp_path / "ctr" / "main")) == ["childpgid", "combined", "combined.times", "exitcode", "pid", "stdout"]
 
 
 def test_emissary_message_splits_combined_off(tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ def test_full_disk_when_combined_must_split(tmp_path: Path, big: Path) -> None:
         assert r.returncode == 64
         out, comb = logs(argo)
         assert out == data + b"o2\n"
-        assert sorted(os.listdir(argo / "ctr" / "main")) == ["childpgid", "combined", "exitcode", "pid", "stdout"]
+        assert sorted(os.listdir(argo / "ctr" / "main")) == ["childpgid", "combined", "combined.times", "exitcode", "pid", "stdout"]
 
 
 # -- the engine keeps the finished log -------------------------------------------------------------
@@ -223,3 +223,46 @@ def test_kept_log_is_copied_across_file_systems(tmp_path: Path) -> None:
         _keep_file(src, logs_dir / "main.log")
         assert (logs_dir / "main.log").read_bytes() == b"log\n"
         assert not os.path.samefile(src, logs_dir / "main.log")
+
+
+def _timed_lines(argo: Path) -> list[tuple[str, int | None]]:
+    from wfexec.engine.log_lines import LogCursor
+
+    lines, _ = LogCursor().read(argo / "ctr" / "main" / "combined", flush=True)
+    return [(line.text, line.time_ns) for line in lines]
+
+
+@pytest.mark.parametrize("script", [
+    "echo o1; sleep 0.3; echo o2; sleep 0.3; echo o3",  # stdout only: spliced, combined is stdout
+    "echo o1; sleep 0.3; echo e1 >&2; sleep 0.3; echo o2",  # combined split off by stderr
+])
+def test_each_line_gets_the_time_it_was_printed(tmp_path: Path, script: str) -> None:
+    before = time.time_ns()
+    run(tmp_path, script)
+    after = time.time_ns()
+    lines = _timed_lines(tmp_path)
+    assert [text for text, _ in lines] == [p.split()[1] for p in script.split("; ") if p.startswith("echo")]
+    times = [t for _, t in lines]
+    assert all(t is not None and before <= t <= after for t in times), times
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]  # type: ignore[operator]
+    assert all(gap >= 250_000_000 for gap in gaps), gaps  # each line its own time, 0.3 s apart
+
+
+def test_times_follow_the_kept_log(tmp_path: Path) -> None:
+    """The index moves with the log (ctr/main/combined.times -> logs/<node>/main.times), same offsets."""
+    from wfexec.engine.log_lines import LogCursor
+
+    run(tmp_path / "argo", "echo a; sleep 0.2; echo b")
+    kept = tmp_path / "logs" / "main.log"
+    kept.parent.mkdir()
+    _keep_file(tmp_path / "argo" / "ctr" / "main" / "combined.times", kept.with_suffix(".times"))
+    _keep_file(tmp_path / "argo" / "ctr" / "main" / "combined", kept)
+    live = _timed_lines(tmp_path / "argo")
+    lines, _ = LogCursor().read(kept, flush=True)
+    assert [(line.text, line.time_ns) for line in lines] == live
+
+
+def test_a_log_without_times_reads_as_before(tmp_path: Path) -> None:
+    run(tmp_path, "echo a; echo b")
+    (tmp_path / "ctr" / "main" / "combined.times").unlink()
+    assert _timed_lines(tmp_path) == [("a", None), ("b", None)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import wait_for
 from wfexec.pod import (
     ContainerPlan,
     OutputArtifactPlan,
@@ -339,8 +340,7 @@ def test_close_stops_running_pods(tmp_path: Path) -> None:
     b.check()
     d = Done()
     b.start(pod(tmp_path, "cl", sh("sleep 30 & sleep 30", env={"MARK": mark})), d)
-    time.sleep(0.4)
-    assert marked_processes(mark)
+    wait_for(lambda: len(marked_processes(mark)) >= 2, what="the step's two sleeps running")
     b.close()
-    assert d.wait(5).phase == "Failed"
-    assert marked_processes(mark) == []
+    assert d.wait(30).phase == "Failed"
+    wait_for(lambda: marked_processes(mark) == [], 10, "no process of the step left")

@@ -10,6 +10,7 @@ import requests
 
 from tests.server.swagger import check_response
 from tests.server.workflows import container_wf
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("swagger_checked")
 
@@ -44,12 +45,7 @@ def test_tokens_by_namespace_and_role(server_factory) -> None:
     name = r.json()["metadata"]["name"]
     wait_phase_auth = lambda: requests.get(f"{base}/default/{name}", timeout=10,  # noqa: E731
                                            headers={"Authorization": f"Bearer {edit}"}).json()
-    for _ in range(200):
-        if wait_phase_auth()["status"]["phase"] == "Succeeded":
-            break
-        import time
-
-        time.sleep(0.05)
+    wait_for(lambda: wait_phase_auth()["status"]["phase"] == "Succeeded", 60, f"{name} Succeeded")
     assert call("GET", f"{base}/default/{name}/log", view).status_code == 200
     assert call("GET", f"{base}/default/{name}/log", other).status_code == 403
     assert call("PUT", f"{base}/default/{name}/retry", view, json={}).status_code == 403

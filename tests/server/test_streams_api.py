@@ -15,6 +15,7 @@ import requests
 
 from tests.server.swagger import SWAGGER, check_response
 from tests.server.workflows import container_wf, create, get, steps_wf, wait_phase
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("swagger_checked")
 
@@ -91,7 +92,8 @@ def test_watch_sees_each_node_change(server) -> None:
     name_box["n"] = create(server.url, steps_wf([("one", "true"), ("two", "true")], labels={"watch": "me"}))
     create(server.url, container_wf("true"))  # not selected
     wait_phase(server.url, name_box["n"])
-    time.sleep(0.3)
+    wait_for(lambda: any(e["object"].get("status", {}).get("phase") == "Succeeded" for e in events), 30,
+             "the watch's Succeeded event")  # before the delete, or the stream may end without it
     requests.delete(f"{server.url}/api/v1/workflows/default/{name_box['n']}", timeout=30)
     t.join(20)
     assert not t.is_alive()

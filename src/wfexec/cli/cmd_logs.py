@@ -3,7 +3,9 @@
 Lines are prefixed with the pod name `get` shows. A container's log is one stream whether it
 is still in the pod's directory or already kept under the run's `logs/`: what was printed is
 remembered per (node, container), so `-f` never prints a line twice, and only whole lines are
-printed until the run ends.
+printed until the run ends. Each line has the time it was printed (`engine.log_lines`), for
+`--timestamps`, `--since` and `--since-time`; a run from before those times were kept uses its
+step's start time instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from wfexec.cli.common import open_store
 from wfexec.cli.render import pod_name_of
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.log_lines import LogCursor, LogLine, parse_rfc3339, rfc3339nano, store_time_ns
 from wfexec.engine.pod_dirs import live_pod_dir
 from wfexec.engine.tree import display_children
 from wfexec.errors import WfexecError
@@ -39,9 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tail", type=int, default=-1, metavar="N", help="only the last N lines of each container")
     p.add_argument("--grep", metavar="REGEX", help="only lines that match this regular expression")
     p.add_argument("--no-color", action="store_true", help="no colour in the pod-name prefixes")
-    for flag in ("--since", "--since-time"):
-        p.add_argument(flag, metavar="WHEN", help="not available: wfexec keeps no per-line times")
-    p.add_argument("--timestamps", action="store_true", help="not available: wfexec keeps no per-line times")
+    p.add_argument("--since", metavar="DURATION",
+                   help="only lines printed in this last while, a Go duration (e.g. 10s, 5m, 1h30m)")
+    p.add_argument("--since-time", metavar="TIME",
+                   help="only lines printed at or after this RFC 3339 time (e.g. 2026-12-07T01:00:00Z)")
+    p.add_argument("--timestamps", action="store_true",
+                   help="prefix each line with the time it was printed (RFC 3339, to the nanosecond); runs made "
+                        "before wfexec kept these times show their step's start time instead")
     from wfexec.cli.cmd_runs import _kube_flags
 
     _kube_flags(p)
@@ -52,8 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 class Stream:
     """What of one container's log has been printed."""
 
-    offset: int = 0
-    partial: bytes = b""
+    cursor: LogCursor = field(default_factory=LogCursor)
     tailed: bool = False
 
 
@@ -110,15 +116,35 @@ def log_files(run: str, node: dict[str, Any], container: str | None) -> list[tup
     return [(n, found[n]) for n in order] if order else [(n, found[n]) for n in names]
 
 
+def since_ns(since: str | None, since_time: str | None) -> int | None:
+    """The earliest time (Unix ns) of a line to print, from --since or --since-time (not both, as kubectl)."""
+    if since and since_time:
+        raise WfexecError("--since and --since-time: give at most one")
+    if since_time:
+        try:
+            return parse_rfc3339(since_time)
+        except ValueError as exc:
+            raise WfexecError(f"--since-time {exc}") from None
+    if since:
+        from wfexec.durations import DurationError, go_nanoseconds
+
+        try:
+            span = go_nanoseconds(since.strip())
+        except DurationError as exc:
+            raise WfexecError(f"--since: {exc}") from None
+        if span <= 0:
+            raise WfexecError(f"--since {since!r}: expected a positive duration such as 10s or 5m")
+        return time.time_ns() - span
+    return None
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
-    if args.since or args.since_time or args.timestamps:
-        raise WfexecError("--since, --since-time and --timestamps need per-line times, which wfexec does not keep"
-                          "; use --tail N or --grep instead")
     from wfexec.cli.cmd_runs import _kube
 
     if (rc := _kube(args, "logs")) is not None:
         return rc
-    grep = _regex(args.grep)
+    since = since_ns(args.since, args.since_time)
+    grep = grep_regex(args.grep)
     colour = not args.no_color and sys.stdout.isatty()
     store = open_store()
     rec = get_run(store, args.run)
@@ -141,8 +167,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
             for cname, path in log_files(rec.name, node, args.container):
                 label = pod if args.container or cname == "main" else f"{pod} {cname}"
                 lines = _new_lines(state.streams.setdefault((node["id"], cname), Stream()), path,
-                                   final or not args.follow, args.tail)
-                _write(lines, label if prefixed else "", grep, colour, state)
+                                   final or not args.follow, args.tail, since, store_time_ns(node.get("startedAt")))
+                _write(lines, label if prefixed else "", grep, colour, state, args.timestamps)
         sys.stdout.flush()
         if not args.follow or final:
             return 0
@@ -152,7 +178,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
             rec = store.get_run(rec.name)
 
 
-def _regex(text: str | None) -> re.Pattern[str] | None:
+def grep_regex(text: str | None) -> re.Pattern[str] | None:
     if not text:
         return None
     try:
@@ -161,31 +187,25 @@ def _regex(text: str | None) -> re.Pattern[str] | None:
         raise WfexecError(f"--grep {text!r}: not a regular expression ({exc})") from None
 
 
-def _new_lines(stream: Stream, path: Path, flush: bool, tail: int) -> list[str]:
-    """The whole lines added to `path` since last time (and the unfinished last one when `flush`)."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(stream.offset)
-            data = fh.read()
-            stream.offset = fh.tell()
-    except OSError:
-        return []
-    data = stream.partial + data
-    if flush:
-        stream.partial = b""
-        whole = data
-    else:
-        cut = data.rfind(b"\n") + 1
-        whole, stream.partial = data[:cut], data[cut:]
-    lines = whole.decode(errors="replace").splitlines()
+def _new_lines(stream: Stream, path: Path, flush: bool, tail: int, since: int | None,
+               started: int | None) -> list[LogLine]:
+    """The whole lines added to `path` since last time (and the unfinished last one when `flush`), those
+    printed before `since` left out, each with its time (the step's start when the log kept none)."""
+    lines, _ = stream.cursor.read(path, flush)
+    if started is not None:
+        lines = [line if line.time_ns is not None else LogLine(line.text, started) for line in lines]
+    seen = bool(lines)
+    if since is not None:
+        lines = [line for line in lines if line.time_ns is None or line.time_ns >= since]
     if tail >= 0 and not stream.tailed:
         lines = lines[-tail:] if tail else []
-    if tail >= 0 and (lines or flush or whole):
+    if tail >= 0 and (seen or flush):
         stream.tailed = True
     return lines
 
 
-def _write(lines: list[str], label: str, grep: re.Pattern[str] | None, colour: bool, state: Follow) -> None:
+def _write(lines: list[LogLine], label: str, grep: re.Pattern[str] | None, colour: bool, state: Follow,
+           timestamps: bool) -> None:
     if not lines:
         return
     if label and colour:
@@ -193,5 +213,6 @@ def _write(lines: list[str], label: str, grep: re.Pattern[str] | None, colour: b
         label = f"\x1b[{code}m{label}\x1b[0m"
     out = sys.stdout
     for line in lines:
-        if grep is None or grep.search(line):
-            out.write(f"{label}: {line}\n" if label else line + "\n")
+        if grep is None or grep.search(line.text):
+            text = f"{rfc3339nano(line.time_ns)} {line.text}" if timestamps and line.time_ns is not None else line.text
+            out.write(f"{label}: {text}\n" if label else text + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 
 from wfexec.cli.common import add_output_flag, dump, open_store, say, warn
 from wfexec.cli.render import list_lines, print_run, progress, workflow_object
@@ -15,7 +16,6 @@ from wfexec.errors import StoreError, WfexecError
 
 RUN_HELP = "run name (a unique prefix will do; @latest for the newest)"
 RUNS_HELP = "run names (a unique prefix will do; @latest for the newest)"
-PHASES = (N.PENDING, N.RUNNING, N.SUCCEEDED, N.FAILED, N.ERROR)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -117,43 +117,26 @@ def _ended(rec: RunRecord) -> bool:
     return rec.phase not in (N.PENDING, N.RUNNING)
 
 
-def _selected(store: Store, args: argparse.Namespace, summary: bool = False) -> list[RunRecord]:
-    """The runs the filter flags of `list` and `delete` pick, newest first (`summary`: only what a
-    listing shows of each, Store.run_summaries)."""
-    if getattr(args, "since", None) or getattr(args, "older", None) or args.selector:
-        from wfexec.cli.selectors import label_selector, labels_match
-        from wfexec.cli.timespec import ago, parse_duration, stamp
+def _runs(store: Store, chunk: int, summary: bool) -> Iterator[RunRecord]:
+    """Every run, newest first; with `chunk`, read from the store `chunk` at a time (`list --chunk-size`);
+    `summary`: only what a listing shows of each (Store.run_summaries)."""
+    if not chunk:
+        yield from store.run_summaries() if summary else store.list_runs()
+        return
+    after: tuple[str, int] | None = None
+    while True:
+        page, after = store.runs_page(chunk, after)
+        yield from page
+        if after is None:
+            return
 
-        for text in args.selector or []:
-            label_selector(text)  # a bad selector is an error even when no run is there to test
-    recs = store.run_summaries() if summary else store.list_runs()
-    phases = None
-    if getattr(args, "status", None):
-        phases = {p.strip().capitalize() for p in args.status.split(",") if p.strip()}
-        unknown = phases - set(PHASES)
-        if unknown:
-            raise WfexecError(f"--status {args.status!r}: unknown phase {sorted(unknown)[0]!r}"
-                              f" (expected {', '.join(PHASES)})")
-    since = ago(parse_duration(args.since, "--since")) if getattr(args, "since", None) else None
-    older = ago(parse_duration(args.older, "--older")) if getattr(args, "older", None) else None
-    out = []
-    for r in recs:
-        if getattr(args, "running", False) and _ended(r):
-            continue
-        if (args.completed or older) and not _ended(r):
-            continue
-        if phases and r.phase not in phases:
-            continue
-        if args.prefix and not r.name.startswith(args.prefix):
-            continue
-        if since and (stamp(r.created_at) or since) < since:
-            continue
-        if older and (stamp(r.finished_at) or older) > older:
-            continue
-        if args.selector and not labels_match(args.selector, (r.manifest.get("metadata") or {}).get("labels") or {}):
-            continue
-        out.append(r)
-    return out
+
+def _selected(store: Store, args: argparse.Namespace, summary: bool = False) -> list[RunRecord]:
+    """The runs the filter flags of `list` and `delete` pick, newest first."""
+    from wfexec.cli.list_filter import ListFilter
+
+    keep = ListFilter.of(args)
+    return [r for r in _runs(store, getattr(args, "chunk_size", 0), summary) if keep.keeps(r)]
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from wfexec.engine.store import RunRecord, Store, pid_alive
 from wfexec.errors import WfexecError
 
 REDRAW_SECONDS = 0.5
+PIPED_POLL_SECONDS = 0.2  # piped: how often the store is read for a change to print
 #: Home the cursor and clear the screen, as `argo watch` redraws.
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -106,10 +107,12 @@ def wait_for_end(store: Store, name: str, spawned: int | None = None, done_fd: i
 
 
 def watch(store: Store, name: str, spawned: int | None = None, done_fd: int | None = None) -> str:
-    """Redraw the summary and tree until the run ends (a terminal), or print the final view once (piped)."""
+    """Redraw the summary and tree until the run ends (a terminal), or print each new view (piped)."""
     term = stdout_terminal()
     follower = Follower(store, name, spawned, done_fd)
     try:
+        if term.width is None:
+            return _watch_piped(store, name, follower)
         rec = follower.read()
         while term.width is not None and not ended(rec):
             term = stdout_terminal()  # the window may be resized
@@ -127,6 +130,26 @@ def watch(store: Store, name: str, spawned: int | None = None, done_fd: int | No
     except KeyboardInterrupt:
         interrupted(name)
         raise SystemExit(130) from None
+
+
+def _watch_piped(store: Store, name: str, follower: Follower) -> str:
+    """Piped, no screen to redraw: each view that differs from the last (a phase or a message changed, a step
+    came), plain, a blank line between two. argo prints one every second whatever changed; a log of the
+    same view over and over tells nothing, so only changes are printed here. The last view is the final one."""
+    shown: tuple[object, ...] | None = None
+    rec = follower.read()
+    while True:
+        nodes = store.get_nodes(name)
+        state = (rec.phase, rec.message, sorted((i, n.get("phase"), n.get("message") or "") for i, n in nodes.items()))
+        if state != shown:
+            if shown is not None:
+                sys.stdout.write("\n")
+            write_lines(run_lines(rec, nodes, stdout_terminal()))
+            shown = state
+        if ended(rec):
+            return rec.phase
+        time.sleep(PIPED_POLL_SECONDS)
+        rec = follower.read()
 
 
 def interrupted(name: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -74,16 +75,26 @@ def get_run(args: argparse.Namespace) -> int:
 
 
 def logs(args: argparse.Namespace) -> int:
+    """As `argo logs`: --since/--since-time, --timestamps and --tail go to the kubelet, --grep is applied here."""
+    from wfexec.cli.cmd_logs import grep_regex, since_ns
+    from wfexec.cluster.workflows import LogQuery
+
+    since = since_ns(args.since, args.since_time)
+    grep = grep_regex(args.grep)
+    query = LogQuery(since_seconds=None if since is None else max(1, round((time.time_ns() - since) / 1e9)),
+                     timestamps=args.timestamps, tail_lines=args.tail if args.tail >= 0 else None)
     api, ns = _target(args)
     wf = get_workflow(api, ns, args.run)
-    for log in pod_logs(api, ns, wf, args.step, args.container or "main", args.follow):
+    for log in pod_logs(api, ns, wf, args.step, args.container or "main", args.follow, query):
         if log.text is None:
             err.print(f"note: pod {log.pod} ({log.node.get('displayName')}) has no log: it is gone "
                       "(deleted by podGC?) or never started")
             continue
         prefix = "" if args.step else f"{log.pod}: "
         for line in log.text.splitlines():
-            sys.stdout.write(f"{prefix}{line}\n")
+            text = line.split(" ", 1)[-1] if args.timestamps else line  # the kubelet's time, then the line
+            if grep is None or grep.search(text):
+                sys.stdout.write(f"{prefix}{line}\n")
         sys.stdout.flush()
     return 0
 

@@ -265,22 +265,50 @@ def submit(args: argparse.Namespace, settings: RemoteSettings) -> int:
     if not (args.wait or args.watch):
         _print_wf(wf, args.output, final=False)
         return 0
-    wf = _wait(client, args, name)
-    _print_wf(wf, args.output)
+    wf = _watch(client, args, name) if args.watch and args.output in (None, "wide") else _wait(client, args, name)
+    if not args.watch or args.output not in (None, "wide"):
+        _print_wf(wf, args.output)
     return 0 if wf["status"].get("phase") == N.SUCCEEDED else 1
 
 
+def _watch(client: Client, args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """`submit --watch` against a server: each view that differs from the last (piped: a blank line between
+    two, as the local `watch`; a terminal: redrawn in place); the last is the final one."""
+    from wfexec.cli.cmd_watch import CLEAR
+    from wfexec.cli.term import stdout_terminal
+
+    redraw = stdout_terminal().width is not None  # a terminal: each view in place of the last, as `watch`
+    shown = None
+    while True:
+        wf = _get(client, args, name)
+        status = wf.get("status") or {}
+        state = (status.get("phase"), status.get("message"),
+                 sorted((i, n.get("phase"), n.get("message") or "") for i, n in (status.get("nodes") or {}).items()))
+        if state != shown:
+            if redraw:
+                sys.stdout.write(CLEAR)
+            elif shown is not None:
+                sys.stdout.write("\n")
+            _print_wf(wf, None)
+            shown = state
+        if _ended(wf):
+            return wf
+        time.sleep(0.25)
+
+
 def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
+    from wfexec.cli.list_filter import ListFilter
+
     client = Client(settings)
-    params: dict[str, Any] = {}
-    if args.running and not args.completed:
-        params["listOptions.labelSelector"] = "workflows.argoproj.io/completed!=true"
-    elif args.completed and not args.running:
-        params["listOptions.labelSelector"] = "workflows.argoproj.io/completed=true"
+    keep = ListFilter.of(args)
+    params: dict[str, Any] = dict(keep.api_times())
+    if selector := keep.api_label_selector():
+        params["listOptions.labelSelector"] = selector
     if args.output not in ("json", "yaml"):
-        params["fields"] = "items.metadata,items.status.phase,items.status.message,items.status.startedAt," \
+        params["fields"] = "metadata,items.metadata,items.status.phase,items.status.message,items.status.startedAt," \
                            "items.status.finishedAt"
-    items = client.json("GET", f"/api/v1/workflows/{_ns(args)}", params=params).get("items") or []
+    items = _pages(client, f"/api/v1/workflows/{_ns(args)}", params, getattr(args, "chunk_size", 0) or 0)
+    items = [wf for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]  # what the API cannot say, as argo
     if args.output in ("json", "yaml"):
         dump(items, args.output)
         return 0
@@ -302,6 +330,20 @@ def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
     return 0
 
 
+def _pages(client: Client, path: str, params: dict[str, Any], chunk: int) -> list[dict[str, Any]]:
+    """Every item of a list, read `chunk` at a time when asked (`listOptions.limit` and `continue`)."""
+    items: list[dict[str, Any]] = []
+    if chunk:
+        params = {**params, "listOptions.limit": chunk}
+    while True:
+        page = client.json("GET", path, params=params)
+        items += page.get("items") or []
+        token = (page.get("metadata") or {}).get("continue")
+        if not chunk or not token:
+            return items
+        params = {**params, "listOptions.continue": token}
+
+
 def get(args: argparse.Namespace, settings: RemoteSettings) -> int:
     _print_wf(_get(Client(settings), args, args.run), args.output)
     return 0
@@ -309,9 +351,20 @@ def get(args: argparse.Namespace, settings: RemoteSettings) -> int:
 
 def logs(args: argparse.Namespace, settings: RemoteSettings) -> int:
     client = Client(settings)
+    from wfexec.cli.cmd_logs import since_ns
+
     params: dict[str, Any] = {"logOptions.follow": "true" if args.follow else "false"}
     if args.container:
         params["logOptions.container"] = args.container
+    since = since_ns(args.since, args.since_time)
+    if since is not None:  # as a time, not whole seconds: `--since 1500ms` stays exact
+        params["logOptions.sinceTime.seconds"], params["logOptions.sinceTime.nanos"] = divmod(since, 1_000_000_000)
+    if args.timestamps:
+        params["logOptions.timestamps"] = "true"
+    if args.tail is not None and args.tail >= 0:
+        params["logOptions.tailLines"] = args.tail
+    if args.grep:
+        params["grep"] = args.grep
     if args.step:
         _, nodes = record_of(_get(client, args, args.run))
         hits = [n for n in nodes.values() if args.step in (n.get("id"), n.get("displayName"), n.get("name"))]
@@ -330,12 +383,22 @@ def logs(args: argparse.Namespace, settings: RemoteSettings) -> int:
 def delete(args: argparse.Namespace, settings: RemoteSettings) -> int:
     client = Client(settings)
     names = list(args.runs)
-    if args.all:
-        params = {"listOptions.labelSelector": "workflows.argoproj.io/completed=true"} if args.completed else None
+    if args.all or args.older or args.prefix or args.selector or (args.completed and not names):
+        if names:
+            raise WfexecError("name runs, or pick them with --all/--older/--prefix/-l, not both")
+        from wfexec.cli.list_filter import ListFilter
+
+        keep = ListFilter.of(args)  # the runs local `delete` would pick, asked of the server as `list` asks
+        params: dict[str, Any] = {**keep.api_times(), "fields": "items.metadata,items.status.finishedAt"}
+        if selector := keep.api_label_selector():
+            params["listOptions.labelSelector"] = selector
         items = client.json("GET", f"/api/v1/workflows/{_ns(args)}", params=params).get("items") or []
-        names = [wf["metadata"]["name"] for wf in items]
+        names = [wf["metadata"]["name"] for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]
+        if not names:
+            console.print("No workflows found")
+            return 0
     if not names:
-        raise WfexecError("name runs to delete, or use --all")
+        raise WfexecError("name runs to delete, or use --all, --completed, --older, --prefix or -l")
     for name in names:
         client.json("DELETE", _wf_path(args, name))
         console.print(f"Workflow '{name}' deleted")

@@ -113,17 +113,31 @@ def pod_nodes(wf: dict[str, Any], step: str | None) -> list[dict[str, Any]]:
     return sorted(pods, key=lambda n: n.get("startedAt") or "")
 
 
-def read_log(api: Any, ns: str, pod: str, container: str, follow: bool) -> str | None:
+@dataclass(frozen=True)
+class LogQuery:
+    """What of a container's log the kubelet is asked for (`logs --since/--since-time/--timestamps/--tail`)."""
+
+    since_seconds: int | None = None  # the client has no sinceTime: a time is sent as seconds before now
+    timestamps: bool = False
+    tail_lines: int | None = None
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"since_seconds": self.since_seconds, "tail_lines": self.tail_lines}
+        return {"timestamps": True, **out} if self.timestamps else out
+
+
+def read_log(api: Any, ns: str, pod: str, container: str, follow: bool, query: LogQuery = LogQuery()) -> str | None:
     """A container's log (all of it; with `follow`, until the container ends); None when the pod is gone."""
     from kubernetes import client
 
     core = client.CoreV1Api(api)
+    asked = {k: v for k, v in query.params().items() if v is not None}
     if not follow:
-        return call(f"GET log of pod {ns}/{pod}", lambda: core.read_namespaced_pod_log(pod, ns, container=container),
-                    missing_ok=True)
+        return call(f"GET log of pod {ns}/{pod}",
+                    lambda: core.read_namespaced_pod_log(pod, ns, container=container, **asked), missing_ok=True)
     resp = call(f"GET log of pod {ns}/{pod}",
                 lambda: core.read_namespaced_pod_log(pod, ns, container=container, follow=True,
-                                                     _preload_content=False), missing_ok=True)
+                                                     _preload_content=False, **asked), missing_ok=True)
     if resp is None:
         return None
     try:
@@ -142,7 +156,7 @@ class PodLog:
 
 
 def pod_logs(api: Any, ns: str, wf: dict[str, Any], step: str | None, container: str,
-             follow: bool) -> Iterator[PodLog]:
+             follow: bool, query: LogQuery = LogQuery()) -> Iterator[PodLog]:
     """Each Pod node's log once; with `follow`, also of pods that start later, until the Workflow ends."""
     seen: set[str] = set()
     while True:
@@ -150,7 +164,7 @@ def pod_logs(api: Any, ns: str, wf: dict[str, Any], step: str | None, container:
             if node["id"] in seen:
                 continue
             pod = pod_name(wf, node)
-            text = read_log(api, ns, pod, container, follow)
+            text = read_log(api, ns, pod, container, follow, query)
             if text is None and follow and node.get("phase") not in DONE:
                 continue  # not started yet: looked at again next round
             seen.add(node["id"])

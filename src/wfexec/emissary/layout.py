@@ -9,6 +9,11 @@ import _thread  # builtin: the emissary avoids `threading` (its fork hooks)
 import os
 
 EMISSARY_FAILED = 64  # Argo's code for "the emissary itself failed", not the child
+#: Beside a combined log: when its bytes came, as 16-byte records (byte offset in the log, Unix time in
+#: nanoseconds; both unsigned 64-bit little-endian), one per chunk read, in offset order. A line's time is
+#: that of the record at or before its first byte.
+TIMES_SUFFIX = ".times"
+TIME_RECORD = 16
 
 
 def ctr_dir(argo_dir: str, name: str) -> str:
@@ -16,7 +21,7 @@ def ctr_dir(argo_dir: str, name: str) -> str:
 
 
 def ctr_file(argo_dir: str, name: str, leaf: str) -> str:
-    """exitcode, stdout, combined, signal, pid (emissary's), childpgid (the child's group)."""
+    """exitcode, stdout, combined (and combined.times), signal, pid (emissary's), childpgid (the child's group)."""
     return os.path.join(argo_dir, "ctr", name, leaf)
 
 

@@ -4,19 +4,25 @@ stdout does not pass through Python when it can be helped: it is spliced into `s
 `combined` is a hard link to until the two must differ (the first stderr byte, or an emissary
 message), and the kernel copies it on from there. Both are cut past `max_output_bytes`, with a
 notice; a full disk cuts them and makes the step err, while the child runs on to its end.
+Beside `combined`, `combined.times` records when each chunk came (layout.TIMES_SUFFIX): one
+small write per chunk, none within a millisecond of the last, so `logs --timestamps` and
+`--since` know when each line was printed.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import time
 
 from wfexec.emissary.fdio import DEFAULT_PIPE_SIZE, READ_SIZE, copy_range, splice, widen_pipe, write_all
-from wfexec.emissary.layout import ctr_file
+from wfexec.emissary.layout import TIMES_SUFFIX, ctr_file
 
 TYPE_CHECKING = False  # typing costs ~2 ms of a container's start: for annotations only
 if TYPE_CHECKING:
     from wfexec.emissary.run import Spec
+
+STAMP_EVERY_NS = 1_000_000  # a chunk within 1 ms of the last record shares its time
 
 
 class LogTee:
@@ -31,6 +37,25 @@ class LogTee:
         self.cut = {"stdout": False, "combined": False}
         self.fd1_widened = False  # our stdout, when a pipe, gets READ_SIZE room once a big chunk comes
         self.no_space: str | None = None  # the log could not be written (disk full): the step errs
+        self.times_fd = -1  # combined.times, opened at the first chunk; -2: it cannot be written
+        self.last_stamp = 0
+
+    def _stamp(self, fd: int, off: int = -1) -> None:
+        """Record that bytes written next to combined (through `fd`, at `off` or its position) come now.
+        Best effort: without this record a line takes the time of the one before it."""
+        now = time.time_ns()
+        if now - self.last_stamp < STAMP_EVERY_NS or self.times_fd == -2:
+            return
+        self.last_stamp = now
+        try:
+            if off < 0:
+                off = os.lseek(fd, 0, os.SEEK_CUR)
+            if self.times_fd < 0:
+                path = ctr_file(self.spec.argo_dir, self.spec.name, "combined" + TIMES_SUFFIX)
+                self.times_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            os.write(self.times_fd, off.to_bytes(8, "little") + now.to_bytes(8, "little"))
+        except OSError:
+            self.times_fd = -2
 
     def _open_logs(self) -> None:
         """stdout, and combined as a hard link to it: until the child writes to stderr (or we say
@@ -90,6 +115,7 @@ class LogTee:
             if self.shared:
                 self._split()
             if self.comb_fd >= 0:
+                self._stamp(self.comb_fd)
                 write_all(self.comb_fd, line)
         except OSError:  # a full disk: the exit code still tells the engine
             pass
@@ -103,6 +129,10 @@ class LogTee:
         if not self.fast or self.cut["stdout"] or not self._room("stdout") or not self._room("combined"):
             return False
         off = os.lseek(self.out_fd, 0, os.SEEK_CUR)
+        if self.shared:
+            self._stamp(self.out_fd, off)
+        elif not self.cut["combined"]:
+            self._stamp(self.comb_fd)
         try:
             n = splice(out_r, self.out_fd, READ_SIZE)
         except OSError as exc:
@@ -183,6 +213,8 @@ class LogTee:
         self.written[sink] += len(data)
         if self.shared:
             self.written["combined"] += len(data)
+        if self.shared or sink == "combined":
+            self._stamp(fd)
         try:
             write_all(fd, data)
         except OSError as exc:

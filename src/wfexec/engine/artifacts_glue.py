@@ -24,6 +24,7 @@ from wfexec.artifacts.local_repo import LocalRepository
 from wfexec.artifacts.location import DRIVERS, ArtifactLocation
 from wfexec.artifacts.outputs import store_log
 from wfexec.artifacts.repository import Repository, make_repository
+from wfexec.emissary.layout import TIMES_SUFFIX
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
 from wfexec.engine.nodes import Node
@@ -132,6 +133,9 @@ class ArtifactGlue:
         dest = self.log_dir(node["id"])
         dest.mkdir(parents=True, exist_ok=True)
         for container, path in result.logs.items():
+            times = Path(f"{path}{TIMES_SUFFIX}")
+            if times.exists():  # first: a reader that finds the kept log finds its times
+                _keep_file(times, dest / f"{container}{TIMES_SUFFIX}")
             if Path(path).exists():
                 _keep_file(Path(path), dest / f"{container}.log")
 

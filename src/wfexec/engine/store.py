@@ -213,7 +213,7 @@ class Store:
                          json.loads(row[9]), json.loads(row[10]), row[11], row[12])
 
     def list_runs(self) -> list[RunRecord]:
-        names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC")]
+        names = [r[0] for r in self._read("SELECT name FROM runs ORDER BY created_at DESC, rowid DESC")]
         return [self.get_run(n) for n in names]
 
     def run_summaries(self) -> list[RunRecord]:
@@ -224,7 +224,7 @@ class Store:
             "SELECT name, uid, namespace, phase, message, created_at, started_at, finished_at,"
             " json_extract(manifest, '$.metadata'), json_extract(manifest, '$.spec.priority'),"
             " json_extract(manifest, '$.spec.suspend'), json_extract(options, '$.parameters'), engine_pid, control"
-            " FROM runs ORDER BY created_at DESC")
+            " FROM runs ORDER BY created_at DESC, rowid DESC")
         out = []
         for row in rows:
             spec = {k: v for k, v in (("priority", row[9]), ("suspend", bool(row[10]) if row[10] is not None
@@ -234,6 +234,21 @@ class Store:
             out.append(RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], manifest, options,
                                  {}, row[12], row[13]))
         return out
+
+    def runs_page(self, limit: int, after: tuple[str, int] | None = None) -> tuple[list[RunRecord], tuple[str, int] | None]:
+        """At most `limit` runs in `list_runs`' order, from where the page before ended (`after`, as this
+        returned it; None for the first); and where the next page starts, None after the last."""
+        where = ""
+        params: tuple[Any, ...] = ()
+        if after is not None:
+            where, params = " WHERE created_at < ? OR (created_at = ? AND rowid < ?)", (after[0], after[0], after[1])
+        rows = self._read(
+            "SELECT name, uid, namespace, phase, message, created_at, started_at, finished_at, manifest,"
+            f" options, status, engine_pid, control, rowid FROM runs{where}"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?", (*params, limit))
+        recs = [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]),
+                          json.loads(r[10]), r[11], r[12]) for r in rows]
+        return recs, ((rows[-1][5], rows[-1][13]) if len(rows) == limit else None)
 
     def runs_in_phase(self, phase: str) -> list[RunRecord]:
         """Runs that ended in `phase`, the latest to finish first."""

@@ -79,4 +79,9 @@ class Executor(ABC):
                 data = src.read(limit + 1)
                 dst.write(data[:limit])
                 if len(data) > limit:
-                    dst.write(f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode())
+                    dst.write(cut_notice(limit))
+
+
+def cut_notice(limit: int) -> bytes:
+    """The line written where a kept log passes its limit (the emissary writes the same)."""
+    return f"\n[output cut: more than {limit} bytes; the rest was not kept]\n".encode()

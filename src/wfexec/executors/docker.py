@@ -24,6 +24,7 @@ import docker.errors
 from wfexec.artifacts.pack import DEFAULT_LEVEL
 from wfexec.errors import ExecutorError, RuntimeUnavailable
 from wfexec.executors.base import Executor
+from wfexec.executors.docker_logs import LogFollower, complete_log, docker_time_ns
 
 _STREAM_ERRORS = (docker.errors.DockerException, OSError)
 
@@ -37,6 +38,7 @@ class DockerExecutor(Executor):
         self.client = client
         self.ids: dict[str, str] = dict(containers or {})
         self._codes: dict[str, int] = {}
+        self._followers: dict[str, LogFollower] = {}
         self._lock = threading.Lock()
 
     def _id(self, container: str) -> str:
@@ -111,6 +113,34 @@ class DockerExecutor(Executor):
         except _STREAM_ERRORS as exc:
             raise self._fail(container, "reading its logs", exc) from None
         return io.BytesIO(data)
+
+    def follow_logs(self, container: str, combined_path: str, limit: int | None = None) -> None:
+        """Write the container's combined log (and its times) at `combined_path` while it runs, for `logs -f`."""
+        follower = LogFollower(self.client.api, self._id(container), combined_path, limit)
+        with self._lock:
+            self._followers[container] = follower
+        follower.start()
+
+    def keep_logs(self, container: str, stdout_path: str, combined_path: str, limit: int | None = None) -> None:
+        """As every executor, plus the time of each line beside combined (`layout.TIMES_SUFFIX`), from the
+        timestamps Docker keeps. What a follower wrote while the container ran stays: only the rest is added."""
+        with self._lock:
+            follower = self._followers.pop(container, None)
+        if follower is not None:
+            follower.stop()
+        tmp = f"{combined_path}.whole"
+        super().keep_logs(container, stdout_path, tmp, limit)
+        with open(tmp, "rb") as fh:
+            whole = fh.read()
+        os.unlink(tmp)
+        records = b""
+        try:
+            stamped = self.client.api.logs(self._id(container), stdout=True, stderr=True, stream=False,
+                                           timestamps=True)
+            records = line_times(whole, stamped)
+        except (*_STREAM_ERRORS, ValueError):
+            pass  # times are best effort: without them a line shows its step's start
+        complete_log(combined_path, whole, records)
 
     def wait(self, containers: Iterable[str], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -190,3 +220,17 @@ def _without_outward_links(data: bytes) -> bytes:
                     continue
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
     return out.getvalue()
+
+
+def line_times(log: bytes, stamped: bytes) -> bytes:
+    """The time records of a log (offset of each line, Docker's time of it), from the same log read with
+    `timestamps=True`: its n-th line starts with the n-th line's time. Lines are counted on both sides,
+    so a long line Docker stored in pieces (each piece stamped) still lines up."""
+    out = bytearray()
+    offset = 0
+    for line, mark in zip(log.split(b"\n"), stamped.split(b"\n"), strict=False):
+        if offset >= len(log):
+            break
+        out += offset.to_bytes(8, "little") + docker_time_ns(mark.split(b" ", 1)[0]).to_bytes(8, "little")
+        offset += len(line) + 1
+    return bytes(out)

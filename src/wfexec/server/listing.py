@@ -16,6 +16,7 @@ from typing import Any
 from wfexec.server.http import bad_request
 
 FIELD_SELECTOR_KEYS = ("metadata.name", "metadata.namespace", "metadata.uid", "status.phase")
+NAME_FILTERS = ("Exact", "Contains", "Prefix")  # Argo's `nameFilter`: how a name is matched
 _FIELD_TERM = re.compile(r"^\s*([A-Za-z.]+)\s*(==|=|!=)\s*([^,]*?)\s*$")
 
 
@@ -42,6 +43,15 @@ def parse_field_selector(text: str | None, param: str = "listOptions.fieldSelect
                               f" expected one of {', '.join(FIELD_SELECTOR_KEYS)}")
         terms.append(FieldTerm(m.group(1), m.group(2) != "!=", m.group(3)))
     return terms
+
+
+def name_matches(name: str, pattern: str, how: str) -> bool:
+    """`name` against `pattern` as `nameFilter` says (Exact, Contains or Prefix)."""
+    if how == "Contains":
+        return pattern in name
+    if how == "Prefix":
+        return name.startswith(pattern)
+    return name == pattern
 
 
 # -- limit / continue -------------------------------------------------------------------------

@@ -133,6 +133,8 @@ class DockerBackend:
                 continue
             handle.containers.ids[c["Labels"][L_CONTAINER]] = c["Id"]
             handle.roles[c["Labels"][L_CONTAINER]] = c["Labels"].get(L_ROLE, "main")
+            if isinstance(handle.executor, DockerExecutor):  # live again from where the dead engine's log ends
+                self._follow_logs(handle, c["Labels"][L_CONTAINER])
         mains = [n for n, r in handle.roles.items() if r == "main"]
         if not mains:  # crashed during the init phase: start over
             self._remove(handle)
@@ -195,7 +197,14 @@ class DockerBackend:
         except docker.errors.APIError as exc:
             raise WfexecError(f"container {req.plan.name!r} of pod {handle.pod.pod_name!r} did not start: "
                               f"{exc.explanation or exc}") from None
+        if isinstance(handle.executor, DockerExecutor):  # the emissary writes its log live; here Docker's is streamed
+            self._follow_logs(handle, req.plan.name)
         return cid
+
+    def _follow_logs(self, handle: DockerPodHandle, name: str) -> None:
+        assert isinstance(handle.executor, DockerExecutor)
+        handle.executor.follow_logs(name, str(handle.pod.argo_dir / "ctr" / name / "combined"),
+                                    handle.pod.max_output_bytes)
 
     def _run_inits(self, handle: DockerPodHandle, inits: list[ContainerRequest], t0: float) -> PodResult | None:
         """Init containers one after another (inside the pod's deadline); a PodResult if one fails."""

@@ -29,12 +29,9 @@ from wfexec.server.http import (
     query_int,
     query_str,
 )
-from wfexec.server.listing import decode_continue, encode_continue
+from wfexec.server.listing import NAME_FILTERS, decode_continue, encode_continue, name_matches
 
 BASE = "/api/v1/archived-workflows"
-NAME_FILTERS = ("Exact", "Contains", "Prefix")
-
-
 def _finished(request: Request, uid: str, role: str) -> V.RunRow:
     """The ended run with this uid, if the caller may act on its namespace."""
     row = V.get_row_by_uid(request.app.state.store, uid)
@@ -43,14 +40,6 @@ def _finished(request: Request, uid: str, role: str) -> V.RunRow:
         raise not_found(f"archived workflow {uid!r} not found")
     authorize(request, row.namespace, role)
     return row
-
-
-def _name_matches(name: str, pattern: str, how: str) -> bool:
-    if how == "Contains":
-        return pattern in name
-    if how == "Prefix":
-        return name.startswith(pattern)
-    return name == pattern
 
 
 async def list_archived(request: Request) -> Response:
@@ -71,7 +60,7 @@ async def list_archived(request: Request) -> Response:
         rows = [r for r in V.list_rows(store, namespace) if r.phase not in V.ACTIVE]
         if prefix:
             # Argo's archive: namePrefix is matched as nameFilter says (Exact by default).
-            rows = [r for r in rows if _name_matches(r.name, prefix, how)]
+            rows = [r for r in rows if name_matches(r.name, prefix, how)]
         if selector.requirements:
             rows = [r for r in rows if selector.matches(V.labels_of(r))]
         total = len(rows)

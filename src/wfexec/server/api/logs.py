@@ -3,6 +3,8 @@
 Each line is one `{"result": {"content": LINE, "podName": POD}}` object and a newline (grpc-gateway's
 server streaming). With `logOptions.follow` the stream stays open until the run ends; it reads the
 files the engine writes, at its own pace, so a slow reader never holds the engine back.
+`logOptions.sinceSeconds` / `sinceTime` and `timestamps` use the time each line was printed
+(`engine.log_lines`; the step's start for a run made before those times were kept).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from wfexec.engine.log_lines import LogCursor, LogLine, parse_rfc3339, rfc3339nano, store_time_ns
 from wfexec.server import run_view as V
 from wfexec.server.auth import authorize
 from wfexec.server.http import bad_request, not_found, query_bool, query_int, query_str
@@ -33,17 +36,40 @@ class _Options:
         self.container = query_str(request, "logOptions.container") or "main"
         self.follow = query_bool(request, "logOptions.follow")
         self.tail = query_int(request, "logOptions.tailLines")
-        self.since = query_int(request, "logOptions.sinceSeconds")
+        self.since_ns = _since_ns(request)
         self.limit_bytes = query_int(request, "logOptions.limitBytes")
         query_bool(request, "logOptions.previous")
-        query_bool(request, "logOptions.timestamps")
-        query_int(request, "logOptions.sinceTime.seconds")
-        query_int(request, "logOptions.sinceTime.nanos")
+        self.timestamps = query_bool(request, "logOptions.timestamps")
         pattern = query_str(request, "grep") or query_str(request, "logOptions.grep")
         try:
             self.grep = re.compile(pattern) if pattern else None
         except re.error as exc:
             raise bad_request(f"query grep: not a regular expression ({exc})") from None
+
+
+def _since_ns(request: Request) -> int | None:
+    """The earliest time (Unix ns) of a line to send. `sinceTime` comes as `sinceTime.seconds` and `.nanos`
+    (the SDKs, hera) or as one RFC 3339 string (grpc-gateway's form of a Timestamp); as in Kubernetes, at
+    most one of `sinceSeconds` and `sinceTime`."""
+    seconds = query_int(request, "logOptions.sinceSeconds", minimum=1)
+    whole = query_int(request, "logOptions.sinceTime.seconds", minimum=-62135596800)
+    nanos = query_int(request, "logOptions.sinceTime.nanos", minimum=0)
+    text = query_str(request, "logOptions.sinceTime")
+    if nanos is not None and nanos > 999_999_999:
+        raise bad_request(f"query logOptions.sinceTime.nanos: must be at most 999999999, got {nanos}")
+    if text and (whole is not None or nanos is not None):
+        raise bad_request("query logOptions.sinceTime: give an RFC 3339 string or sinceTime.seconds/.nanos, not both")
+    at: int | None = None
+    if text:
+        try:
+            at = parse_rfc3339(text)
+        except ValueError as exc:
+            raise bad_request(f"query logOptions.sinceTime: {exc}") from None
+    elif whole is not None or nanos is not None:
+        at = (whole or 0) * 1_000_000_000 + (nanos or 0)
+    if seconds is not None and at is not None:
+        raise bad_request("query logOptions: at most one of sinceTime or sinceSeconds may be specified")
+    return time.time_ns() - seconds * 1_000_000_000 if seconds is not None else at
 
 
 def _entry(content: str, pod: str) -> bytes:
@@ -53,30 +79,23 @@ def _entry(content: str, pod: str) -> bytes:
 class _Reader:
     """One container log of one pod, read from where the last read ended."""
 
-    def __init__(self, run: str, node_id: str, pod: str, container: str) -> None:
-        self.run, self.node_id, self.pod, self.container = run, node_id, pod, container
-        self.offset = 0
-        self.partial = b""
+    def __init__(self, run: str, node: dict[str, Any], pod: str, container: str) -> None:
+        self.run, self.node_id, self.pod, self.container = run, node["id"], pod, container
+        self.started = store_time_ns(node.get("startedAt"))  # the time of lines the log kept none for
+        self.cursor = LogCursor()
+        self.tailed = False  # tailLines applied (to what the log held when first read)
+        self.found = False  # the log file is there (the container has started)
 
-    def read(self, final: bool) -> tuple[list[str], bool]:
-        """Whole lines from one chunk, and whether more is already there to read."""
+    def read(self, final: bool) -> tuple[list[LogLine], bool]:
+        """Whole lines from one chunk, each with its time, and whether more is already there to read."""
         path = log_path(self.run, self.node_id, self.container)
         if path is None:
             return [], False
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read(READ_CHUNK)
-                self.offset = fh.tell()
-        except OSError:
-            return [], False
-        more = len(data) == READ_CHUNK
-        lines = (self.partial + data).split(b"\n")
-        self.partial = lines.pop()
-        if final and not more and self.partial:
-            lines.append(self.partial)
-            self.partial = b""
-        return [line.decode(errors="replace") for line in lines], more
+        self.found = True
+        lines, more = self.cursor.read(path, final, READ_CHUNK)
+        if self.started is not None:
+            lines = [line if line.time_ns is not None else LogLine(line.text, self.started) for line in lines]
+        return lines, more
 
 
 async def _stream(request: Request, namespace: str, name: str, pod: str | None) -> Response:
@@ -91,38 +110,41 @@ async def _stream(request: Request, namespace: str, name: str, pod: str | None) 
         if not pods_of(name, nodes, pod):
             raise not_found(f"pod {pod!r} not found in workflow {name}")
 
-    def one_pass(readers: dict[str, _Reader], ended: bool, cutoff: float | None) -> list[tuple[str, str]]:
+    def one_pass(readers: dict[str, _Reader], ended: bool) -> list[tuple[str, str]]:
         """Every new line of every pod's log (in a worker thread: it reads files)."""
         nodes = store.get_nodes(name)
         batch: list[tuple[str, str]] = []
         for node in pods_of(name, nodes, pod):
             if node["id"] not in readers:
-                if cutoff and node.get("finishedAt") and _ts(node["finishedAt"]) < cutoff:
-                    continue
+                finished = store_time_ns(node.get("finishedAt"))
+                if opts.since_ns and finished and finished + 1_000_000_000 <= opts.since_ns:
+                    continue  # ended (to the second) before the cutoff
                 names = containers_of(name, node["id"])
                 if names and opts.container not in names and not _maybe_later(node):
                     continue
-                readers[node["id"]] = _Reader(name, node["id"], pod_name_of(name, node), opts.container)
+                readers[node["id"]] = _Reader(name, node, pod_name_of(name, node), opts.container)
             reader = readers[node["id"]]
             done = ended or not _maybe_later(node)
             more = True
+            new: list[LogLine] = []
             while more:
                 lines, more = reader.read(done)
-                batch += [(line, reader.pod) for line in lines if opts.grep is None or opts.grep.search(line)]
+                new += [line for line in lines
+                        if opts.since_ns is None or line.time_ns is None or line.time_ns >= opts.since_ns]
+            if opts.tail is not None and not reader.tailed and (reader.found or done):
+                new = new[-opts.tail:] if opts.tail else []  # per pod, as the kubelet tails each container
+                reader.tailed = True
+            batch += [(_content(line, opts.timestamps), reader.pod) for line in new
+                      if opts.grep is None or opts.grep.search(line.text)]
         return batch
 
     async def lines() -> AsyncIterator[bytes]:
         readers: dict[str, _Reader] = {}
         sent = 0
-        cutoff = time.time() - opts.since if opts.since else None
-        first = True
         while True:
             current = await run_in_threadpool(V.get_row, store, namespace, name)
             ended = current is None or current.phase not in V.ACTIVE or not opts.follow
-            batch = await run_in_threadpool(one_pass, readers, ended, cutoff)
-            if first and opts.tail is not None:
-                batch = batch[-opts.tail:] if opts.tail else []
-            first = False
+            batch = await run_in_threadpool(one_pass, readers, ended)
             for content, pod_name in batch:
                 chunk = _entry(content, pod_name)
                 sent += len(chunk)
@@ -140,10 +162,9 @@ def _maybe_later(node: dict[str, Any]) -> bool:
     return node.get("phase") in ("Pending", "Running")
 
 
-def _ts(text: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC).timestamp()
+def _content(line: LogLine, timestamps: bool) -> str:
+    """As the kubelet sends a line: with `timestamps`, its time (RFC 3339, to the nanosecond) and a space first."""
+    return f"{rfc3339nano(line.time_ns)} {line.text}" if timestamps and line.time_ns is not None else line.text
 
 
 async def workflow_logs(request: Request) -> Response:

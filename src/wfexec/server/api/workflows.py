@@ -40,8 +40,10 @@ from wfexec.server.http import (
 )
 from wfexec.server.list_times import split_time_bounds
 from wfexec.server.listing import (
+    NAME_FILTERS,
     decode_continue,
     encode_continue,
+    name_matches,
     parse_field_selector,
     parse_fields,
 )
@@ -137,7 +139,11 @@ async def list_workflows(request: Request) -> Response:
     limit = query_int(request, "listOptions.limit", 0)
     offset = decode_continue(query_str(request, "listOptions.continue"))
     projection = parse_fields(query_str(request, "fields"))
-    name_pattern = query_str(request, "nameFilter")
+    how = query_str(request, "nameFilter") or "Exact"  # Argo: how `metadata.name=` matches
+    if how not in NAME_FILTERS:
+        raise bad_request(f"query nameFilter: expected one of {', '.join(NAME_FILTERS)}, got {how[:40]!r}")
+    names = [t.value for t in terms if t.key == "metadata.name" and t.equal]
+    terms = [t for t in terms if not (t.key == "metadata.name" and t.equal)]
     store = _store(request)
 
     def keep(name: str, uid: str, ns: str, phase: str, labels: Callable[[], dict[str, str]],
@@ -145,7 +151,7 @@ async def list_workflows(request: Request) -> Response:
         if terms and not all(t.matches({"metadata.name": name, "metadata.namespace": ns, "metadata.uid": uid,
                                         "status.phase": phase}) for t in terms):
             return False
-        if name_pattern and name_pattern not in name:
+        if names and not all(name_matches(name, pattern, how) for pattern in names):
             return False
         if bounded and not times.matches(*when):
             return False
