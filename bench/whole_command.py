@@ -8,8 +8,11 @@ Figures (each the median of --rounds interleaved runs; every baseline measured i
 - a 5,000-item withItems (parallelism 300) through `submit --wait`: ms/node over the same number of
   bare pods through the host backend, as many at a time as the engine runs (--items 0 skips it).
 
-Each runs on two homes: one made fresh, and one "aged" by creating and deleting 20,000 pod-like
-directories on its disk first (ext4 then skips recently freed inodes, docs/scale.md). With
+Each runs on two homes: one made fresh, and one "aged": by default a home that has run 20,000
+pods (fan-outs of --age-batch through `submit --wait` with the current tree, then copied for the
+other tree, so both start from the same store, logs and disk), or with --aged-with dirs, a home
+made after creating and deleting that many pod-like directories on its disk (faster; ext4 then
+skips recently freed inodes, docs/scale.md). With
 --compare REF the tree at git REF runs too (its sources on PYTHONPATH), interleaved, so before and
 after meet the same load. Homes live under --base (default /var/tmp: a disk, not a tmpfs).
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,10 +62,39 @@ def items(n: int) -> dict[str, Any]:
                     "items", parallelism=300)
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+def _perf_works() -> bool:
+    perf = shutil.which("perf")
+    return bool(perf) and subprocess.run([perf, "stat", "-x,", "-e", "task-clock", "-o", os.devnull, "true"],
+                                         capture_output=True).returncode == 0
+
+
+PERF = _perf_works()
+CPU: dict[tuple[str, ...], list[float]] = {}  # CPU seconds of every process a command started (perf)
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None, cpu_key: tuple[str, ...] | None = None) -> float:
+    """Wall seconds; with `cpu_key` and perf, also the CPU of the command and all it started, the
+    detached engine, fork server, emissaries and sandboxes included (the load moves it far less)."""
+    out = None
+    if cpu_key is not None and PERF:
+        fd, out = tempfile.mkstemp(prefix="perf-stat-")
+        os.close(fd)
+        cmd = ["perf", "stat", "-x,", "-e", "task-clock", "-o", out, "--", *cmd]
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if out is not None:
+        text = Path(out).read_text()
+        os.unlink(out)
+        msec = next((float(line.split(",")[0]) for line in text.splitlines() if "task-clock" in line), None)
+        if msec is not None and cpu_key is not None:
+            CPU.setdefault(cpu_key, []).append(msec / 1000)
+    return wall
+
+
+def children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def bare_bwraps(n: int, at_once: int) -> float:
@@ -119,6 +152,17 @@ def age(home: Path, count: int) -> None:
         shutil.rmtree(scratch)
 
 
+def age_with_pods(tree: Tree, home: Path, count: int, batch: int, scratch: Path) -> None:
+    """Run `count` no-op pods in `home`, in fan-outs of `batch`: its store, logs and disk as after real use."""
+    doc = scratch / "age-fanout.json"
+    done = 0
+    while done < count:
+        n = min(batch, count - done)
+        doc.write_text(json.dumps(fanout(n)))
+        tree.wfexec(home, "submit", str(doc), "--wait")
+        done += n
+
+
 class Tree:
     """One source tree of wfexec: how to run its CLI, with a home."""
 
@@ -132,8 +176,8 @@ class Tree:
             env["PYTHONPATH"] = str(self.src)
         return env
 
-    def wfexec(self, home: Path, *args: str) -> float:
-        return timed([sys.executable, "-m", "wfexec.cli.main", *args], self.env(home))
+    def wfexec(self, home: Path, *args: str, cpu_key: tuple[str, ...] | None = None) -> float:
+        return timed([sys.executable, "-m", "wfexec.cli.main", *args], self.env(home), cpu_key)
 
     def bare_pods(self, home: Path, n: int, at_once: int, where: Path) -> float:
         code = (f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); from whole_command import bare_pods; "
@@ -172,7 +216,10 @@ def main() -> int:
     ap.add_argument("--fanout", type=int, default=1000)
     ap.add_argument("--lint-steps", type=int, default=1000)
     ap.add_argument("--items", type=int, default=5000, help="withItems size (0: skip)")
-    ap.add_argument("--aged", type=int, default=20000, help="pod-like directories made and deleted on the aged home")
+    ap.add_argument("--aged", type=int, default=20000, help="pods run on the aged home (or directories: --aged-with)")
+    ap.add_argument("--aged-with", choices=("pods", "dirs"), default="pods",
+                    help="age the home by running pods (default) or by making and deleting pod-like directories")
+    ap.add_argument("--age-batch", type=int, default=2000, help="the size of each aging fan-out")
     ap.add_argument("--base", default="/var/tmp", help="where the homes are made (a disk)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="wfexec-bench-whole-", dir=args.base))
@@ -193,12 +240,25 @@ def main() -> int:
             homes[("fresh", tree.label)] = tmp / f"home-fresh-{tree.label}"
             homes[("fresh", tree.label)].mkdir()
         t0 = time.perf_counter()
-        age(tmp / "aging", args.aged)  # the inode allocator is the file system's: one churn ages every home after it
-        for tree in trees:
-            homes[("aged", tree.label)] = tmp / "aging" / f"home-aged-{tree.label}"
-            homes[("aged", tree.label)].mkdir(parents=True)
-        print(f"aged homes: {args.aged} pod-like directories made and deleted before they were made "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        if args.aged_with == "dirs":
+            age(tmp / "aging", args.aged)  # the inode allocator is the file system's: one churn ages every home after it
+            for tree in trees:
+                homes[("aged", tree.label)] = tmp / "aging" / f"home-aged-{tree.label}"
+                homes[("aged", tree.label)].mkdir(parents=True)
+            print(f"aged homes: {args.aged} pod-like directories made and deleted before they were made "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        else:
+            first = homes[("aged", trees[0].label)] = tmp / f"home-aged-{trees[0].label}"
+            first.mkdir()
+            age_with_pods(trees[0], first, args.aged, args.age_batch, tmp)
+            aged_for = time.perf_counter() - t0
+            for tree in trees[1:]:
+                homes[("aged", tree.label)] = tmp / f"home-aged-{tree.label}"
+                shutil.copytree(first, homes[("aged", tree.label)], symlinks=True)
+            print(f"aged home: {args.aged} pods run in fan-outs of {args.age_batch} in {aged_for:.0f} s "
+                  f"({args.aged / aged_for:.0f} pods/s, load average {os.getloadavg()[0]:.1f})"
+                  + (f", then copied for the other tree ({time.perf_counter() - t0 - aged_for:.0f} s)"
+                     if len(trees) > 1 else ""), flush=True)
         for tree in trees:  # warm: byte code written, first-run costs paid
             for kind in ("fresh", "aged"):
                 tree.wfexec(homes[(kind, tree.label)], "submit", str(files["hello"]), "--wait")
@@ -210,14 +270,20 @@ def main() -> int:
         for r in range(args.rounds):
             add(("python",), timed([sys.executable, "-c", "pass"]))
             add(("bwrap",), timed(BWRAP))
+            c0 = children_cpu()
             add(("bare-chain",), bare_bwraps(args.chain, 1))
+            c1 = children_cpu()
             add(("bare-fanout",), bare_bwraps(args.fanout, 2))
+            CPU.setdefault(("bare-chain",), []).append(c1 - c0)
+            CPU.setdefault(("bare-fanout",), []).append(children_cpu() - c1)
             for kind in ("fresh", "aged"):
                 for tree in trees:
                     home = homes[(kind, tree.label)]
                     add((kind, tree.label, "hello"), tree.wfexec(home, "submit", str(files["hello"]), "--wait"))
-                    add((kind, tree.label, "chain"), tree.wfexec(home, "submit", str(files["chain"]), "--wait"))
-                    add((kind, tree.label, "fanout"), tree.wfexec(home, "submit", str(files["fanout"]), "--wait"))
+                    add((kind, tree.label, "chain"), tree.wfexec(home, "submit", str(files["chain"]), "--wait",
+                                                                  cpu_key=(kind, tree.label, "chain")))
+                    add((kind, tree.label, "fanout"), tree.wfexec(home, "submit", str(files["fanout"]), "--wait",
+                                                                   cpu_key=(kind, tree.label, "fanout")))
                     add((kind, tree.label, "lint"), tree.wfexec(home, "lint", str(files["lint"])))
             print(f"round {r} done; load average {os.getloadavg()[0]:.1f}", flush=True)
         if args.items:
@@ -242,6 +308,12 @@ def main() -> int:
                       f"{(ch - bare_chain) / args.chain * 1000:.2f} ms/step over bare (target <= 5) | "
                       f"fan-out {args.fanout}: {args.fanout / fan:.0f} steps/s, {args.fanout / fan / bare_rate:.2f}x bare "
                       f"(targets >= 250, >= 0.7x) | lint {args.lint_steps} steps {lint * 1000:.0f} ms (target <= 200)")
+                if PERF:
+                    cc, cf = med(CPU[(kind, tree.label, "chain")]), med(CPU[(kind, tree.label, "fanout")])
+                    bc, bf = med(CPU[("bare-chain",)]), med(CPU[("bare-fanout",)])
+                    print(f"    CPU, all processes: chain {cc / args.chain * 1000:.2f} ms/step against "
+                          f"{bc / args.chain * 1000:.2f} of a bare bwrap ({cc / bc:.2f}x) | fan-out "
+                          f"{cf / args.fanout * 1000:.2f} ms/step against {bf / args.fanout * 1000:.2f} ({cf / bf:.2f}x)")
                 if args.items:
                     it, bare_it = med(s[(kind, tree.label, "items")]), med(s[(kind, tree.label, "bare-items")])
                     print(f"    withItems {args.items}, parallelism 300: {it:.1f} s against {bare_it:.1f} s of bare pods:"
