@@ -83,3 +83,38 @@ def test_a_failed_write_is_raised_to_the_next_caller(tmp_path: Path) -> None:
         journal.put({"id": "c"})
     with pytest.raises(StoreError):
         journal.close()
+
+
+def test_after_commit_runs_once_what_came_before_is_stored(tmp_path: Path) -> None:
+    """A finished pod's directory goes through `after_commit`: never before its end is in the store."""
+    store = Store(tmp_path / "runs.db")
+    journal = NodeJournal(store, "r")
+    seen: list[dict[str, object]] = []
+    journal.put({"id": "a", "phase": "Succeeded"})
+    journal.after_commit(lambda: seen.append(Store(tmp_path / "runs.db").get_nodes("r")))
+    journal.wait()  # returns once the actions due with that commit have run
+    assert seen and seen[0]["a"] == {"id": "a", "phase": "Succeeded"}
+    ran: list[str] = []
+    journal.after_commit(lambda: ran.append("now"))  # nothing pending: at once, here
+    assert ran == ["now"]
+    journal.close()
+
+
+def test_after_commit_never_runs_when_the_write_failed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "runs.db")
+    journal = NodeJournal(store, "r")
+    journal.put({"id": "a"})
+    journal.wait()
+    conn = sqlite3.connect(tmp_path / "runs.db")
+    conn.execute("DROP TABLE nodes")
+    conn.commit()
+    conn.close()
+    ran: list[str] = []
+    journal.put({"id": "b"})
+    journal.after_commit(lambda: ran.append("removed"))
+    with pytest.raises(StoreError):
+        journal.wait()
+    journal.after_commit(lambda: ran.append("later"))
+    with pytest.raises(StoreError):
+        journal.close()
+    assert ran == []  # what it would remove stays for a restarted engine

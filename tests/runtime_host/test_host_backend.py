@@ -317,7 +317,9 @@ def test_reattach_after_engine_sigkill(tmp_path: Path) -> None:
     argo = tmp_path / "crash"
     engine = subprocess.Popen([sys.executable, "-c", ENGINE, str(argo)], stdout=subprocess.PIPE)
     assert engine.stdout is not None and engine.stdout.readline() == b"started\n"
-    time.sleep(0.2)
+    end = time.monotonic() + 20  # the emissary is forked and under way (a loaded machine may take a while)
+    while not (argo / "ctr" / "main" / "childpgid").exists() and time.monotonic() < end:
+        time.sleep(0.02)
     engine.send_signal(signal.SIGKILL)
     engine.wait(5)
     b = HostBackend(None)

@@ -36,11 +36,17 @@ def metadata_key(name: str, meta: dict[str, Any]) -> tuple[str, str]:
 
 
 def seconds_between(start: str | None, end: str | None) -> int | None:
-    if not start or not end:
+    """Whole seconds between two "YYYY-MM-DDTHH:MM:SSZ" times (None if either is not one).
+    fromisoformat, not strptime: this runs for every pod, and for every node of the last run."""
+    a, b = _utc_time(start), _utc_time(end)
+    return None if a is None or b is None else int((b - a).total_seconds())
+
+
+def _utc_time(text: str | None) -> dt.datetime | None:
+    if not text or len(text) != 20 or text[-1] != "Z" or text[10] != "T" or not text[:4].isdigit():
         return None
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
     try:
-        return int((dt.datetime.strptime(end, fmt) - dt.datetime.strptime(start, fmt)).total_seconds())
+        return dt.datetime.fromisoformat(text[:-1])
     except ValueError:
         return None
 

@@ -6,21 +6,25 @@ was most of the controller's time. Here the loop only serialises the node and go
 commits whatever piled up in the last few milliseconds.
 
 What keeps a killed engine from losing work: a pod's directory holds all that its pod came to;
-it is removed only once the pod's end is committed (`wait`), and it is written before the pod
-starts, so a restarted engine finds the pod whether or not its node's latest state was committed.
-Batches are written in order.
+it is removed only once the pod's end is committed (`after_commit`, run by the writer once the
+batch holding that end is in), and it is written before the pod starts, so a restarted engine
+finds the pod whether or not its node's latest state was committed. Batches are written in order.
+Nobody waits for that commit on a step's path: a chain's next step starts while it is written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 
 from wfexec.engine.nodes import Node
 from wfexec.engine.store import Store
 from wfexec.errors import StoreError
 
+log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.02  # how long a batch may wait for more transitions when nobody waits on it
 
 
@@ -35,6 +39,7 @@ class NodeJournal:
         self._error: BaseException | None = None
         self._closing = False
         self._blocked = 0  # threads in wait()
+        self._after: list[tuple[int, Callable[[], None]]] = []  # (transitions to commit first, what then)
         self._thread = threading.Thread(target=self._write_loop, name="wfexec-journal", daemon=True)
         self._thread.start()
 
@@ -62,6 +67,18 @@ class NodeJournal:
                 self._blocked -= 1
             if self._error is not None:
                 raise self._error
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` in the writer once every transition queued so far is committed (at once,
+        here, when it already is). Never run when the write failed: what it would have removed
+        stays for a restarted engine."""
+        with self._cond:
+            if self._error is not None:
+                return
+            if self._done < self._queued:
+                self._after.append((self._queued, action))
+                return
+        action()
 
     def close(self) -> None:
         """Commit what is left and stop the writer."""
@@ -92,6 +109,14 @@ class NodeJournal:
                                              else f"run store {self.store.path}: writing node status failed: {exc}")
                     self._cond.notify_all()
                 return
+            with self._cond:
+                due = [a for t, a in self._after if t <= target]
+                self._after = [(t, a) for t, a in self._after if t > target]
+            for action in due:  # before `wait` returns: a waiter sees them done
+                try:
+                    action()
+                except Exception:  # noqa: BLE001 - one failed clean-up must not stop the writer
+                    log.exception("after-commit action failed")
             with self._cond:
                 self._done = target
                 self._cond.notify_all()

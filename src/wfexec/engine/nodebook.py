@@ -30,6 +30,7 @@ class NodeBook:
         self.journal = NodeJournal(store, run_name)
         self._dirty: set[str] = set()
         self._dirty_lock = threading.Lock()
+        self._kids: dict[str, tuple[list[str], set[str]]] = {}  # parent id -> (its children list, as a set)
         self.estimates = estimated_durations(store, run_name)  # estimatedDuration of each new node
 
     def get(self, node_id: str) -> Node | None:
@@ -62,9 +63,17 @@ class NodeBook:
             self.flush()
 
     def adopt(self, parent: Node | None, node_id: str) -> None:
-        """List `node_id` among `parent`'s children (once)."""
-        if parent is not None and node_id not in parent.setdefault("children", []):
-            parent["children"].append(node_id)
+        """List `node_id` among `parent`'s children (once). The set beside the list keeps this
+        O(1): a list lookup made a 5,000-item loop quadratic."""
+        if parent is None:
+            return
+        kids = parent.setdefault("children", [])
+        known = self._kids.get(parent["id"])
+        if known is None or known[0] is not kids or len(known[1]) != len(kids):
+            known = self._kids[parent["id"]] = (kids, set(kids))
+        if node_id not in known[1]:
+            kids.append(node_id)
+            known[1].add(node_id)
             self.touch(parent)
 
     def child_node(self, *, name: str, display: str, node_type: str, template_name: str | None,

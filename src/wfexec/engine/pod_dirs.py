@@ -16,7 +16,9 @@ import logging
 import os
 import shutil
 import stat
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from wfexec.home import wfexec_home
@@ -78,6 +80,8 @@ class PodDirs:
         self._room_checked = 0.0
         self._room = True
         self._disk_used = self.fast is None or self.disk.exists()  # else a disk miss needs no look
+        self._removing: set[str] = set()  # node ids whose directory goes after a commit
+        self._removing_lock = threading.Lock()
 
     @property
     def base(self) -> Path:
@@ -121,6 +125,22 @@ class PodDirs:
         for base in (self.fast, self.disk if self._disk_used else None):
             if base is not None:
                 shutil.rmtree(base / node_id, ignore_errors=True)
+
+    def remove_after(self, node_id: str, after: Callable[[Callable[[], None]], None]) -> None:
+        """Remove the node's directory through `after` (the journal's `after_commit`)."""
+        with self._removing_lock:
+            self._removing.add(node_id)
+
+        def remove() -> None:
+            self.remove(node_id)
+            with self._removing_lock:
+                self._removing.discard(node_id)
+        after(remove)
+
+    def removing(self, node_id: str) -> bool:
+        """The node's directory is to be removed once a commit is in (see `remove_after`)."""
+        with self._removing_lock:
+            return node_id in self._removing
 
     def remove_all(self) -> None:
         shutil.rmtree(self.disk, ignore_errors=True)

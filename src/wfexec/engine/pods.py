@@ -83,6 +83,8 @@ class Pods:
         ctx = self.ctx
         tname = tmpl.get("name", "")
         pod = N.pod_name(ctx.name, node["name"], tname)
+        if self.dirs.removing(node["id"]):  # the same node again, its last pod's directory not yet gone
+            await asyncio.to_thread(ctx.book.journal.wait)
         argo_dir = self.dirs.place(node["id"])
         scope = dict(scope)
         scope["pod.name"] = pod
@@ -286,7 +288,6 @@ class Pods:
         node["resourcesDuration"] = pod_resources_duration(
             tmpl, seconds_between(node.get("startedAt"), N.now()) or 0)
         ctx.book.finish_node(node, phase, message)
-        if not ctx.options.keep_pod_dirs:  # at once (every byte counts on a full disk), but
-            ctx.book.journal.wait()                 # only once the pod's end is stored
-            self.dirs.remove(node["id"])
+        if not ctx.options.keep_pod_dirs:  # as soon as (and only once) the pod's end is stored;
+            self.dirs.remove_after(node["id"], ctx.book.journal.after_commit)  # the step goes on meanwhile
         return node

@@ -36,7 +36,7 @@ from wfexec.errors import RuntimeUnavailable, WfexecError
 from wfexec.home import wfexec_home
 from wfexec.pod import ContainerPlan, OnDone, PodHandle, PodPlan, PodResult
 from wfexec.runtimes.host.forkserver import ForkServer
-from wfexec.runtimes.host.pod import HostPod, process_alive
+from wfexec.runtimes.host.pod import HostPod, process_alive, wait_gone
 from wfexec.runtimes.host.sandbox import Sandbox, bwrap_sandbox, unsandboxed
 from wfexec.runtimes.host.shims import host_path
 from wfexec.runtimes.host.timers import Timers
@@ -44,6 +44,7 @@ from wfexec.runtimes.host.timers import Timers
 log = logging.getLogger("wfexec.runtimes.host")
 REATTACH_POLL = 0.05  # seconds between looks at the exitcode files of re-attached pods
 LIVENESS_POLL = 1.0  # seconds between looks for emissaries that died without an exit code (OOM, kill -9)
+EXITING_PRUNE_AT = 256  # finished pods' emissaries noted before the list is pruned of those gone
 CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM
 _warned_no_bwrap = False
 _warn_lock = threading.Lock()
@@ -78,6 +79,7 @@ class HostBackend:
         self._ids = itertools.count(1)
         self._closed = False
         self._noted_images: set[str] = set()
+        self._exiting: list[int] = []  # emissaries of finished pods, maybe still exiting (see close)
 
     # -- the Backend protocol -------------------------------------------------------------------
     def check(self) -> None:
@@ -158,6 +160,9 @@ class HostBackend:
         while any(not h.finished for h in live) and time.monotonic() < end:
             time.sleep(0.01)
         with self._lock:
+            exiting, self._exiting = self._exiting, []
+        wait_gone(exiting, time.monotonic() + 2.0)  # nothing of ours outlives the backend
+        with self._lock:
             self._closed = True
             server, self._server = self._server, None
             timers, self._timers = self._timers, None
@@ -188,10 +193,18 @@ class HostBackend:
                 self._watched.pop(key, None)
             on_done(result)
 
-        handle = HostPod(key, pod, finished, self._launch, timers.call_later)
+        handle = HostPod(key, pod, finished, self._launch, timers.call_later, self._note_exiting)
         with self._lock:
             self._pods[key] = handle
         return handle
+
+    def _note_exiting(self, pids: list[int]) -> None:
+        """A finished pod's emissaries, which exit right after they report: waited for in close(),
+        not on the step's path. The list is pruned of those gone once it grows."""
+        with self._lock:
+            self._exiting.extend(pids)
+            if len(self._exiting) >= EXITING_PRUNE_AT:
+                self._exiting = [pid for pid in self._exiting if process_alive(pid)]
 
     def _host_environment(self, c: ContainerPlan) -> host_envs.HostEnvironment | None:
         return host_envs.find(_config_value(self.config, "host_environments", None) or [], c.image)

@@ -33,13 +33,15 @@ class HostPod:
     """The PodHandle of the host runtime."""
 
     def __init__(self, key: str, pod: PodPlan, on_done: OnDone, launch: Callable[[HostPod, ContainerPlan], None],
-                 call_later: Callable[[float, Callable[[], None]], None]) -> None:
+                 call_later: Callable[[float, Callable[[], None]], None],
+                 exiting: Callable[[list[int]], None] | None = None) -> None:
         self.key = key
         self.pod = pod
         self.executor = EmissaryExecutor(pod.argo_dir, host_pids=True)
         self._on_done = on_done
         self._launch_fn = launch
         self._later = call_later
+        self._exiting = exiting  # takes the emissaries still exiting at the end; None: wait for them here
         self._lock = threading.RLock()
         self.inits = [c for c in pod.containers if c.role == "init"]
         self.mains = [c for c in pod.containers if c.role == "main"]
@@ -220,13 +222,14 @@ class HostPod:
         self._on_done(result)
 
     def _wait_emissaries_gone(self) -> None:
-        """An emissary writes exitcode, notifies, then exits: let it go before reporting."""
-        end = time.monotonic() + 2.0
-        for name in self.launched:
-            pid = read_int(ctr_file(str(self.pod.argo_dir), name, "pid"))
-            if pid and not _wait_exit(pid, end):
-                while time.monotonic() < end and process_alive(pid):
-                    time.sleep(0.0005)
+        """An emissary writes exitcode, notifies, then exits. Its container (every process of it)
+        ended before that: the pod is reported at once, and the emissaries' own exit is handed to
+        `exiting` (the backend waits for them when it closes), or else waited for here."""
+        pids = [pid for name in self.launched if (pid := read_int(ctr_file(str(self.pod.argo_dir), name, "pid")))]
+        if self._exiting is not None:
+            self._exiting(pids)
+        else:
+            wait_gone(pids, time.monotonic() + 2.0)
 
     def result(self) -> PodResult:
         codes = {c.name: self.codes.get(c.name) for c in self.pod.containers if c.name in self.launched}
@@ -240,6 +243,14 @@ class HostPod:
 
     def __repr__(self) -> str:
         return f"HostPod({json.dumps(self.state())})"
+
+
+def wait_gone(pids: list[int], end: float) -> None:
+    """Wait (until `end`) for these processes to exit."""
+    for pid in pids:
+        if not _wait_exit(pid, end):
+            while time.monotonic() < end and process_alive(pid):
+                time.sleep(0.0005)
 
 
 def _wait_exit(pid: int, end: float) -> bool:
