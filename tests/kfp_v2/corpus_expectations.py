@@ -99,6 +99,12 @@ def _check_workspace(wf: dict[str, Any], home: Path) -> None:
     assert param(wf, "write-to-workspace")[0].startswith(str(home / "kfp" / "runs"))
 
 
+def _check_if_present(wf: dict[str, Any], home: Path) -> None:
+    # `echo` with IfPresent arguments: optional_input_1 absent and no Else, optional_input_2 absent with one
+    log = logs(home, wf["metadata"]["name"])
+    assert "--arg0 input0 --arg2 default value" in log and "--arg1" not in log, log
+
+
 def _values(task: str, want: list[str], name: str = "Output") -> Check:
     def check(wf: dict[str, Any], home: Path) -> None:
         assert sorted(param(wf, task, name)) == sorted(want)
@@ -139,6 +145,7 @@ CHECKS: dict[str, Check] = {
     "pipeline_with_metrics_outputs": _check_metrics,
     "lightweight_python_functions_with_outputs": _check_functions_with_outputs,
     "lightweight_python_functions_pipeline": _check_lightweight,
+    "placeholder_with_if_placeholder_none_input_value": _check_if_present,
     "pipeline_with_outputs": _values("print-op1", ["Hello", "world"]),
 }
 
