@@ -8,7 +8,7 @@ container from the image's wheelhouse, then `python3 -m kfp.dsl.executor_main` r
 launcher (launcher.py) runs on the image's python3, bound in read-only.
 
 One test per (pipeline, executor), so that xdist spreads them; every pipeline under the emissary, all but
-three (EMISSARY_ONLY) under the docker executor as well.
+two (EMISSARY_ONLY) under the docker executor as well.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from wfexec.kfp.v2 import lightweight
 from wfexec.kfp.v2.ir import load_pipeline
 
 EXECUTORS = ("emissary", "docker")
-# Their time goes to pip installing large wheels in the container (pandas and scikit-learn, jupyter,
-# datasets and pyarrow: a minute or more each on a busy machine), which no executor changes: they run
-# under the emissary only.
-EMISSARY_ONLY = {"iris_pipeline_compiled", "notebook_component_simple", "pipeline_with_artifact_upload_download"}
+# Their time goes to pip installing large wheels in the container (jupyter's; datasets and pyarrow: a
+# minute or more each on a busy machine), which no executor changes: they run under the emissary only.
+EMISSARY_ONLY = {"notebook_component_simple", "pipeline_with_artifact_upload_download"}
 
 
 def _cost(file: Path) -> int:
