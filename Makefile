@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := bubblewrap docker.io busybox-static docker-registry gcc libc6-dev git python3.11 apache2-utils chromium
+# the KFP v2 docker tests build their image from these (Debian's pip, venv's wheels, jq)
+APT_PACKAGES += python3-pip python3.11-venv jq
 
 .PHONY: demo test test-deps venv dev-venv kfplocal-venv lint bench clean
 

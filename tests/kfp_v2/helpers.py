@@ -33,9 +33,10 @@ def wfexec(home: Path, *args: str, timeout: float = 900) -> subprocess.Completed
                           capture_output=True, text=True, timeout=timeout)
 
 
-def submit(home: Path, file: Path | str, *params: str, timeout: float = 900) -> dict[str, Any]:
-    """`wfexec submit --wait -o json`; the Workflow object it prints (phase, nodes)."""
-    argv = ["submit", "--wait", str(file), "-o", "json"]
+def submit(home: Path, file: Path | str, *params: str, timeout: float = 900,
+           options: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`wfexec submit --wait -o json [options…]`; the Workflow object it prints (phase, nodes)."""
+    argv = ["submit", "--wait", str(file), "-o", "json", *options]
     for p in params:
         argv += ["-p", p]
     proc = wfexec(home, *argv, timeout=timeout)

@@ -125,3 +125,17 @@ def test_nodes_are_named_as_kfp_shows_the_tasks(tmp_path: Path) -> None:
     assert wf["status"]["phase"] == "Succeeded"
     assert param(wf, "make-greeting") == ["hello"]  # set_display_name("make-greeting")
     assert param(wf, "echo") == ["hello!"]  # "Shout it" is no Argo task name: the task keeps its own
+
+
+def test_ignore_upstream_failure_runs_the_task_after_a_failed_one(tmp_path: Path) -> None:
+    fail = container("echo failing; exit 2")
+    done = container('printf ran > "$0"', out_file("Output"), outputs={"Output": "STRING"})
+    tasks = {"fail": task("fail"),
+             # .ignore_upstream_failure(): runs once its upstream ended, however it ended
+             "cleanup": task("cleanup", after=["fail"], triggerPolicy={"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}),
+             "next": task("next", after=["fail"])}
+    doc = pipeline("ignore-failure", tasks, {"fail": fail, "cleanup": done, "next": done})
+    wf = submit(tmp_path / "home", write(tmp_path / "ignore.yaml", doc))
+    assert [n["phase"] for n in pods(wf, "fail")] == ["Failed"]
+    assert param(wf, "cleanup") == ["ran"]
+    assert pods(wf, "next") == []  # without it, a failed upstream stops the task

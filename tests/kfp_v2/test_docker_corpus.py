@@ -1,127 +1,78 @@
-"""KFP v2 corpus pipelines on the docker runtime, under both executors (emissary and docker).
+"""KFP's e2e pipelines (corpus/kfp-v2-pipelines) on the docker runtime, under both executors (emissary and docker).
 
-Every image the corpus names (`python:3.11`, `registry.access.redhat.com/ubi9/python-311`, `alpine`…) is
-mapped through the executor config's imageMap to one image the tests build from the host's Python:
-busybox, Debian's python3.11 and stdlib, Debian's pip, and a wheelhouse holding the kfp wheels the
-selected pipelines pin (pip is told to install from it: nothing is downloaded inside a container). So a
-lightweight component's own preamble runs in the container as it would in `python:3.11`: pip installs
-`kfp==X`, then `python3 -m kfp.dsl.executor_main` runs the function. The launcher (launcher.py) runs on
-the image's python3, bound in read-only.
+The same files, parameters, expected end states and output checks as the host runtime's corpus test
+(corpus_expectations.py). Every image the corpus names (`python:3.11`, `alpine`, `jetbrainsinfra/jq`…)
+goes through the executor config's imageMap to one image the tests build from the host (docker_image.py),
+components' `base_image` included: a lightweight task's own preamble pip-installs its packages in its
+container from the image's wheelhouse, then `python3 -m kfp.dsl.executor_main` runs the function. The
+launcher (launcher.py) runs on the image's python3, bound in read-only.
+
+One test per (pipeline, executor), so that xdist spreads them; every pipeline under the emissary, all but
+two (EMISSARY_ONLY) under the docker executor as well.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.support import images
+from tests.kfp_v2.corpus_expectations import FILES, PARAMS, check_end_state, seed_secrets
+from tests.kfp_v2.docker_image import kfp_python_image
+from tests.kfp_v2.helpers import submit
 from tests.support.docker_daemon import ensure_dockerd
+from wfexec.kfp.v2 import lightweight
+from wfexec.kfp.v2.ir import load_pipeline
 
-CORPUS_V2 = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "kfp-v2-pipelines"
-KFP_PYTHON_IMAGE = "wfexec-test/kfp-python:1"
-# A lean selection: a single lightweight component, one with named-tuple and artifact outputs, a
-# condition between lightweight tasks, and container components (no Python in the command).
-PIPELINES = {
-    "critical/add_numbers.yaml": {"a": "1", "b": "2"},
-    "essential/lightweight_python_functions_with_outputs.yaml": {
-        "first_message": "hello", "second_message": "world", "first_number": "2", "second_number": "3"},
-    "critical/flip_coin.yaml": {},
-    "critical/container_component_with_no_inputs.yaml": {},
-}
-SSL_MODULE = "/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so"
+EXECUTORS = ("emissary", "docker")
+# Their time goes to pip installing large wheels in the container (jupyter's; datasets and pyarrow: a
+# minute or more each on a busy machine), which no executor changes: they run under the emissary only.
+EMISSARY_ONLY = {"notebook_component_simple", "pipeline_with_artifact_upload_download"}
 
 
-def _pinned_kfp() -> list[str]:
-    """The kfp versions the selected pipelines install (their preambles pin one each)."""
-    found: set[str] = set()
-    for name in PIPELINES:
-        text = (CORPUS_V2 / name).read_text()
-        found.update(v for v in _words(text) if v.startswith("kfp=="))
-    return sorted(found)
+def _cost(file: Path) -> int:
+    """A rough cost of a run: its tasks, and ten for each package installed besides kfp."""
+    pipeline = load_pipeline(str(file))
+    cost = sum(len(c.tasks) for c in [pipeline.root, *pipeline.components.values()])
+    for ex in pipeline.executors.values():
+        req = lightweight.requirements(ex.container.command) if ex.container else None
+        cost += 10 * len([p for p in req.packages if not p.startswith("kfp")]) if req else 0
+    return cost
 
 
-def _words(text: str) -> list[str]:
-    return [w.strip("'\"\\") for w in text.replace("\\ ", " ").split()]
-
-
-def _wheels(dest: Path) -> None:
-    for req in _pinned_kfp():
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dest), req],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, f"pip wheel {req}: {done.stderr.strip()[-500:]}"
-
-
-def _build_kfp_python() -> None:
-    root = images._busybox_rootfs()
-    python = "/usr/bin/python3.11"
-    root.host_file(python, "usr/bin/python3.11")
-    root.symlink("usr/bin/python3", "python3.11")
-    root.symlink("usr/bin/python", "python3.11")
-    libs = set(images._ldd(python)) | set(images._ldd(SSL_MODULE))  # pip imports ssl
-    for lib in sorted(libs):
-        root.host_file(os.path.realpath(lib), lib)
-    for tree in (Path("/usr/lib/python3.11"), Path("/usr/lib/python3/dist-packages/pip")):
-        for path in sorted(tree.rglob("*")):
-            rel = str(path)
-            if "__pycache__" in path.parts or path.name == "EXTERNALLY-MANAGED" or \
-                    (tree.name == "python3.11" and "test" in path.relative_to(tree).parts[:1]):
-                continue  # python:3.11 lets pip install into its own Python, as Debian's marker would not
-            if path.is_symlink():
-                root.symlink(rel, os.readlink(path))
-            elif path.is_dir():
-                root.dir(rel)
-            elif path.is_file():
-                root.host_file(rel)
-    with tempfile.TemporaryDirectory() as tmp:
-        _wheels(Path(tmp))
-        for wheel in sorted(Path(tmp).iterdir()):
-            root.host_file(str(wheel), f"wheels/{wheel.name}")
-    images._import(root.bytes(), KFP_PYTHON_IMAGE, [
-        'CMD ["python3"]', "ENV PIP_NO_INDEX=1", "ENV PIP_FIND_LINKS=/wheels",
-        "ENV PIP_DISABLE_PIP_VERSION_CHECK=1", "ENV PIP_ROOT_USER_ACTION=ignore",
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+# The costliest first, so that xdist's workers do not end waiting on one long run.
+CASES = [(f, e) for f in sorted(FILES, key=lambda f: (f.stem in EMISSARY_ONLY, _cost(f)), reverse=True)
+         for e in EXECUTORS
+         if e == "emissary" or f.stem not in EMISSARY_ONLY]
 
 
 @pytest.fixture(scope="module")
-def docker_config(tmp_path_factory: pytest.TempPathFactory) -> str:
+def docker_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ensure_dockerd()
-    image = images._build_once(KFP_PYTHON_IMAGE, _build_kfp_python)
     path = tmp_path_factory.mktemp("docker-cfg") / "config.yaml"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
                                 "metadata": {"name": "workflow-controller-configmap"},
-                                "data": {"imageMap": {"*": image}}}))
-    return str(path)
+                                "data": {"imageMap": {"*": kfp_python_image()}}}))
+    return path
 
 
-# Each pipeline once, each executor twice: a docker run of a pipeline takes tens of seconds on a busy
-# machine (a container per task, pip installing kfp in each), so CI runs this lean selection.
-CASES = [("critical/add_numbers.yaml", "emissary"), ("critical/add_numbers.yaml", "docker"),
-         ("essential/lightweight_python_functions_with_outputs.yaml", "docker"),
-         ("critical/flip_coin.yaml", "emissary"), ("critical/container_component_with_no_inputs.yaml", "docker")]
+@pytest.fixture(scope="session")
+def emissary_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One emissary bundle for every run's home (xdist's workers share the folder above their own):
+    a fresh home would build it again, run by run (a second or two of CPU each)."""
+    shared = tmp_path_factory.getbasetemp().parent / "kfp-emissary-bundle"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize(("name", "executor"), CASES)
-def test_corpus_pipeline_succeeds_on_docker(name: str, executor: str, docker_config: str, tmp_path: Path):
-    env = dict(os.environ, WFEXEC_HOME=str(tmp_path / "home"))
-    wfexec = str(Path(sys.executable).with_name("wfexec"))
-    params = [a for k, v in PIPELINES[name].items() for a in ("-p", f"{k}={v}")]
-    done = subprocess.run([wfexec, "submit", "--wait", "--runtime", "docker", "--executor", executor,
-                           "--config", docker_config, str(CORPUS_V2 / name), *params],
-                          env=env, capture_output=True, text=True, timeout=600)
-    got = subprocess.run([wfexec, "get", "@latest", "-o", "json"], env=env, capture_output=True, text=True)
-    assert got.returncode == 0, done.stderr + got.stderr
-    status = json.loads(got.stdout)["status"]
-    assert status["phase"] == "Succeeded", (status.get("message"), done.stdout[-3000:], done.stderr[-2000:])
-    assert done.returncode == 0
-    pods = [n for n in status["nodes"].values() if n.get("type") == "Pod"]
-    assert pods and all(n["phase"] == "Succeeded" for n in pods)
-    if name == "critical/add_numbers.yaml":
-        [pod] = pods
-        assert {p["name"]: p.get("value") for p in pod["outputs"]["parameters"]}["p-Output"] == "3"
+@pytest.mark.parametrize(("file", "executor"), CASES, ids=[f"{f.stem}-{e}" for f, e in CASES])
+def test_corpus_pipeline_ends_as_on_host(file: Path, executor: str, docker_config: Path, emissary_bundle: Path,
+                                        tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed_secrets(home)
+    (home / "emissary-bundle").symlink_to(emissary_bundle)  # where the docker runtime keeps it (bundle.py)
+    wf = submit(home, file, *PARAMS.get(file.stem, []),
+                options=("--runtime", "docker", "--executor", executor, "--config", str(docker_config)))
+    check_end_state(file, wf, home)

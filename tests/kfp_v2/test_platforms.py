@@ -56,3 +56,19 @@ def test_a_missing_secret_fails_the_task_naming_it(tmp_path: Path) -> None:
     assert proc.returncode == 1
     log = wfexec(home, "logs", proc.stdout.strip().splitlines()[-1]).stdout
     assert f"secret 'absent' has no key 'pw': expected the file {home}/secrets/absent/pw" in log
+
+
+def test_a_pvc_mount_carries_files_from_one_task_to_the_next(tmp_path: Path) -> None:
+    write_it = container('printf "from writer" > /mnt/vol/note')
+    read_it = container('cat /mnt/vol/note > "$0"', "{{$.outputs.parameters['Output'].output_file}}",
+                        outputs={"Output": "STRING"})
+    doc = [pipeline("pvc", {"write": task("write"), "read": task("read", after=["write"])},
+                    {"write": write_it, "read": read_it}),
+           {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {
+               f"exec-{name}": {"pvcMount": [{"constant": "shared-claim", "mountPath": "/mnt/vol"}]}
+               for name in ("write", "read")}}}}}]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump_all(doc, sort_keys=False))
+    proc = wfexec(tmp_path / "home", "submit", "--wait", str(path), "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert param(json.loads(proc.stdout), "read") == ["from writer"]

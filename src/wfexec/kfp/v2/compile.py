@@ -21,7 +21,7 @@ from typing import Any
 from wfexec.errors import SpecError
 from wfexec.kfp.v2 import kubernetes_platform as platform
 from wfexec.kfp.v2.conditions import to_when
-from wfexec.kfp.v2.ir import Component, Interface, Pipeline, Task
+from wfexec.kfp.v2.ir import ArtifactBinding, Component, Interface, Pipeline, Task
 from wfexec.kfp.v2.launcher import ABSENT, to_text
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
@@ -195,8 +195,10 @@ class Compiler:
             out["when"] = to_when(task.condition, lambda k: self._cond_arg(args, comp, k, task), where)
         if task.iterator is not None:
             it = task.iterator
-            arguments[p(it.item_input)] = "{{item}}"
-            if it.raw is not None:
+            arguments[(a if it.input_artifact is not None else p)(it.item_input)] = "{{item}}"
+            if it.input_artifact is not None:
+                items = self.artifact_items(task.artifacts[it.input_artifact])
+            elif it.raw is not None:
                 items = it.raw
             else:
                 items = args.params.get(p(it.input_parameter or ""))
@@ -210,6 +212,17 @@ class Compiler:
         if arguments:
             out["arguments"] = {"parameters": [{"name": k, "value": v} for k, v in arguments.items()]}
         return out
+
+    @staticmethod
+    def artifact_items(source: ArtifactBinding) -> str:
+        """ParallelFor over artifacts, as KFP's driver iterates them: one iteration per artifact of the
+        list, each given that one artifact. The list may be a loop's collected output (a list of lists,
+        nested as deep as the loops): flattened, each artifact becomes a list of one."""
+        if source.kind == "component_input":
+            ref = f"inputs.parameters['{a(source.name)}']"
+        else:
+            ref = f"tasks['{source.producer}'].outputs.parameters['{a(source.name)}']"
+        return f"{{{{=toJson(map(flatten(jsonpath({ref}, '$')), {{[#]}}))}}}}"
 
     def limited_loop(self, task: dict[str, Any], comp: Component, arguments: dict[str, str], items: str,
                      limit: int) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class Iterator:
     item_input: str
     raw: str | None = None  # a JSON list written in the IR
     input_parameter: str | None = None  # one of the task's own inputs holds the list
+    input_artifact: str | None = None  # artifactIterator: one of the task's input artifacts is the list
     parallelism: int = 0
 
 
@@ -303,7 +304,16 @@ def _task(r: _Reader, name: str, spec: Any, where: str) -> Task:
         if task.iterator.raw is None and not task.iterator.input_parameter:
             raise r.fail(f"{where}.parameterIterator.items", "expected `raw` or `inputParameter`")
     elif "artifactIterator" in spec:
-        raise r.fail(f"{where}.artifactIterator", "ParallelFor over a list of artifacts is not supported yet")
+        it = r.mapping(spec["artifactIterator"], f"{where}.artifactIterator", True)
+        items = r.mapping(it.get("items"), f"{where}.artifactIterator.items", True)
+        policy = r.mapping(spec.get("iteratorPolicy"), f"{where}.iteratorPolicy")
+        task.iterator = Iterator(r.text(it.get("itemInput"), f"{where}.artifactIterator.itemInput"),
+                                 input_artifact=r.text(items.get("inputArtifact"),
+                                                       f"{where}.artifactIterator.items.inputArtifact"),
+                                 parallelism=int(policy.get("parallelismLimit") or 0))
+        if task.iterator.input_artifact not in task.artifacts:
+            raise r.fail(f"{where}.artifactIterator.items.inputArtifact",
+                         f"expected one of the task's input artifacts, not {task.iterator.input_artifact!r}")
     if "retryPolicy" in spec:
         rp = r.mapping(spec["retryPolicy"], f"{where}.retryPolicy", True)
         task.retry = Retry(int(rp.get("maxRetryCount") or 0), str(rp.get("backoffDuration") or ""),

@@ -7,7 +7,7 @@ names), the user command, the output metadata file, typed output parameters, art
 URIs live under the run's artifact root, and caching keyed by KFP's cache-key fields.
 
 What it hands back to the engine are plain files: `/tmp/kfp/argo/p/<name>` (one output
-parameter as text) and `/tmp/kfp/argo/a/<name>` (a JSON list of artifacts: name, uri, type,
+parameter as text, plus the newline the engine trims) and `/tmp/kfp/argo/a/<name>` (a JSON list of artifacts: name, uri, type,
 metadata), plus `/tmp/kfp/argo/cached` ("true" when taken from cache).
 """
 
@@ -336,7 +336,9 @@ class Launch:
         for name, value in params.items():
             ptype = self.spec["outputs"]["parameters"][name]["type"]
             with open(os.path.join(ARGO_OUT, "p", name), "w") as f:
-                f.write(to_text(value, ptype))
+                # Argo trims one trailing newline from a parameter file; KFP keeps a string as its task
+                # returned it (its launcher hands values on through ML Metadata, untrimmed): add the one trimmed
+                f.write(to_text(value, ptype) + "\n")
         for name, value in arts.items():
             with open(os.path.join(ARGO_OUT, "a", name), "w") as f:
                 json.dump(value, f)

@@ -68,10 +68,12 @@ def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "
     compile_pipeline(pipeline, arguments, Runtime(runtime.kfp_root, python))  # every check, before any install
     used = {pipeline.components[t.component].executor_label for c in [pipeline.root, *pipeline.components.values()]
             for t in c.tasks.values()}
-    for label in sorted(used - {""}) if on_host else []:
+    for label in sorted(used - {""}):
         ex = pipeline.executors[label]
         req = lightweight.requirements(ex.container.command) if ex.container else None
-        if req is not None:
+        if req is not None and ex.container and not on_host:  # the image runs the command, with the SDK asked for
+            ex.container.command = with_kfp_package(ex.container.command)
+        elif req is not None:
             runtime.envs[label] = pyenv.launcher_env(with_kfp_package(ex.container.command), label) or \
                 {**lightweight.prepare(req, label), "code_index": 6}
     workflow = compile_pipeline(pipeline, arguments, runtime)
