@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import whole_command  # noqa: E402
 
-LINE = re.compile(r"^(\d+) (\d\d):(\d\d):(\d\d\.\d+) (.*)$")
+LINE = re.compile(r"^(\d+) +(\d\d):(\d\d):(\d\d\.\d+) (.*)$")
 # (hop name, pattern of the syscall that ends the hop), in the order they happen on a step's path
 HOPS = [
     ("command exit", re.compile(r'^exit_group\(')),  # of the `true` exec'd last
