@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +39,6 @@ def default_parallelism() -> int:
 def _settle(fut: asyncio.Future[PodResult], res: PodResult) -> None:
     if not fut.done():
         fut.set_result(res)
-
-
-def _fail(fut: asyncio.Future[PodResult], exc: BaseException) -> None:
-    if not fut.done():
-        fut.set_exception(exc)
-
-
-# Collects a finished pod's result as soon as the backend reports it, without a trip through the
-# event loop first (a loop wake-up and a hand-over to a worker less on each step's path). As many
-# threads as asyncio's default pool: uploads of output artifacts run side by side as before.
-_COLLECTORS = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="wfexec-collect")
 
 
 class Pods:
@@ -164,23 +151,13 @@ class Pods:
             if node["id"] not in ctx.book.loaded:  # the wait for a slot is not the step's duration
                 node["startedAt"] = N.now()
             node["phase"] = N.RUNNING  # saved by _run_plan, with the pod's start (one commit, not two)
-            daemon = bool(resolved.get("daemon"))
-            collected: list[Node] = []
-
-            def finish(res: PodResult) -> None:
-                self.running.pop(node["id"], None)  # as when collected after _run_plan returned
-                collected.append(self.collect(node, resolved, res))
-            result = await self._run_plan(node, argo_dir, prepare, daemon=daemon, finish=None if daemon else finish)
+            result = await self._run_plan(node, argo_dir, prepare, daemon=bool(resolved.get("daemon")))
         if result is None:  # daemoned: keeps running until its scope ends
             return node
-        if collected:  # done by a collector thread, as the pod ended
-            return collected[0]
         return await asyncio.to_thread(self.collect, node, resolved, result)
 
     async def _run_plan(self, node: Node, argo_dir: Path, prepare: Callable[[], PodPlan],
-                        daemon: bool, finish: Callable[[PodResult], None] | None = None) -> PodResult | None:
-        """Start the pod and wait for its end; `finish` (not for daemons) is run on that end in a
-        collector thread, before this returns, and what it raises is raised here."""
+                        daemon: bool) -> PodResult | None:
         assert self.loop is not None and self.backend is not None
         backend = self.backend
         book = self.ctx.book
@@ -188,31 +165,6 @@ class Pods:
         loop = self.loop
 
         def on_done(res: PodResult) -> None:
-            if finish is not None:
-                _COLLECTORS.submit(finish_then_settle, res)
-                return
-            try:
-                loop.call_soon_threadsafe(_settle, fut, res)
-            except RuntimeError:  # the loop has closed: this engine is ending; a next one re-attaches
-                pass
-
-        # the loop is done with the node's start (its saves, the halted kill): the collector, which
-        # changes the node, waits for that; `skip`: the start failed, the caller collects
-        started = threading.Event()
-        skip = False
-
-        def finish_then_settle(res: PodResult) -> None:
-            assert finish is not None
-            started.wait()
-            try:
-                if not skip:
-                    finish(res)
-            except BaseException as exc:  # noqa: BLE001 - raised where the pod is awaited
-                try:
-                    loop.call_soon_threadsafe(_fail, fut, exc)
-                except RuntimeError:
-                    pass
-                return
             try:
                 loop.call_soon_threadsafe(_settle, fut, res)
             except RuntimeError:  # the loop has closed: this engine is ending; a next one re-attaches
@@ -237,22 +189,15 @@ class Pods:
             return plan, backend.start(plan, on_done), found
 
         try:
-            try:
-                plan, handle, again = await asyncio.to_thread(plan_and_start)
-            except WfexecError as exc:
-                skip = True
-                return PodResult(phase=N.ERROR, message=str(exc))
-            if again:
-                node["message"] = f"{REATTACH_NOTE}; running it again"
-                book.save(node)
-            self.running[node["id"]] = handle
-            if self.ctx.halted():  # stopped while it started: kill_running did not see it yet
-                await asyncio.to_thread(backend.kill, handle, plan.kill_grace_seconds)
-        except BaseException:
-            skip = True
-            raise
-        finally:
-            started.set()
+            plan, handle, again = await asyncio.to_thread(plan_and_start)
+        except WfexecError as exc:
+            return PodResult(phase=N.ERROR, message=str(exc))
+        if again:
+            node["message"] = f"{REATTACH_NOTE}; running it again"
+            book.save(node)
+        self.running[node["id"]] = handle
+        if self.ctx.halted():  # stopped while it started: kill_running did not see it yet
+            await asyncio.to_thread(backend.kill, handle, plan.kill_grace_seconds)
         if daemon:
             ip = await asyncio.to_thread(backend.ip, handle)
             if ip:
