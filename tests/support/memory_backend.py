@@ -41,7 +41,6 @@ class MemoryPodError(Exception):
 class MemoryHandle:
     pod: PodPlan
     stop: threading.Event = field(default_factory=threading.Event)
-    kill_message: str | None = None
 
 
 @dataclass

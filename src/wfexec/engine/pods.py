@@ -63,10 +63,10 @@ class Pods:
             self.wf_slots = asyncio.Semaphore(int(self.ctx.spec["parallelism"]))
 
     # -- killing ---------------------------------------------------------------------------------
-    async def kill_running(self, message: str) -> None:
+    async def kill_running(self) -> None:
+        """Kill every running pod; the run's `shutdown` (set first) gives their nodes' message in collect."""
         grace = self.ctx.grace
         for handle in list(self.running.values()):
-            handle.kill_message = message
             await asyncio.to_thread(self.backend.kill, handle, grace)  # type: ignore[union-attr]
 
     async def kill_under(self, node: Node) -> None:
@@ -258,11 +258,8 @@ class Pods:
             outputs["result"] = result.result
         phase: str = result.phase
         message = result.message
-        kill_message = getattr(self.running.get(node["id"]), "kill_message", None)
         if ctx.shutdown and phase != N.SUCCEEDED:
             message = ctx.stop_message() if ctx.shutdown != "deadline" else "Step exceeded its deadline"
-        elif kill_message and phase != N.SUCCEEDED:
-            message = kill_message
         params_out, phase, message = pod_parameters(tmpl, result, phase, message, ctx.set_global_output)
         if params_out:
             outputs["parameters"] = params_out

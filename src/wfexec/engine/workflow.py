@@ -264,7 +264,7 @@ class WorkflowRun:
             if control in ("stop", "terminate") and not ctx.shutdown:
                 ctx.shutdown = control
                 self._release()
-                await self.pods.kill_running(ctx.stop_message())
+                await self.pods.kill_running()
             elif control == "resume":
                 self.store.set_control(ctx.name, None)
                 ctx.unsuspended.set()
@@ -285,7 +285,7 @@ class WorkflowRun:
         await asyncio.sleep(delay)
         self.ctx.shutdown = "deadline"
         self._release()
-        await self.pods.kill_running("Step exceeded its deadline")
+        await self.pods.kill_running()
 
 
 __all__ = ["WorkflowRun"]
