@@ -18,11 +18,26 @@ if "WFEXEC_HOME" not in os.environ or not os.environ.get("WFEXEC_TEST_KEEP_HOME"
     os.environ["WFEXEC_HOME"] = tempfile.mkdtemp(prefix="wfexec-test-home-")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def emissary_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The emissary bundle folder every home of this run links to (the session's home too)."""
+    from tests.support.emissary_bundle import share_emissary_bundle, shared_bundle_dir
+
+    shared = shared_bundle_dir(tmp_path_factory)
+    if not os.environ.get("WFEXEC_TEST_KEEP_HOME"):
+        share_emissary_bundle(Path(os.environ["WFEXEC_HOME"]), shared)
+    return shared
+
+
 @pytest.fixture
-def wfexec_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh $WFEXEC_HOME for one test; its pod directories on the tmpfs go with it."""
+def wfexec_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emissary_bundle: Path) -> Iterator[Path]:
+    """A fresh $WFEXEC_HOME for one test (sharing the run's emissary bundle); its pod directories on the
+    tmpfs go with it."""
+    from tests.support.emissary_bundle import share_emissary_bundle
+
     home = tmp_path / "wfexec-home"
     home.mkdir()
+    share_emissary_bundle(home, emissary_bundle)
     monkeypatch.setenv("WFEXEC_HOME", str(home))
     yield home
     from wfexec.engine.pod_dirs import scratch_root

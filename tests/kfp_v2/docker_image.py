@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -85,19 +84,6 @@ def _preinstall_kfp(wheels: Path, site: Path) -> None:
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(site)], check=True, capture_output=True)
 
 
-def _copy_keeping_mtime(root: images._Rootfs, src: Path, path: str) -> None:
-    """A host file into the image with its modification time: a compiled module (`__pycache__`) is
-    used only while its source has the time it was compiled from; with none, every container's
-    Python would compile the stdlib and pip again."""
-    st = src.stat()
-    path = path.strip("/")
-    root.dir(os.path.dirname(path))
-    info = tarfile.TarInfo(path)
-    info.size, info.mode, info.mtime = st.st_size, st.st_mode & 0o7777, int(st.st_mtime)
-    with open(src, "rb") as f:
-        root.tar.addfile(info, f)
-
-
 def _add_tree(root: images._Rootfs, tree: Path) -> None:
     for path in sorted(tree.rglob("*")):
         rel = str(path)
@@ -109,7 +95,7 @@ def _add_tree(root: images._Rootfs, tree: Path) -> None:
         elif path.is_dir():
             root.dir(rel)
         elif path.is_file():
-            _copy_keeping_mtime(root, path, rel)
+            root.host_file(path, rel)  # with its time, so the compiled stdlib stays valid
 
 
 def _build(tag: str, installs: list[tuple[tuple[str, ...], bool]]) -> None:
@@ -137,7 +123,7 @@ def _build(tag: str, installs: list[tuple[tuple[str, ...], bool]]) -> None:
         _preinstall_kfp(wheels, site)
         for path in sorted(site.rglob("*")):
             if path.is_file():
-                _copy_keeping_mtime(root, path, f"{SITE}/{path.relative_to(site)}")
+                root.host_file(path, f"{SITE}/{path.relative_to(site)}")
         data = root.bytes()
     images._import(data, tag, ['CMD ["python3"]', *ENV])
 

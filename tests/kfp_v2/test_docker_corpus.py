@@ -22,6 +22,7 @@ from tests.kfp_v2.corpus_expectations import FILES, PARAMS, check_end_state, see
 from tests.kfp_v2.docker_image import kfp_python_image
 from tests.kfp_v2.helpers import submit
 from tests.support.docker_daemon import ensure_dockerd
+from tests.support.emissary_bundle import share_emissary_bundle
 from wfexec.kfp.v2 import lightweight
 from wfexec.kfp.v2.ir import load_pipeline
 
@@ -57,22 +58,13 @@ def docker_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def emissary_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One emissary bundle for every run's home (xdist's workers share the folder above their own):
-    a fresh home would build it again, run by run (a second or two of CPU each)."""
-    shared = tmp_path_factory.getbasetemp().parent / "kfp-emissary-bundle"
-    shared.mkdir(exist_ok=True)
-    return shared
-
-
 @pytest.mark.docker
 @pytest.mark.parametrize(("file", "executor"), CASES, ids=[f"{f.stem}-{e}" for f, e in CASES])
 def test_corpus_pipeline_ends_as_on_host(file: Path, executor: str, docker_config: Path, emissary_bundle: Path,
                                         tmp_path: Path) -> None:
     home = tmp_path / "home"
     seed_secrets(home)
-    (home / "emissary-bundle").symlink_to(emissary_bundle)  # where the docker runtime keeps it (bundle.py)
+    share_emissary_bundle(home, emissary_bundle)  # the run's one bundle (tests/conftest.py)
     wf = submit(home, file, *PARAMS.get(file.stem, []),
                 options=("--runtime", "docker", "--executor", executor, "--config", str(docker_config)))
     check_end_state(file, wf, home)

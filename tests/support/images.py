@@ -59,7 +59,7 @@ _LOCK = Path(tempfile.gettempdir()) / "wfexec-test-images.lock"
 
 # Bumped when a recipe changes; an image under our tag without this label (made elsewhere, or
 # by an older recipe) is rebuilt.
-RECIPE = "2"
+RECIPE = "3"
 _LABEL = "wfexec.test-image"
 
 
@@ -124,9 +124,18 @@ class _Rootfs:
         info.size, info.mode = len(data), mode
         self.tar.addfile(info, io.BytesIO(data))
 
-    def host_file(self, host: str, path: str | None = None) -> None:
+    def host_file(self, host: str | Path, path: str | None = None) -> None:
+        """A host file, with its mode and modification time: a compiled module (`__pycache__`) is used
+        only while its source has the time it was compiled from; with none, every container's Python
+        would compile the stdlib (and pip) again."""
         src = Path(host)
-        self.file(path or host, src.read_bytes(), src.stat().st_mode & 0o7777)
+        st = src.stat()
+        path = (path or str(host)).strip("/")
+        self.dir(os.path.dirname(path))
+        info = tarfile.TarInfo(path)
+        info.size, info.mode, info.mtime = st.st_size, st.st_mode & 0o7777, int(st.st_mtime)
+        with open(src, "rb") as f:
+            self.tar.addfile(info, f)
 
     def symlink(self, path: str, target: str) -> None:
         path = path.strip("/")
@@ -211,8 +220,8 @@ def _build_python() -> None:
     stdlib = Path("/usr/lib/python3.11")
     for path in sorted(stdlib.rglob("*")):
         rel = str(path)
-        if "__pycache__" in path.parts or "test" in path.relative_to(stdlib).parts[:1]:
-            continue
+        if "test" in path.relative_to(stdlib).parts[:1]:
+            continue  # the compiled modules come too (host_file keeps the times they were compiled from)
         if path.is_symlink():
             root.symlink(rel, os.readlink(path))
         elif path.is_dir():
