@@ -17,7 +17,10 @@ fi
 log="${DOCKERD_LOG:-/tmp/dockerd.log}"
 # Another caller may be starting it right now: only start one if no dockerd process exists.
 if ! pgrep -x dockerd >/dev/null 2>&1; then
-    nohup dockerd >"$log" 2>&1 </dev/null &
+    # A session of its own and a clean environment: started from a test, it must not carry that test's
+    # WFEXEC_HOME or TMPDIR (tests that end every process naming their home would end the daemon too),
+    # nor die with the test's process group. The log is appended to, so a daemon's end stays readable.
+    setsid env -i PATH="$PATH" HOME="${HOME:-/root}" nohup dockerd >>"$log" 2>&1 </dev/null &
 fi
 
 for _ in $(seq 1 60); do
