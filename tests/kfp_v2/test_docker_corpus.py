@@ -27,9 +27,6 @@ from wfexec.kfp.v2 import lightweight
 from wfexec.kfp.v2.ir import load_pipeline
 
 EXECUTORS = ("emissary", "docker")
-# Their time goes to pip installing large wheels in the container (jupyter's; datasets and pyarrow: a
-# minute or more each on a busy machine), which no executor changes: they run under the emissary only.
-EMISSARY_ONLY = {"notebook_component_simple", "pipeline_with_artifact_upload_download"}
 
 
 def _cost(file: Path) -> int:
@@ -43,9 +40,7 @@ def _cost(file: Path) -> int:
 
 
 # The costliest first, so that xdist's workers do not end waiting on one long run.
-CASES = [(f, e) for f in sorted(FILES, key=lambda f: (f.stem in EMISSARY_ONLY, _cost(f)), reverse=True)
-         for e in EXECUTORS
-         if e == "emissary" or f.stem not in EMISSARY_ONLY]
+CASES = [(f, e) for f in sorted(FILES, key=_cost, reverse=True) for e in EXECUTORS]
 
 
 @pytest.fixture(scope="module")
