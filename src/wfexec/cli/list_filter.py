@@ -74,26 +74,28 @@ class ListFilter:
 
     def keeps_beyond_api(self, rec: RunRecord) -> bool:
         """What the API cannot say, tested on the answer: the name prefix and the two times."""
-        from wfexec.cli.timespec import stamp
-
         if self.prefix and not rec.name.startswith(self.prefix):
             return False
+        if not (self.since or self.older):
+            return True
+        from wfexec.cli.timespec import stamp  # imported only when used: `list` starts fast
+
         if self.since and (stamp(rec.created_at) or self.since) < self.since:
             return False
         return not (self.older and (stamp(rec.finished_at) or self.older) > self.older)
 
     def keeps(self, rec: RunRecord) -> bool:
         """Every flag, for a run of the local store."""
-        from wfexec.cli.selectors import labels_match
-
         ended = rec.phase not in (N.PENDING, N.RUNNING)
         if (self.running and ended) or ((self.completed or self.older) and not ended):
             return False
         if self.phases and rec.phase not in self.phases:
             return False
-        if self.selectors and not labels_match(list(self.selectors),
-                                               (rec.manifest.get("metadata") or {}).get("labels") or {}):
-            return False
+        if self.selectors:
+            from wfexec.cli.selectors import labels_match
+
+            if not labels_match(list(self.selectors), (rec.manifest.get("metadata") or {}).get("labels") or {}):
+                return False
         return self.keeps_beyond_api(rec)
 
 
