@@ -151,7 +151,9 @@ def _engine(name_r: int, done_w: int) -> None:
         store, early = _warm()
         name = _read_all(name_r)
         os.close(name_r)
-        if not name:
+        if not name:  # refused, or Ctrl-C: the fork server started for it goes too, now, not at its next read
+            if early is not None:
+                early.backend.close()
             code = 0
             return
         log = wfexec_home() / "runs" / name / "engine.log"
