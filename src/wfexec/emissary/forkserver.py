@@ -9,13 +9,17 @@ holding `wfexec.emissary.run.Spec` keyword arguments, and `"heavy": true` when t
 import subprocess or the artifact packer (see `_loop`). The server exits at end of input (its
 engine is gone, or done): running emissaries are not touched.
 
+A request marked `"supervise": true` is not forked: it goes to the supervisor (supervisor.py), one
+process forked on first need that runs such containers side by side, and answers for them.
+
 On stdout, one line per request: `+N` once its emissary is forked (written by the emissary
 itself, before anything else, then it lets go of stdout), or `!N <why>` when none will run. So
 when the engine reads end of file there, the server is gone and every emissary it forked has
 said so: a request without an answer was never forked and can be sent to a new server.
 
 Every emissary inherits `--notify-fd` and writes its `notify_key` plus a newline to it when done.
-Exit status: 0 at end of input, 3 when the second (heavy) server died (see `_loop`).
+Exit status: 0 at end of input, 3 when the second (heavy) server died (see `_loop`), 4 when the
+supervisor died.
 Stdlib only; started as `python -S -E -s forkserver.py --notify-fd N`.
 """
 
@@ -52,6 +56,7 @@ def _read_exact(fd: int, n: int) -> bytes:
 
 
 HEAVY_GONE = 3  # exit status: the second server died, requests sent to it may be lost
+SUPERVISOR_GONE = 4  # exit status: the supervisor died, requests sent to it may be lost
 
 
 def _child(spec: Spec, rid: object) -> None:
@@ -60,8 +65,7 @@ def _child(spec: Spec, rid: object) -> None:
     acked = False
     try:
         os.setsid()
-        if _heavy_w >= 0:  # else the second server would live as long as this emissary
-            os.close(_heavy_w)
+        _close_other_pipes()
         if _request_fd > 0:  # the second server's input: its end of file must not wait for us
             os.close(_request_fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -119,7 +123,7 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
 
     Should that second server die, the requests in its pipe are lost: this one then exits with
     HEAVY_GONE, and the engine starts a new pair and sends again what was not answered."""
-    global _heavy_w, _request_fd
+    global _heavy_w, _request_fd, _supervisor_w
     _request_fd = fd
     poller = select.poll()
     poller.register(fd, select.POLLIN)
@@ -128,6 +132,9 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
         if _heavy_w >= 0 and any(f == _heavy_w for f, _ in events):  # POLLERR: no reader is left
             _report("forkserver: the second (heavy) server has died; exiting")
             return HEAVY_GONE
+        if _supervisor_w >= 0 and any(f == _supervisor_w for f, _ in events):
+            _report("forkserver: the supervisor has died; exiting")
+            return SUPERVISOR_GONE
         head = _read_exact(fd, 4)
         if not head:
             return 0
@@ -147,6 +154,16 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
                 except OSError as exc:
                     _report(f"forkserver: the second (heavy) server has died: {exc}; exiting")
                     return HEAVY_GONE
+                continue
+            if heavy and req.get("supervise"):
+                if _supervisor_w < 0:
+                    _supervisor_w = _start_supervisor(fd, notify_fd)
+                    poller.register(_supervisor_w, 0)  # errors only: the supervisor is gone
+                try:
+                    _write_all(_supervisor_w, head + body)
+                except OSError as exc:
+                    _report(f"forkserver: the supervisor has died: {exc}; exiting")
+                    return SUPERVISOR_GONE
                 continue
             spec = Spec(**req["spec"], notify_fd=notify_fd, subreaper=True, passthrough=False)
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -172,6 +189,7 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
         try:
             os.close(w)
             os.close(own_fd)
+            _close_other_pipes()
             import subprocess  # noqa: F401
 
             try:
@@ -190,7 +208,43 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
     return w
 
 
+def _start_supervisor(own_fd: int, notify_fd: int) -> int:
+    """The supervisor: a session of its own (it outlives this server, as emissaries do); it ends
+    once its input has ended and its containers with it."""
+    r, w = os.pipe()
+    if os.fork() == 0:
+        code = 0
+        try:
+            os.setsid()
+            os.close(w)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, own_fd)  # our stdin: its end of file is this server's, not ours to hold
+            os.close(devnull)
+            _close_other_pipes()
+            from wfexec.emissary.supervisor import Supervisor
+
+            code = Supervisor(r, notify_fd).serve()
+        except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
+            code = 1
+            _report(f"supervisor: {exc!r}")
+        finally:
+            os._exit(code)
+    os.close(r)
+    return w
+
+
+def _close_other_pipes() -> None:
+    """In a forked child: the pipes to the heavy server and the supervisor are this server's. Held
+    by a child, they would keep those processes waiting for input as long as the child lives."""
+    global _heavy_w, _supervisor_w
+    for fd in (_heavy_w, _supervisor_w):
+        if fd >= 0:
+            os.close(fd)
+    _heavy_w = _supervisor_w = -1  # the heavy server forks emissaries too: they must not close them again
+
+
 _heavy_w = -1  # the pipe to the second server, once started (closed in every emissary)
+_supervisor_w = -1  # the pipe to the supervisor, once started (closed in every emissary)
 _request_fd = -1  # where this server reads its requests (closed in every emissary)
 
 

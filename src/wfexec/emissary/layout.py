@@ -13,6 +13,9 @@ EMISSARY_FAILED = 64  # Argo's code for "the emissary itself failed", not the ch
 #: nanoseconds; both unsigned 64-bit little-endian), one per chunk read, in offset order. A line's time is
 #: that of the record at or before its first byte.
 TIMES_SUFFIX = ".times"
+#: An empty file beside `pid` when that pid is the host fork server's supervisor, which runs many
+#: containers: a signal for one of them goes to its process group (`childpgid`), not to that pid.
+SUPERVISED_MARK = "supervised"
 TIME_RECORD = 16
 
 

@@ -283,6 +283,14 @@ class _Emissary(LogTee):
         return code
 
     def _run_child(self) -> int:
+        started = self._start_child()
+        if isinstance(started, int):
+            return started
+        return self._child_code(self._pump(*started))
+
+    def _start_child(self) -> tuple[int, int, int, int] | int:
+        """Spawn the child (bwrap's outer process, when sandboxed): (pid, stdout, stderr and info
+        pipes to read), or the exit code of a spawn that failed."""
         s = self.spec
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
@@ -313,7 +321,11 @@ class _Emissary(LogTee):
             self._set_pgid(pid)
         else:
             os.set_inheritable(self.setup_fd, False)
-        code = os.waitstatus_to_exitcode(self._pump(pid, out_r, err_r, info_r))
+        return pid, out_r, err_r, info_r
+
+    def _child_code(self, status: int) -> int:
+        """The container's exit code from the child's wait status (128+N when killed by signal N)."""
+        code = os.waitstatus_to_exitcode(status)
         self.started = not self._in_setup() or self.started
         return 128 - code if code < 0 else code
 

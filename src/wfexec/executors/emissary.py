@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from wfexec.emissary.layout import (
     EMISSARY_FAILED,
+    SUPERVISED_MARK,
     artifact_copy,
     ctr_file,
     parameter_copy,
@@ -145,15 +146,19 @@ class EmissaryExecutor(Executor):
         else:
             self.wait(left, timeout=10)
 
+    def supervised(self, container: str) -> bool:
+        """Run by the host fork server's supervisor: its `pid` file names that shared process."""
+        return os.path.exists(ctr_file(self.argo_dir, container, SUPERVISED_MARK))
+
     def _emissary_up(self, container: str) -> bool:
         return os.path.exists(ctr_file(self.argo_dir, container, "combined"))
 
     def _signal_host(self, name: str, sig: int) -> None:
-        if sig == signal.SIGKILL:
+        if sig == signal.SIGKILL or self.supervised(name):  # no emissary of its own to forward it
             pgid = read_int(ctr_file(self.argo_dir, name, "childpgid"))
             if pgid is not None and pgid > 1 and pgid != os.getpgrp():
                 try:
-                    os.killpg(pgid, signal.SIGKILL)
+                    os.killpg(pgid, sig)
                     return
                 except (ProcessLookupError, PermissionError):
                     pass

@@ -46,6 +46,7 @@ REATTACH_POLL = 0.05  # seconds between looks at the exitcode files of re-attach
 LIVENESS_POLL = 1.0  # seconds between looks for emissaries that died without an exit code (OOM, kill -9)
 EXITING_PRUNE_AT = 256  # finished pods' emissaries noted before the list is pruned of those gone
 CLOSE_GRACE = 2.0  # seconds close() gives pods still running to stop on SIGTERM
+SUPERVISOR_ENV = "WFEXEC_HOST_SUPERVISOR"  # "off": an emissary forked per container, as before the supervisor
 _warned_no_bwrap = False
 _warn_lock = threading.Lock()
 
@@ -254,7 +255,8 @@ class HostBackend:
         server = self._server
         if server is None:
             raise WfexecError("host runtime: the backend was closed")
-        server.submit(spec, heavy=box.argv is None or (c.name == pod.main_container and bool(pod.output_artifacts)))
+        heavy = box.argv is None or (c.name == pod.main_container and bool(pod.output_artifacts))
+        server.submit(spec, heavy=heavy, supervise=not heavy and _supervisable(pod, c))
 
     def _argv(self, c: ContainerPlan) -> list[str]:
         """The command line, as the emissary resolves it: the spec's `command`, else the image's
@@ -320,6 +322,14 @@ def _look(handle: HostPod, every_exit: bool) -> None:
             handle.container_done(name)  # it ended, and its word on the pipe was lost
         else:
             handle.emissary_gone(name, end_group=not every_exit)
+
+
+def _supervisable(pod: PodPlan, c: ContainerPlan) -> bool:
+    """The fork server's supervisor can run this container (no emissary of its own): not one of a
+    containerSet (those wait on each other's files and retry inside the pod), unless turned off."""
+    if os.environ.get(SUPERVISOR_ENV, "on") == "off":
+        return False
+    return not c.dependencies and "containerSet" not in pod.template
 
 
 def _indexed_command(config: Any, image: str) -> tuple[list[str] | None, list[str] | None] | None:

@@ -42,6 +42,7 @@ RESTART_LIMIT = 3  # deaths within RESTART_WINDOW seconds: give up
 RESTART_WINDOW = 30.0
 RESTART_BACKOFF = 0.25  # seconds before the n-th restart within the window: (n - 1) * this
 HEAVY_GONE = 3  # the server's exit status when its second (heavy) process died
+SUPERVISOR_GONE = 4  # the server's exit status when its supervisor died
 
 log = logging.getLogger("wfexec.runtimes.host")
 
@@ -68,6 +69,8 @@ def describe_status(code: int | None) -> str:
         return f"was killed by {name}"
     if code == HEAVY_GONE:
         return f"exited with status {code} (its second process, which forks the heavy emissaries, died)"
+    if code == SUPERVISOR_GONE:
+        return f"exited with status {code} (its supervisor, which runs sandboxed containers, died)"
     return f"exited with status {code}"
 
 
@@ -108,9 +111,10 @@ class ForkServer:
         self._reader.start()
 
     # -- the engine's calls ---------------------------------------------------------------------
-    def submit(self, spec: dict[str, Any], heavy: bool = False) -> None:
+    def submit(self, spec: dict[str, Any], heavy: bool = False, supervise: bool = False) -> None:
         """`heavy`: the emissary will pack artifacts or run its command unsandboxed, and is best
-        forked from the server's second process, which has those modules already imported."""
+        forked from the server's second process, which has those modules already imported.
+        `supervise`: no emissary is forked; the server's supervisor runs the container."""
         with self._lock:
             if self._broken is not None:
                 raise RuntimeUnavailable(self._broken)
@@ -120,6 +124,8 @@ class ForkServer:
             req: dict[str, Any] = {"id": rid, "spec": spec}
             if heavy:
                 req["heavy"] = True
+            elif supervise:
+                req["supervise"] = True
             body = json.dumps(req).encode()
             frame = struct.pack(">I", len(body)) + body
             self._pending[rid] = (frame, str(spec.get("notify_key", "")))

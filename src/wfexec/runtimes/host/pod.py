@@ -225,7 +225,8 @@ class HostPod:
         """An emissary writes exitcode, notifies, then exits. Its container (every process of it)
         ended before that: the pod is reported at once, and the emissaries' own exit is handed to
         `exiting` (the backend waits for them when it closes), or else waited for here."""
-        pids = [pid for name in self.launched if (pid := read_int(ctr_file(str(self.pod.argo_dir), name, "pid")))]
+        pids = [pid for name in self.launched if not self.executor.supervised(name)
+                and (pid := read_int(ctr_file(str(self.pod.argo_dir), name, "pid")))]  # a supervisor lives on
         if self._exiting is not None:
             self._exiting(pids)
         else:
