@@ -1,13 +1,15 @@
 """A small request generator driven by Argo's swagger: for each operation, path parameters, query
 parameters and bodies built from the parameter and definition schemas, mostly well-typed, sometimes
-not (wrong types, missing members, odd strings). Deterministic for a seed. `send_checked` sends one call and
-checks the answer as every fuzz test does."""
+not (wrong types, missing members, odd strings). Deterministic for a seed. `fuzz` sends the calls round after round
+within a budget, `send_checked` one call, checking each answer as every fuzz test does."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,3 +155,21 @@ def send_checked(session: requests.Session, base_url: str, call: Call) -> int:
     except AssertionError as exc:
         raise AssertionError(f"{where}: {exc}") from None
     return resp.status_code
+
+
+def fuzz(base_url: str, gen: Generator, ops: list[tuple[str, str, dict]], valid_body: Callable[[str], dict[str, Any]],
+         seconds: float, max_calls: int, tweak: Callable[[Call], None] = lambda call: None) -> dict[int, int]:
+    """Rounds of one generated call per operation (`tweak` may change it before it is sent) until `seconds` or
+    `max_calls` are spent, each answer checked by `send_checked`; how many answers came with each status."""
+    session = requests.Session()
+    deadline = time.monotonic() + seconds
+    calls = 0
+    seen: dict[int, int] = {}
+    while time.monotonic() < deadline and calls < max_calls:
+        for method, path, op in ops:
+            call = gen.call(method, path, op, valid_body(path))
+            tweak(call)
+            status = send_checked(session, base_url, call)
+            calls += 1
+            seen[status] = seen.get(status, 0) + 1
+    return seen
