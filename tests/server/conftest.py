@@ -70,6 +70,12 @@ class ServerProcess:
         return subprocess.run([sys.executable, "-m", "wfexec.cli.main", *argv], env=self.env, text=True,
                               capture_output=True, check=check, timeout=120)
 
+    def client(self, home: Path, *argv: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run the wfexec CLI as a client of this server (ARGO_SERVER set, `env` added) from a home of its own."""
+        env = {**os.environ, "WFEXEC_HOME": str(home), "ARGO_SERVER": self.url.split("://", 1)[1], **env}
+        return subprocess.run([sys.executable, "-m", "wfexec.cli.main", *argv], env=env, text=True,
+                              capture_output=True, timeout=timeout)
+
 
 def make_server(home: Path, *args: str) -> ServerProcess:
     home.mkdir(parents=True, exist_ok=True)
