@@ -32,11 +32,8 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = make_server(tmp_path_factory.mktemp("ui-home")).start()
-    try:
+    with make_server(tmp_path_factory.mktemp("ui-home")) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
