@@ -67,7 +67,8 @@ def test_wait_from_many_threads(tmp_path: Path) -> None:
     assert seen == [True] * 8
 
 
-def test_a_failed_write_is_raised_to_the_next_caller(tmp_path: Path) -> None:
+def _journal_losing_its_table(tmp_path: Path) -> NodeJournal:
+    """A journal whose node "a" is stored, then whose store loses its nodes table."""
     store = Store(tmp_path / "runs.db")
     journal = NodeJournal(store, "r")
     journal.put({"id": "a"})
@@ -76,6 +77,11 @@ def test_a_failed_write_is_raised_to_the_next_caller(tmp_path: Path) -> None:
     conn.execute("DROP TABLE nodes")  # the writer's next transaction fails for real
     conn.commit()
     conn.close()
+    return journal
+
+
+def test_a_failed_write_is_raised_to_the_next_caller(tmp_path: Path) -> None:
+    journal = _journal_losing_its_table(tmp_path)
     journal.put({"id": "b"})
     with pytest.raises(StoreError, match=r"writing node status failed: run store .*runs\.db: no such table: nodes"):
         journal.wait()
@@ -101,14 +107,7 @@ def test_after_commit_runs_once_what_came_before_is_stored(tmp_path: Path) -> No
 
 
 def test_after_commit_never_runs_when_the_write_failed(tmp_path: Path) -> None:
-    store = Store(tmp_path / "runs.db")
-    journal = NodeJournal(store, "r")
-    journal.put({"id": "a"})
-    journal.wait()
-    conn = sqlite3.connect(tmp_path / "runs.db")
-    conn.execute("DROP TABLE nodes")
-    conn.commit()
-    conn.close()
+    journal = _journal_losing_its_table(tmp_path)
     ran: list[str] = []
     journal.put({"id": "b"})
     journal.after_commit(lambda: ran.append("removed"))

@@ -51,6 +51,12 @@ class ServerProcess:
                 time.sleep(0.05)
         raise RuntimeError(f"wfexec server did not answer within 30 s: {self.log.read_text()}")
 
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -70,6 +76,12 @@ class ServerProcess:
         return subprocess.run([sys.executable, "-m", "wfexec.cli.main", *argv], env=self.env, text=True,
                               capture_output=True, check=check, timeout=120)
 
+    def client(self, home: Path, *argv: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run the wfexec CLI as a client of this server (ARGO_SERVER set, `env` added) from a home of its own."""
+        env = {**os.environ, "WFEXEC_HOME": str(home), "ARGO_SERVER": self.url.split("://", 1)[1], **env}
+        return subprocess.run([sys.executable, "-m", "wfexec.cli.main", *argv], env=env, text=True,
+                              capture_output=True, timeout=timeout)
+
 
 def make_server(home: Path, *args: str) -> ServerProcess:
     home.mkdir(parents=True, exist_ok=True)
@@ -83,11 +95,8 @@ def make_server(home: Path, *args: str) -> ServerProcess:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A `wfexec server` (auth mode server) shared by one test module; its URL is `server.url`."""
-    srv = make_server(tmp_path_factory.mktemp("server-home")).start()
-    try:
+    with make_server(tmp_path_factory.mktemp("server-home")) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

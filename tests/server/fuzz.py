@@ -1,14 +1,21 @@
 """A small request generator driven by Argo's swagger: for each operation, path parameters, query
 parameters and bodies built from the parameter and definition schemas, mostly well-typed, sometimes
-not (wrong types, missing members, odd strings). Deterministic for a seed."""
+not (wrong types, missing members, odd strings). Deterministic for a seed. `fuzz` sends the calls round after round
+within a budget, `send_checked` one call, checking each answer as every fuzz test does."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import requests
+
+from tests.server.swagger import SWAGGER
 
 ODD_STRINGS = ["", " ", "a" * 300, "ünï/cøde", "../..", "%2e%2e", "x\x00y", "{{workflow.name}}", "-1", "true",
                "null", "{}", "[", "a=b,c in (", "metadata.name=x", "default", "0", "9" * 30]
@@ -127,3 +134,42 @@ class Generator:
             obj[i] = self.mutate(obj[i], depth + 1) if self.rng.random() < 0.7 else self.odd()
             return obj
         return self.odd()
+
+
+def send_checked(session: requests.Session, base_url: str, call: Call) -> int:
+    """Send `call`; assert the answer is never a 5xx nor a traceback, is Argo's error shape when refused and is
+    valid against the swagger. Its status code."""
+    kwargs = {} if call.body is None else {"data": json.dumps(call.body), "headers": {"content-type": "application/json"}}
+    resp = session.request(call.method, base_url + call.path, params=call.params, timeout=30, **kwargs)
+    where = f"{call.method} {call.path} {call.params} {str(call.body)[:300]}"
+    assert resp.status_code < 500, f"{where} -> {resp.status_code} {resp.text[:500]}"
+    assert "Traceback" not in resp.text and 'File "' not in resp.text, f"{where} -> {resp.text[:500]}"
+    if resp.status_code >= 400:
+        body = resp.json()
+        assert set(body) >= {"code", "message"} and body["message"], where
+    sent = resp.request.url  # `..` in a generated name is resolved before sending: check what was asked
+    if SWAGGER.operation(call.method, sent) is None:
+        return resp.status_code  # another path, answered with the error shape above
+    try:
+        SWAGGER.check(call.method, sent, resp.status_code, resp.content)
+    except AssertionError as exc:
+        raise AssertionError(f"{where}: {exc}") from None
+    return resp.status_code
+
+
+def fuzz(base_url: str, gen: Generator, ops: list[tuple[str, str, dict]], valid_body: Callable[[str], dict[str, Any]],
+         seconds: float, max_calls: int, tweak: Callable[[Call], None] = lambda call: None) -> dict[int, int]:
+    """Rounds of one generated call per operation (`tweak` may change it before it is sent) until `seconds` or
+    `max_calls` are spent, each answer checked by `send_checked`; how many answers came with each status."""
+    session = requests.Session()
+    deadline = time.monotonic() + seconds
+    calls = 0
+    seen: dict[int, int] = {}
+    while time.monotonic() < deadline and calls < max_calls:
+        for method, path, op in ops:
+            call = gen.call(method, path, op, valid_body(path))
+            tweak(call)
+            status = send_checked(session, base_url, call)
+            calls += 1
+            seen[status] = seen.get(status, 0) + 1
+    return seen

@@ -47,6 +47,17 @@ def status(objects: ObjectStore, name: str) -> dict[str, Any]:
     return objects.get(CRON_WORKFLOW, "default", name).status
 
 
+def first_fire(store: Store) -> tuple[ManualClock, CronScheduler, str]:
+    """A scheduler first looking at 00:04, then at 00:05 (the */5 schedule's first time): its clock, itself and
+    the one run it started then."""
+    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
+    sched = CronScheduler(store, clock=clock)
+    sched.tick()
+    clock.advance(60)
+    (first,) = sched.tick()
+    return clock, sched, first
+
+
 @pytest.fixture
 def store(wfexec_home: Path) -> Store:
     return Store()
@@ -102,11 +113,7 @@ def test_fires_on_schedule_and_keeps_status(store: Store) -> None:
 def test_forbid_skips_while_active_and_replace_terminates(store: Store) -> None:
     objects = ObjectStore(store)
     objects.create(cron("busy", "sleep 120", concurrencyPolicy="Forbid"))
-    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
-    sched = CronScheduler(store, clock=clock)
-    sched.tick()
-    clock.advance(60)
-    (first,) = sched.tick()
+    clock, sched, first = first_fire(store)
     wait_running(store, first)
     clock.advance(5 * 60)
     assert sched.tick() == []  # Forbid: the 00:10 run is skipped while the first still runs
@@ -158,11 +165,7 @@ def test_stop_strategy_ends_scheduling(store: Store) -> None:
     objects.create(cron("once", "true", stopStrategy={"expression": "cronworkflow.succeeded >= 1"}))
     with pytest.raises(SpecError, match="stopStrategy.expression"):
         cron_rules({"schedules": ["@hourly"], "stopStrategy": {"expression": "cronworkflow.failed >="}})
-    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
-    sched = CronScheduler(store, clock=clock)
-    sched.tick()
-    clock.advance(60)
-    (first,) = sched.tick()
+    clock, sched, first = first_fire(store)
     assert wait_ended(store, first) == "Succeeded"
     sched.tick()
     assert status(objects, "once")["phase"] == "Stopped"
@@ -175,11 +178,7 @@ def test_when_skips_a_time_its_expression_refuses(store: Store) -> None:
     objects.create(cron("guarded", "true", when="{{= cronworkflow.succeeded < 1 && cronworkflow.name == 'guarded' }}"))
     with pytest.raises(SpecError, match="spec.when"):
         cron_rules({"schedules": ["@hourly"], "when": "{{= 1 + }}"})
-    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 4, 0, tzinfo=UTC))
-    sched = CronScheduler(store, clock=clock)
-    sched.tick()
-    clock.advance(60)
-    (first,) = sched.tick()
+    clock, sched, first = first_fire(store)
     assert wait_ended(store, first) == "Succeeded"
     clock.advance(5 * 60)
     assert sched.tick() == []  # succeeded is 1 now: `when` refuses 00:10

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.server.workflows import container_wf, create, wait_phase
-from wfexec.cli import remote
+from tests.server.workflows import container_wf, create, record_client_params, wait_phase
 from wfexec.cli.main import main
 
 
@@ -18,15 +15,7 @@ def test_remote_chunked_list_follows_continue(server, monkeypatch: pytest.Monkey
         wait_phase(server.url, name)
     monkeypatch.setenv("WFEXEC_HOME", str(tmp_path))  # nothing local: every row comes from the server
     monkeypatch.setenv("ARGO_SERVER", server.url.split("://", 1)[1])
-    calls: list[dict[str, Any]] = []
-    real_json = remote.Client.json
-
-    def recorded(self: remote.Client, method: str, path: str, body: Any = None,
-                 params: dict[str, Any] | None = None) -> Any:
-        calls.append(dict(params or {}))
-        return real_json(self, method, path, body, params)
-
-    monkeypatch.setattr(remote.Client, "json", recorded)
+    calls = record_client_params(monkeypatch)
     assert main(["list", "-o", "name"]) == 0
     whole = capsys.readouterr().out.split()
     assert sorted(whole) == sorted(names) and len(calls) == 1

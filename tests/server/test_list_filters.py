@@ -5,13 +5,11 @@ tested on its answer (as argo's CLI does)."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 import requests
 
-from tests.server.workflows import container_wf, create, get, wait_phase
-from wfexec.cli import remote
+from tests.server.workflows import container_wf, create, get, record_client_params, wait_phase
 from wfexec.cli.main import main
 from wfexec.cli.timespec import stamp
 from wfexec.engine.log_lines import rfc3339nano
@@ -38,15 +36,7 @@ def test_remote_list_picks_the_runs_local_list_picks(server, monkeypatch: pytest
     assert late_start - early_end >= 4
     middle = (early_end + late_start + 1) / 2  # store times are whole seconds: a finish may lie 1 s later
 
-    sent: list[dict[str, Any]] = []
-    real_json = remote.Client.json
-
-    def recorded(self: remote.Client, method: str, path: str, body: Any = None,
-                 params: dict[str, Any] | None = None) -> Any:
-        sent.append(dict(params or {}))
-        return real_json(self, method, path, body, params)
-
-    monkeypatch.setattr(remote.Client, "json", recorded)
+    sent = record_client_params(monkeypatch)
     monkeypatch.setenv("WFEXEC_HOME", str(server.home))
     cases = [[], ["--running"], ["--completed"], ["--status", "Failed"], ["--status", "running,succeeded"],
              ["--prefix", "lf-a-"], ["-l", "team=a"], ["-l", "team in (a,b)", "-l", "!tier"],

@@ -4,9 +4,6 @@ the CLI in remote mode: each line has the time it was printed."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import argo_workflows
@@ -70,11 +67,9 @@ def test_timestamps_since_seconds_and_since_time(server) -> None:
 def test_remote_cli_logs_with_times_tail_and_grep(server, tmp_path) -> None:
     name = create(server.url, container_wf("echo one; sleep 1.2; echo two; echo three"))
     # a home of its own, empty: every line comes from the server
-    env = {**os.environ, "WFEXEC_HOME": str(tmp_path), "ARGO_SERVER": server.url.split("://", 1)[1]}
 
     def logs(*args: str, step: str | None = None) -> list[str]:
-        r = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "logs", name, *([step] if step else []), *args],
-                           capture_output=True, text=True, env=env, timeout=60)
+        r = server.client(tmp_path, "logs", name, *([step] if step else []), *args, timeout=60)
         assert r.returncode == 0, r.stderr
         return r.stdout.splitlines() if step else [line.split(": ", 1)[1] for line in r.stdout.splitlines()]
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import requests
 
 SPEC = {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}
@@ -44,10 +40,7 @@ def test_object_services_obey_tokens(server_factory, tmp_path) -> None:
     assert call("POST", "/api/v1/workflows/default/submit", view, submit).status_code == 403
     assert call("GET", "/api/v1/archived-workflows?namespace=default", other).status_code == 403
 
-    env = {**os.environ, "WFEXEC_HOME": str(tmp_path / "client"), "ARGO_SERVER": f"127.0.0.1:{srv.port}"}
-    ok = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "template", "list"], capture_output=True,
-                        text=True, timeout=60, env={**env, "ARGO_TOKEN": f"Bearer {view}"})
+    ok = srv.client(tmp_path / "client", "template", "list", timeout=60, ARGO_TOKEN=f"Bearer {view}")
     assert ok.returncode == 0 and "t1" in ok.stdout, ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "cron", "suspend", "c1"], capture_output=True,
-                         text=True, timeout=60, env={**env, "ARGO_TOKEN": view})
+    bad = srv.client(tmp_path / "client", "cron", "suspend", "c1", timeout=60, ARGO_TOKEN=view)
     assert bad.returncode == 1 and "HTTP 403" in bad.stderr and view not in bad.stderr + bad.stdout

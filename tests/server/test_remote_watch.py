@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 TWO = """apiVersion: argoproj.io/v1alpha1
@@ -26,9 +23,7 @@ spec:
 def test_piped_submit_watch_prints_each_change(server, tmp_path: Path) -> None:
     wf = tmp_path / "two.yaml"
     wf.write_text(TWO)
-    env = {**os.environ, "WFEXEC_HOME": str(tmp_path / "empty"), "ARGO_SERVER": server.url.split("://", 1)[1]}
-    r = subprocess.run([sys.executable, "-m", "wfexec.cli.main", "submit", str(wf), "--watch"], capture_output=True,
-                       text=True, env=env, timeout=120)
+    r = server.client(tmp_path / "empty", "submit", str(wf), "--watch")
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert out.startswith("Name:") and out.endswith("\n") and not out.endswith("\n\n") and "\x1b" not in out

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from tests.server.swagger import check_response
+from wfexec.cli import remote
 
 
 def container_wf(script: str, *, name: str = "t-", labels: dict[str, str] | None = None,
@@ -64,3 +66,17 @@ def wait_node(url: str, name: str, display: str, phase: str, timeout: float = 60
             return hit
         assert time.monotonic() < deadline, f"{name}: node {display} never {phase}: {nodes}"
         time.sleep(0.05)
+
+
+def record_client_params(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The query parameters of each request the CLI's server client sends from now on (the requests still go)."""
+    sent: list[dict[str, Any]] = []
+    real_json = remote.Client.json
+
+    def recorded(self: remote.Client, method: str, path: str, body: Any = None,
+                 params: dict[str, Any] | None = None) -> Any:
+        sent.append(dict(params or {}))
+        return real_json(self, method, path, body, params)
+
+    monkeypatch.setattr(remote.Client, "json", recorded)
+    return sent

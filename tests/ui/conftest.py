@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 import requests
 
 from tests.server.conftest import ServerProcess, make_server
+from tests.support.waiting import wait_for
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -32,11 +32,8 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = make_server(tmp_path_factory.mktemp("ui-home")).start()
-    try:
+    with make_server(tmp_path_factory.mktemp("ui-home")) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +67,6 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     assert not errors, f"errors in the page: {errors}"
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def api(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:
     res = requests.request(method, server.url + path, json=body, timeout=30)
     assert res.status_code < 300, f"{method} {path}: {res.status_code} {res.text}"
@@ -96,7 +83,7 @@ def workflow(server: ServerProcess, name: str, ns: str = "default") -> dict[str,
 
 def wait_phase(server: ServerProcess, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict[str, Any]:
     return wait_for(lambda: (wf := workflow(server, name)) and (wf.get("status") or {}).get("phase") in phases and wf,
-                    timeout, f"{name} to reach {phases}")
+                    timeout, f"{name} to reach {phases}", every=0.1)
 
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"

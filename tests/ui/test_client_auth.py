@@ -24,13 +24,10 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
          "finishedAt": T1, "children": [f"{RUN}-1"]},
         {"id": f"{RUN}-1", "name": f"{RUN}[0].hello", "displayName": "hello", "type": "Pod", "phase": "Succeeded",
          "boundaryID": RUN, "startedAt": T0, "finishedAt": T1}])
-    srv = make_server(home, "--auth-mode", "client").start()
-    try:
+    with make_server(home, "--auth-mode", "client") as srv:
         token = srv.wfexec("server", "token", "create", "--namespace", "default", "--role", "view").stdout.strip()
         assert token
         yield srv, token
-    finally:
-        srv.stop()
 
 
 def give_token(page: Any, token: str) -> None:

@@ -36,11 +36,8 @@ def dag_nodes() -> dict[str, dict[str, Any]]:
 def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     home = tmp_path_factory.mktemp("graph-view-home")
     seed_run(home, RUN, "Failed", list(dag_nodes().values()))
-    srv = make_server(home).start()
-    try:
+    with make_server(home) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def drawn_ids(page: Any) -> set[str]:

@@ -52,11 +52,8 @@ def kfp_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPr
     home = tmp / "home"
     wf = submit(home, _pipeline(tmp), timeout=300)
     assert wf["status"]["phase"] == "Succeeded", wf["status"]
-    srv = make_server(home).start()
-    try:
+    with make_server(home) as srv:
         yield srv, wf
-    finally:
-        srv.stop()
 
 
 def _view(srv: ServerProcess, wf: dict[str, Any], node_id: str) -> requests.Response:

@@ -31,11 +31,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     for i in range(RUNS):
         seed_run(home, f"run-{i:03d}", "Succeeded", [], created=at(i), started=at(i), finished=at(i + 0.5))
     seed_run(home, "never-started", "Error", [], created=at(-1), started=None, finished=at(-1 + 1 / 6))
-    srv = make_server(home).start()
-    try:
+    with make_server(home) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def names(server: ServerProcess, fields: str | None, **params: Any) -> tuple[list[str], list[dict[str, Any]]]:

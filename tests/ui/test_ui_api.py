@@ -18,11 +18,8 @@ def no_docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     """A server whose Docker daemon cannot be reached, so the doctor finds the docker executor cannot work."""
     srv = make_server(tmp_path_factory.mktemp("ui-api-home"))
     srv.env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
-    srv.start()
-    try:
+    with srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_graph_of_a_real_run_and_unknown_runs_are_404(no_docker_server):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wfexec.cli.common import console, dump, err, parse_kv
-from wfexec.cli.render import duration, print_run, summary, tree
+from wfexec.cli.render import duration, print_run, print_workflow_list, summary, tree
 from wfexec.cluster.submit import Show, cluster_executor, create_workflow, follow
 from wfexec.cluster.workflows import (
     DONE,
@@ -35,30 +35,20 @@ def _target(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     api, ns = _target(args)
     items = list_workflows(api, ns)
     if getattr(args, "running", False):
         items = [w for w in items if phase_of(w) not in DONE]
     if getattr(args, "completed", False):
         items = [w for w in items if phase_of(w) in DONE]
-    if args.output in ("json", "yaml"):
-        dump(items, args.output)
-        return 0
-    if args.output == "name":
-        for w in items:
-            console.print(w["metadata"]["name"])
-        return 0
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"):
-        table.add_column(col)
-    for w in items:
+
+    def row(w: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
         rec = record(w)
         priority = str((w.get("spec") or {}).get("priority", 0))
-        table.add_row(rec.name, rec.phase, duration(rec.created_at or None, None),
-                      duration(rec.started_at, rec.finished_at), priority, rec.message or "")
-    console.print(table)
+        return (rec.name, rec.phase, duration(rec.created_at or None, None),
+                duration(rec.started_at, rec.finished_at), priority, rec.message or "")
+
+    print_workflow_list(items, args.output, row)
     return 0
 
 

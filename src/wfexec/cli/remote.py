@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from wfexec.cli.common import console, dump, err, parse_kv
-from wfexec.cli.render import duration, print_run, summary
+from wfexec.cli.render import duration, print_run, print_workflow_list, summary
 from wfexec.engine import nodes as N
 from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, CRON_WORKFLOW, WORKFLOW_TEMPLATE
 from wfexec.engine.store import RunRecord
@@ -309,24 +309,14 @@ def list_(args: argparse.Namespace, settings: RemoteSettings) -> int:
                            "items.status.finishedAt"
     items = _pages(client, f"/api/v1/workflows/{_ns(args)}", params, getattr(args, "chunk_size", 0) or 0)
     items = [wf for wf in items if keep.keeps_beyond_api(record_of(wf)[0])]  # what the API cannot say, as argo
-    if args.output in ("json", "yaml"):
-        dump(items, args.output)
-        return 0
-    if args.output == "name":
-        for wf in items:
-            console.print(wf["metadata"]["name"])
-        return 0
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"):
-        table.add_column(col)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    for wf in items:
+
+    def row(wf: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
         rec, _ = record_of(wf)
-        table.add_row(rec.name, rec.phase, duration(rec.created_at, now), duration(rec.started_at, rec.finished_at),
-                      "0", rec.message or "")
-    console.print(table)
+        return (rec.name, rec.phase, duration(rec.created_at, now), duration(rec.started_at, rec.finished_at),
+                "0", rec.message or "")
+
+    print_workflow_list(items, args.output, row)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from wfexec.cli.table import Column, Row, Terminal, render
@@ -172,6 +173,29 @@ def list_lines(recs: list[RunRecord], term: Terminal, now: str, progress_of: dic
         colour = ICONS.get(r.phase, ("", "0"))[1]
         rows.append(Row(cells, {int(namespace) + 1: (0, len(phase), colour)}))
     return render(columns, rows, term)
+
+
+def print_workflow_list(items: list[dict[str, Any]], output: str,
+                        row: Callable[[dict[str, Any]], tuple[str, str, str, str, str, str]]) -> None:
+    """Workflow objects from a server or a cluster as `argo list -o OUTPUT` prints them: the objects, their
+    names, or a table of NAME STATUS AGE DURATION PRIORITY MESSAGE with one `row` per object."""
+    from wfexec.cli.common import console, dump
+
+    if output in ("json", "yaml"):
+        dump(items, output)
+        return
+    if output == "name":
+        for wf in items:
+            console.print(wf["metadata"]["name"])
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("NAME", "STATUS", "AGE", "DURATION", "PRIORITY", "MESSAGE"):
+        table.add_column(col)
+    for wf in items:
+        table.add_row(*row(wf))
+    console.print(table)
 
 
 def print_run(_console: Any, rec: RunRecord, nodes: dict[str, dict[str, Any]], wide: bool = False) -> None:

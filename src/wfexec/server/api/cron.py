@@ -14,13 +14,15 @@ from starlette.routing import BaseRoute, Route
 from wfexec.engine.objects import CRON_WORKFLOW
 from wfexec.server.api.stored import (
     body_of,
+    delete_response,
+    get_response,
     lint_object,
     list_body,
     list_in_all_namespaces,
+    listed,
     objects_of,
-    said_as_api_errors,
-    selector_of,
     spec_errors,
+    store_object,
     with_kind,
 )
 from wfexec.server.auth import authorize
@@ -48,11 +50,7 @@ async def _cron_in(request: Request) -> tuple[str, dict]:
 
 async def create(request: Request) -> Response:
     ns, doc = await _cron_in(request)
-    def store() -> dict:
-        with said_as_api_errors(), spec_errors(WHERE):
-            return objects_of(request).create(doc, ns).manifest()
-
-    return json_response(await run_in_threadpool(store))
+    return json_response(await run_in_threadpool(store_object, objects_of(request), doc, ns, None, WHERE))
 
 
 async def lint(request: Request) -> Response:
@@ -62,26 +60,20 @@ async def lint(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     ns, doc = await _cron_in(request)
-    def store() -> dict:
-        with said_as_api_errors(), spec_errors(WHERE):
-            return objects_of(request).update(doc, ns, request.path_params["name"]).manifest()
-
-    return json_response(await run_in_threadpool(store))
+    name = request.path_params["name"]
+    return json_response(await run_in_threadpool(store_object, objects_of(request), doc, ns, name, WHERE))
 
 
 async def get(request: Request) -> Response:
     ns = request.path_params["namespace"]
     authorize(request, ns, "view")
-    obj = await run_in_threadpool(objects_of(request).get, CRON_WORKFLOW, ns, request.path_params["name"])
-    return json_response(obj.manifest())
+    return await get_response(request, CRON_WORKFLOW, ns)
 
 
 async def list_(request: Request) -> Response:
     ns = request.path_params["namespace"]
     authorize(request, ns, "view")
-    selector = selector_of(request)
-    objs = await run_in_threadpool(objects_of(request).list, CRON_WORKFLOW, ns, selector)
-    return json_response(list_body(objs))
+    return json_response(list_body(await listed(request, CRON_WORKFLOW, ns)))
 
 
 async def list_all_namespaces(request: Request) -> Response:
@@ -92,8 +84,7 @@ async def list_all_namespaces(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     ns = request.path_params["namespace"]
     authorize(request, ns, "edit")
-    await run_in_threadpool(objects_of(request).delete, CRON_WORKFLOW, ns, request.path_params["name"])
-    return json_response({})
+    return await delete_response(request, CRON_WORKFLOW, ns)
 
 
 async def _suspend(request: Request, suspend: bool) -> Response:

@@ -67,10 +67,33 @@ def list_body(objs: list[StoredObject]) -> dict[str, Any]:
 async def list_in_all_namespaces(request: Request, kind: str) -> Response:
     """The objects of `kind` in every namespace the caller may read (a namespace-less list path)."""
     who = authorize(request, None, "view")
-    selector = selector_of(request)
     ns = None if who.namespace == "*" else who.namespace
-    objs = await run_in_threadpool(objects_of(request).list, kind, ns, selector)
-    return json_response(list_body(objs))
+    return json_response(list_body(await listed(request, kind, ns)))
+
+
+async def listed(request: Request, kind: str, ns: str | None) -> list[StoredObject]:
+    """The objects of `kind` in `ns` (None: every namespace) the query's label selector keeps."""
+    selector = selector_of(request)
+    return await run_in_threadpool(objects_of(request).list, kind, ns, selector)
+
+
+async def get_response(request: Request, kind: str, ns: str) -> Response:
+    """The object of `kind` named by the path, as its manifest."""
+    obj = await run_in_threadpool(objects_of(request).get, kind, ns, request.path_params["name"])
+    return json_response(obj.manifest())
+
+
+async def delete_response(request: Request, kind: str, ns: str) -> Response:
+    """Delete the object of `kind` named by the path (Argo answers an empty object)."""
+    await run_in_threadpool(objects_of(request).delete, kind, ns, request.path_params["name"])
+    return json_response({})
+
+
+def store_object(objects: ObjectStore, doc: dict[str, Any], ns: str, name: str | None, where: str) -> dict[str, Any]:
+    """Create `doc` (`name` None) or replace the object stored as `name`; the stored manifest."""
+    with said_as_api_errors(), spec_errors(where):
+        stored = objects.create(doc, ns) if name is None else objects.update(doc, ns, name)
+    return stored.manifest()
 
 
 def lint_object(objects: ObjectStore, doc: dict[str, Any], namespace: str, where: str) -> None:

@@ -16,13 +16,14 @@ from starlette.routing import BaseRoute, Route
 from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, ObjectStore
 from wfexec.server.api.stored import (
     body_of,
+    delete_response,
+    get_response,
     lint_object,
     list_body,
     list_in_all_namespaces,
+    listed,
     objects_of,
-    said_as_api_errors,
-    selector_of,
-    spec_errors,
+    store_object,
     with_kind,
 )
 from wfexec.server.auth import authorize
@@ -58,9 +59,7 @@ async def _template_in(request: Request, kind: str, ns: str) -> dict:
 def _lint_and_store(objects: ObjectStore, doc: dict, ns: str, name: str | None) -> dict:
     """Lint, then create the template (`name` None) or replace the one stored as `name`."""
     lint_object(objects, doc, ns, "body.template")
-    with said_as_api_errors(), spec_errors("body.template"):
-        stored = objects.create(doc, ns) if name is None else objects.update(doc, ns, name)
-    return stored.manifest()
+    return store_object(objects, doc, ns, name, "body.template")
 
 
 async def create(request: Request) -> Response:
@@ -81,15 +80,13 @@ async def lint(request: Request) -> Response:
 async def get(request: Request) -> Response:
     kind, ns = _scope(request)
     _reader(request, kind, ns)
-    obj = await run_in_threadpool(objects_of(request).get, kind, ns, request.path_params["name"])
-    return json_response(obj.manifest())
+    return await get_response(request, kind, ns)
 
 
 async def list_(request: Request) -> Response:
     kind, ns = _scope(request)
     _reader(request, kind, ns)
-    selector = selector_of(request)
-    objs = await run_in_threadpool(objects_of(request).list, kind, ns, selector)
+    objs = await listed(request, kind, ns)
     pattern = request.query_params.get("namePattern")
     if pattern:
         objs = [o for o in objs if pattern in o.name or fnmatch.fnmatchcase(o.name, pattern)]
@@ -112,8 +109,7 @@ async def update(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     kind, ns = _scope(request)
     _writer(request, kind, ns)
-    await run_in_threadpool(objects_of(request).delete, kind, ns, request.path_params["name"])
-    return json_response({})
+    return await delete_response(request, kind, ns)
 
 
 routes: list[BaseRoute] = [
