@@ -115,3 +115,27 @@ def test_a_container_set_keeps_its_emissaries(tmp_path: Path, backend: HostBacke
     backend.start(p, done)
     assert done.wait().container_exit_codes == {"a": 0, "main": 0}
     assert not any((p.argo_dir / "ctr" / n / SUPERVISED_MARK).exists() for n in ("a", "main"))
+
+
+def test_many_containers_at_once_are_not_limited_by_the_usual_soft_limit_of_files(tmp_path: Path) -> None:
+    """About six descriptors a running container, all in one process: the supervisor raises its soft
+    limit. Started here under a soft limit of 128, 60 containers at once would need ~360."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard > 512, f"this test needs a hard limit of files above 512, got {hard}"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+    try:
+        b = HostBackend(None)
+        b.check()  # the fork server (and so its supervisor) inherits the low soft limit
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        dones = [Done() for _ in range(60)]
+        for i, d in enumerate(dones):
+            b.start(pod(tmp_path, f"m{i}", sh(f"sleep 1; echo {i}")), d)
+        results = [d.wait(60) for d in dones]
+        assert [r.result for r in results] == [str(i) for i in range(60)], \
+            [r.message for r in results if r.phase != "Succeeded"][:3]
+    finally:
+        b.close()

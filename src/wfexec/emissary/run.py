@@ -409,11 +409,11 @@ class _Emissary(LogTee):
                 events = poller.poll(timeout * 1000)
             except InterruptedError:
                 events = []
-            for fd, _ev in events:
+            for fd, ev in events:
                 if fd == self.wake_r:
                     drain(fd)
                     continue
-                if fd == out_r and self._splice_stdout(fd):
+                if fd == out_r and ev & select.POLLIN and self._splice_stdout(fd):
                     continue
                 if fd == info_r:
                     try:

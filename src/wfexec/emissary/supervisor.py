@@ -113,11 +113,12 @@ class Container(_Emissary):
         self.sup.later(seconds, lambda: self.sup.guard(self, fn))
 
     # -- events -----------------------------------------------------------------------------------
-    def readable(self, fd: int) -> None:
+    def readable(self, fd: int, ev: int) -> None:
+        """`ev` without POLLIN: the pipe's end (nothing to splice, and no time to record)."""
         if fd == self.info_r:
             return self._read_info()
         stdout = fd == self.out_r
-        if stdout and self._splice_stdout(fd):
+        if stdout and ev & select.POLLIN and self._splice_stdout(fd):
             return
         if not self._read_and_tee(fd, stdout):
             self._close(fd)
@@ -153,7 +154,8 @@ class Container(_Emissary):
             _killpg(self.pgid, signal.SIGKILL)
         self._close_info()
         if self.fds:
-            self._later(DRAIN_AFTER_EXIT, self._drained)
+            tries = self.tries  # a later try (bwrap's set-up retried) drains on its own clock
+            self._later(DRAIN_AFTER_EXIT, lambda: self._drained() if tries == self.tries else None)
         else:
             self._drained()
 
@@ -270,6 +272,7 @@ class Supervisor:
         signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, _noop)
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # else every sandbox would ignore it (SIG_IGN survives exec)
+        _more_files()
         _become_subreaper()
         self.poller.register(self.wake_r, select.POLLIN)
         self.poller.register(self.requests, select.POLLIN)
@@ -279,7 +282,7 @@ class Supervisor:
             except InterruptedError:
                 events = []
             self.closed.clear()
-            for fd, _ev in events:
+            for fd, ev in events:
                 if fd in self.closed:
                     continue
                 if fd == self.wake_r:
@@ -289,7 +292,7 @@ class Supervisor:
                 else:
                     c = self.owner.get(fd)
                     if c is not None:
-                        self.guard(c, lambda c=c, fd=fd: c.readable(fd))
+                        self.guard(c, lambda c=c, fd=fd, ev=ev: c.readable(fd, ev))
             self._reap()
             self._due()
         self._kill_orphans()
@@ -418,6 +421,22 @@ class Supervisor:
                 except (ProcessLookupError, PermissionError):
                     pass
         self.ended_ns.clear()  # their processes were in this look, or gone
+
+
+def _more_files() -> None:
+    """Each running container holds about six descriptors here (its pipes and logs), where an
+    emissary of its own had its own table: 300 at once would pass the usual soft limit of 1,024.
+    The soft limit goes up to the hard one (at most 2**20, as container runtimes give), which the
+    containers inherit, as they would in a pod."""
+    import resource
+
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = (1 << 20) if hard == resource.RLIM_INFINITY else min(hard, 1 << 20)
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (OSError, ValueError):
+        pass
 
 
 def _read_frame(fd: int) -> bytes | None:

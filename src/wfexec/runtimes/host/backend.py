@@ -250,7 +250,7 @@ class HostBackend:
             "dependencies": list(c.dependencies) if c.role == "main" else [],
             "template": None, "path_map": box.path_map, "sandbox": box.argv,
             "max_output_bytes": pod.max_output_bytes, "notify_key": f"{handle.key}:{c.name}",
-            "save_outputs": c.name == pod.main_container, "mkdirs": box.mkdirs,
+            "save_outputs": c.name == pod.main_container and _declares_outputs(pod.template), "mkdirs": box.mkdirs,
         }
         server = self._server
         if server is None:
@@ -322,6 +322,12 @@ def _look(handle: HostPod, every_exit: bool) -> None:
             handle.container_done(name)  # it ended, and its word on the pipe was lost
         else:
             handle.emissary_gone(name, end_group=not every_exit)
+
+
+def _declares_outputs(template: dict[str, Any]) -> bool:
+    """What the emissary's save_outputs would look for: without it, the template is not even read."""
+    outputs = template.get("outputs") or {}
+    return bool(outputs.get("parameters") or outputs.get("artifacts"))
 
 
 def _supervisable(pod: PodPlan, c: ContainerPlan) -> bool:

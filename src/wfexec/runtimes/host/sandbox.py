@@ -73,14 +73,15 @@ def container_env(pod: PodPlan, c: ContainerPlan) -> dict[str, str]:
     return env
 
 
-def pod_mounts(pod: PodPlan, c: ContainerPlan, mkdirs: list[str]) -> list[Mount]:
+def pod_mounts(pod: PodPlan, c: ContainerPlan, mkdirs: list[str], env: dict[str, str] | None = None) -> list[Mount]:
     """Every bind the container needs, parents before children. Host directories to create are
-    added to `mkdirs`: the emissary makes them, off the engine's thread."""
+    added to `mkdirs`: the emissary makes them, off the engine's thread. `env`: the container's
+    (`container_env`), when the caller has it already."""
     root = sandbox_root(pod)
     tmp = root / ".tmp"
     mkdirs.append(str(tmp))
     mounts = [Mount("/tmp", str(tmp)), Mount(ARGO_DIR_IN_CONTAINER, str(pod.argo_dir))]
-    mounts += _programs_under_hidden_roots(container_env(pod, c))
+    mounts += _programs_under_hidden_roots(env if env is not None else container_env(pod, c))
     for vm in c.volume_mounts:
         if vm.name not in pod.volumes:
             raise WfexecError(f"container {c.name!r}: volumeMount {vm.name!r} names no volume of the pod "
@@ -114,12 +115,18 @@ def _programs_under_hidden_roots(env: dict[str, str]) -> list[Mount]:
     host runtime runs host programs, so they stay reachable, read-only, at the same place."""
     found: list[Mount] = []
     for var in SEARCH_PATH_VARS:
-        for entry in (env.get(var) or "").split(":"):
-            real = _search_dir(entry) if entry.startswith("/") else ""
-            if real and any(real.startswith(r) for r in HIDDEN_ROOTS) and os.path.isdir(real) \
-                    and all(m.dest != real for m in found):
+        for real in _hidden_search_dirs(env.get(var) or ""):
+            if os.path.isdir(real) and all(m.dest != real for m in found):
                 found.append(Mount(real, real, False))
     return found
+
+
+@lru_cache(maxsize=64)
+def _hidden_search_dirs(value: str) -> tuple[str, ...]:
+    """The entries of a search path that resolve under a hidden root: every pod has the same few
+    values, and looking through each entry again was a tenth of the sandbox's cost."""
+    reals = (_search_dir(entry) for entry in value.split(":") if entry.startswith("/"))
+    return tuple(real for real in reals if any(real.startswith(r) for r in HIDDEN_ROOTS))
 
 
 @lru_cache(maxsize=512)
@@ -131,7 +138,8 @@ def _search_dir(entry: str) -> str:
 
 def bwrap_sandbox(bwrap: str, pod: PodPlan, c: ContainerPlan) -> Sandbox:
     mkdirs: list[str] = []
-    mounts = pod_mounts(pod, c, mkdirs)
+    env = container_env(pod, c)
+    mounts = pod_mounts(pod, c, mkdirs, env)
     shadows: set[str] = set()
     new_top = False
     resolved: list[tuple[Mount, str]] = []
@@ -168,7 +176,7 @@ def bwrap_sandbox(bwrap: str, pod: PodPlan, c: ContainerPlan) -> Sandbox:
     if host_root:  # host entries bound back map to themselves; anything else new under / is kept
         path_map.update({f"/{n}": f"/{n}" for n in _top_entries() if f"/{n}" not in path_map})
         path_map["/"] = host_root
-    return Sandbox(argv, sorted(path_map.items(), key=lambda kv: -len(kv[0])), env=container_env(pod, c),
+    return Sandbox(argv, sorted(path_map.items(), key=lambda kv: -len(kv[0])), env=env,
                    mkdirs=mkdirs)
 
 
@@ -224,6 +232,20 @@ def _covered(path: str, mounts: list[Mount], writable_only: bool = False, exclud
 
 def _host_realpath(path: str) -> str:
     """Resolve host symlinks in the existing part of `path` (bwrap would follow them)."""
+    if path in _FIXED_DESTS:  # every pod's /tmp and /var/run/argo: the host's own directories
+        return _fixed_realpath(path)
+    return _resolve_host(path)
+
+
+_FIXED_DESTS = frozenset({"/tmp", ARGO_DIR_IN_CONTAINER})
+
+
+@lru_cache(maxsize=8)
+def _fixed_realpath(path: str) -> str:
+    return _resolve_host(path)
+
+
+def _resolve_host(path: str) -> str:
     head, tail = path, []
     while head != "/" and not os.path.lexists(head):
         head, leaf = os.path.split(head)
