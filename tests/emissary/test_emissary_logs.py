@@ -266,3 +266,10 @@ def test_a_log_without_times_reads_as_before(tmp_path: Path) -> None:
     run(tmp_path, "echo a; echo b")
     (tmp_path / "ctr" / "main" / "combined.times").unlink()
     assert _timed_lines(tmp_path) == [("a", None), ("b", None)]
+
+
+def test_a_step_that_prints_nothing_keeps_no_times(tmp_path: Path) -> None:
+    """The pipe's end is no chunk: no record, so no `combined.times` to write, keep and delete."""
+    run(tmp_path, "true")
+    assert logs(tmp_path) == (b"", b"")
+    assert "combined.times" not in os.listdir(tmp_path / "ctr" / "main")
