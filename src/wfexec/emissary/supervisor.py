@@ -276,7 +276,7 @@ class Supervisor:
         _become_subreaper()
         self.poller.register(self.wake_r, select.POLLIN)
         self.poller.register(self.requests, select.POLLIN)
-        while self.requests >= 0 or self.live or self.timers:
+        while self.requests >= 0 or self.live:  # every timer is a live container's
             try:
                 events = self.poller.poll(self._timeout())
             except InterruptedError:

@@ -205,17 +205,26 @@ def _close_all_but(*keep: int) -> None:
 def _warm() -> tuple[Store | None, EarlyBackend | None]:
     """What the run's engine needs, made before the run exists: its modules, the store, and the
     backend of the default runtime and executor (the host's fork server starts now, not when the
-    first pod does). Any failure here is met again, and reported, when the run is driven."""
+    first pod does). Any failure here is met again, and reported, when the run is driven.
+    The backend comes first: the fork server's own start (an interpreter and its imports) then
+    overlaps the engine's imports instead of following them."""
+    backend = None
+    try:
+        from wfexec.runtimes.backends import make_backend
+
+        backend = make_backend(*DEFAULT_BACKEND)
+    except Exception:  # noqa: BLE001 - see above
+        pass
     try:
         for module in ENGINE:
             importlib.import_module(module)
         store = Store()
     except Exception:  # noqa: BLE001 - see above
+        if backend is not None:
+            backend.close()
         return None, None
-    try:
-        from wfexec.engine.daemon import EarlyBackend
-        from wfexec.runtimes.backends import make_backend
-
-        return store, EarlyBackend(DEFAULT_BACKEND, make_backend(*DEFAULT_BACKEND))
-    except Exception:  # noqa: BLE001 - see above
+    if backend is None:
         return store, None
+    from wfexec.engine.daemon import EarlyBackend
+
+    return store, EarlyBackend(DEFAULT_BACKEND, backend)
