@@ -43,6 +43,7 @@ import select  # noqa: E402
 
 from wfexec.emissary import outputs as _outputs  # noqa: E402,F401
 from wfexec.emissary.run import Spec, run, warm_up  # noqa: E402
+from wfexec.emissary.supervisor import Supervisor  # noqa: E402  (its first container need not wait for it)
 
 
 def _read_exact(fd: int, n: int) -> bytes:
@@ -221,8 +222,6 @@ def _start_supervisor(own_fd: int, notify_fd: int) -> int:
             os.dup2(devnull, own_fd)  # our stdin: its end of file is this server's, not ours to hold
             os.close(devnull)
             _close_other_pipes()
-            from wfexec.emissary.supervisor import Supervisor
-
             code = Supervisor(r, notify_fd).serve()
         except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
             code = 1

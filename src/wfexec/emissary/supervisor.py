@@ -30,7 +30,6 @@ import heapq
 import json
 import os
 import select
-import shutil  # noqa: F401  (warm for output parameters: save_outputs imports it)
 import signal
 import struct
 import time
