@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -159,3 +160,26 @@ def test_big_outputs_of_containers_running_together_are_kept_whole(tmp_path: Pat
         assert combined.replace(b"err0\n", b"").replace(b"err1\n", b"").replace(b"err2\n", b"") == c.encode() * (3 << 20)
         where = [combined.index(f"err{i}\n".encode()) for i in range(3)]  # two pipes: order within each only
         assert where == sorted(where), where
+
+
+def test_a_container_whose_pipes_outlive_it_ends_once(tmp_path: Path) -> None:
+    """A `setsid` child keeps the container's stdout open past its end: the supervisor stops reading
+    after a grace (the drain), and the container is reported once, not once per pipe it closes."""
+    keys: list[str] = []
+    b = HostBackend(None)
+    on_key = b._on_key
+    b._on_key = lambda key: (keys.append(key), on_key(key))  # type: ignore[method-assign]
+    b.check()
+    mark = f"holder-{uuid.uuid4().hex}"
+    try:
+        done = Done()
+        b.start(pod(tmp_path, "held", sh("setsid sh -c 'echo $$ > /tmp/left; exec sleep 300' & "
+                                         "while [ ! -s /tmp/left ]; do sleep 0.01; done; echo bye",
+                                         env={"MARK": mark})), done)
+        r = done.wait(15)
+        assert (r.phase, r.result) == ("Succeeded", "bye"), r
+        time.sleep(0.5)  # a second report would come right after the first
+        assert len(keys) == 1, keys
+        wait_for(lambda: not marked_processes(mark), what="the setsid child to be killed", timeout=5)
+    finally:
+        b.close()

@@ -174,9 +174,9 @@ class Container(_Emissary):
     def _drained(self) -> None:
         if self.status is None or self.pid < 0:
             return  # already handled (the pipes closed before the drain's deadline)
+        status, self.pid = self.status, -1  # handled from here: closing the last pipe must not come back here
         for fd in list(self.fds):
             self._close(fd)
-        status, self.pid = self.status, -1
         code = self._child_code(status)
         stop = next((sig for sig in self.pending if sig in TERMINATING), None)
         if self.setup_fd >= 0 and not self.stop_seen and stop is None and self.tries < SANDBOX_RETRIES:
@@ -196,6 +196,8 @@ class Container(_Emissary):
     def _done(self, code: int) -> bool:
         """Outputs, exitcode, the completion line: as run.py's `run` after its `_Emissary.run`."""
         s = self.spec
+        if self.finished:  # once only: one exitcode, one completion line
+            return False
         self.finished = True
         try:
             if self.no_space is not None:
