@@ -44,17 +44,7 @@ import select  # noqa: E402
 from wfexec.emissary import outputs as _outputs  # noqa: E402,F401
 from wfexec.emissary.run import Spec, run, warm_up  # noqa: E402
 from wfexec.emissary.supervisor import Supervisor  # noqa: E402  (its first container need not wait for it)
-
-
-def _read_exact(fd: int, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            return b""
-        buf += chunk
-    return buf
-
+from wfexec.emissary.wire import answer, read_exact, report  # noqa: E402
 
 HEAVY_GONE = 3  # exit status: the second server died, requests sent to it may be lost
 SUPERVISOR_GONE = 4  # exit status: the supervisor died, requests sent to it may be lost
@@ -74,7 +64,7 @@ def _child(spec: Spec, rid: object) -> None:
         devnull = os.open(os.devnull, os.O_RDWR)
         if devnull != 0:
             os.dup2(devnull, 0)
-        _answer(f"+{rid}")
+        answer(f"+{rid}")
         acked = True
         if devnull != 1:
             try:  # let go of the answer pipe: its end of file tells the engine the server is gone
@@ -86,26 +76,10 @@ def _child(spec: Spec, rid: object) -> None:
         code = run(spec)
     except BaseException as exc:  # noqa: BLE001 - report, never fall back into the server loop
         if not acked:
-            _answer(f"!{rid} the emissary of container {spec.name!r} failed to start: {exc!r}")
-        _report(f"emissary {spec.argo_dir} {spec.name}: {exc!r}")
+            answer(f"!{rid} the emissary of container {spec.name!r} failed to start: {exc!r}")
+        report(f"emissary {spec.argo_dir} {spec.name}: {exc!r}")
     finally:
         os._exit(code)
-
-
-def _answer(line: str) -> None:
-    """One line to the engine on stdout (short: one atomic write). Lost if the engine is gone."""
-    try:
-        os.write(1, f"{line}\n".encode())
-    except OSError:
-        pass
-
-
-def _report(message: str) -> None:
-    """A last word on stderr from a child that must exit, whatever happened."""
-    try:
-        os.write(2, f"{message}\n".encode())
-    except OSError:
-        pass
 
 
 def serve(notify_fd: int) -> int:
@@ -131,15 +105,15 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
     while True:
         events = poller.poll()
         if _heavy_w >= 0 and any(f == _heavy_w for f, _ in events):  # POLLERR: no reader is left
-            _report("forkserver: the second (heavy) server has died; exiting")
+            report("forkserver: the second (heavy) server has died; exiting")
             return HEAVY_GONE
         if _supervisor_w >= 0 and any(f == _supervisor_w for f, _ in events):
-            _report("forkserver: the supervisor has died; exiting")
+            report("forkserver: the supervisor has died; exiting")
             return SUPERVISOR_GONE
-        head = _read_exact(fd, 4)
+        head = read_exact(fd, 4)
         if not head:
             return 0
-        body = _read_exact(fd, struct.unpack(">I", head)[0])
+        body = read_exact(fd, struct.unpack(">I", head)[0])
         if not body:
             return 0
         rid = None
@@ -153,7 +127,7 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
                 try:
                     _write_all(_heavy_w, head + body)
                 except OSError as exc:
-                    _report(f"forkserver: the second (heavy) server has died: {exc}; exiting")
+                    report(f"forkserver: the second (heavy) server has died: {exc}; exiting")
                     return HEAVY_GONE
                 continue
             if heavy and req.get("supervise"):
@@ -163,20 +137,20 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
                 try:
                     _write_all(_supervisor_w, head + body)
                 except OSError as exc:
-                    _report(f"forkserver: the supervisor has died: {exc}; exiting")
+                    report(f"forkserver: the supervisor has died: {exc}; exiting")
                     return SUPERVISOR_GONE
                 continue
             spec = Spec(**req["spec"], notify_fd=notify_fd, subreaper=True, passthrough=False)
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-            _report(f"forkserver: bad request: {exc!r}")
+            report(f"forkserver: bad request: {exc!r}")
             if rid is not None:
-                _answer(f"!{rid} the fork server could not read the request: {exc!r}")
+                answer(f"!{rid} the fork server could not read the request: {exc!r}")
             continue
         try:
             pid = os.fork()
         except OSError as exc:
-            _report(f"forkserver: fork failed: {exc}")
-            _answer(f"!{rid} the fork server could not fork an emissary: {exc}")
+            report(f"forkserver: fork failed: {exc}")
+            answer(f"!{rid} the fork server could not fork an emissary: {exc}")
             continue
         if pid == 0:
             _child(spec, rid)
@@ -202,7 +176,7 @@ def _start_heavy(own_fd: int, notify_fd: int) -> int:
             code = _loop(r, notify_fd, heavy=False)
         except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
             code = 1
-            _report(f"forkserver (heavy): {exc!r}")
+            report(f"forkserver (heavy): {exc!r}")
         finally:
             os._exit(code)
     os.close(r)
@@ -225,7 +199,7 @@ def _start_supervisor(own_fd: int, notify_fd: int) -> int:
             code = Supervisor(r, notify_fd).serve()
         except BaseException as exc:  # noqa: BLE001 - never fall back into the parent's loop
             code = 1
-            _report(f"supervisor: {exc!r}")
+            report(f"supervisor: {exc!r}")
         finally:
             os._exit(code)
     os.close(r)

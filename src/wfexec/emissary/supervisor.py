@@ -31,7 +31,6 @@ import json
 import os
 import select
 import signal
-import struct
 import time
 
 from wfexec.emissary.fdio import READ_SIZE, drain
@@ -56,6 +55,7 @@ from wfexec.emissary.run import (
     _killpg,
     _noop,
 )
+from wfexec.emissary.wire import answer, read_frame, report
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ class Supervisor:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - the other containers must go on
-            _report(f"supervisor: container {c.spec.argo_dir} {c.spec.name}: {exc!r}")
+            report(f"supervisor: container {c.spec.argo_dir} {c.spec.name}: {exc!r}")
             self._abandon(c)
         if c.finished and c in self.live:
             self.ended(c)
@@ -366,7 +366,7 @@ class Supervisor:
 
     # -- requests ---------------------------------------------------------------------------------
     def _request(self) -> None:
-        frame = _read_frame(self.requests)
+        frame = read_frame(self.requests)
         if frame is None:  # the server is gone: no more requests, and no more answers on its stdout
             self.poller.unregister(self.requests)
             os.close(self.requests)
@@ -381,9 +381,9 @@ class Supervisor:
             rid = req.get("id")
             spec = Spec(**req["spec"], notify_fd=self.notify_fd, passthrough=False)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            _report(f"supervisor: bad request: {exc!r}")
+            report(f"supervisor: bad request: {exc!r}")
             if rid is not None:
-                _answer(f"!{rid} the supervisor could not read the request: {exc!r}")
+                answer(f"!{rid} the supervisor could not read the request: {exc!r}")
             return
         c = Container(spec, self)
         try:
@@ -392,9 +392,9 @@ class Supervisor:
             write_small(ctr_file(s.argo_dir, s.name, "pid"), str(os.getpid()))
             write_small(ctr_file(s.argo_dir, s.name, SUPERVISED_MARK), "")
         except OSError as exc:
-            _answer(f"!{rid} the supervisor could not prepare container {spec.name!r}: {exc!r}")
+            answer(f"!{rid} the supervisor could not prepare container {spec.name!r}: {exc!r}")
             return
-        _answer(f"+{rid}")
+        answer(f"+{rid}")
         self.live.add(c)
         self.guard(c, lambda: (c._open_logs(), c._try_first()))
 
@@ -437,35 +437,4 @@ def _more_files() -> None:
         if soft != resource.RLIM_INFINITY and soft < want:
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     except (OSError, ValueError):
-        pass
-
-
-def _read_frame(fd: int) -> bytes | None:
-    head = _read_exact(fd, 4)
-    if not head:
-        return None
-    return _read_exact(fd, struct.unpack(">I", head)[0]) or None
-
-
-def _read_exact(fd: int, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            return b""
-        buf += chunk
-    return buf
-
-
-def _answer(line: str) -> None:
-    try:
-        os.write(1, f"{line}\n".encode())
-    except OSError:
-        pass
-
-
-def _report(message: str) -> None:
-    try:
-        os.write(2, f"{message}\n".encode())
-    except OSError:
         pass
