@@ -10,7 +10,9 @@ import subprocess or the artifact packer (see `_loop`). The server exits at end 
 engine is gone, or done): running emissaries are not touched.
 
 A request marked `"supervise": true` is not forked: it goes to the supervisor (supervisor.py), one
-process forked on first need that runs such containers side by side, and answers for them.
+process forked on first need that runs such containers side by side and answers `+N` for them
+itself. It holds stdout until its own input ends (this server is gone), so the end of file the
+engine reads still means that every request sent was answered or never taken.
 
 On stdout, one line per request: `+N` once its emissary is forked (written by the emissary
 itself, before anything else, then it lets go of stdout), or `!N <why>` when none will run. So

@@ -1,8 +1,10 @@
 """The host runtime with the emissary executor: each pod runs as host processes, sandboxed.
 
-How it is fast: one warm fork server per backend forks an emissary per container (about a
-millisecond, no Python start-up); each emissary runs its command under bubblewrap and, when
-done, writes its key to a pipe that one thread here reads. No thread or poll loop per pod.
+How it is fast: one warm fork server per backend hands most containers to its supervisor, one
+process that runs them side by side (emissary/supervisor.py), and forks an emissary for the others
+(a containerSet's, or one that packs artifacts: about a millisecond, no Python start-up). Each
+command runs under bubblewrap and, when done, its key is written to a pipe that one thread here
+reads. No thread or poll loop per pod.
 
 How it survives an engine crash: emissaries are their own sessions; their exitcode and output
 files stay in the pod's argo dir, so a new backend's `reattach()` follows them by polling. The
