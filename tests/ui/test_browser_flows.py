@@ -117,6 +117,32 @@ def test_logs_follow_while_the_step_writes_them(page, ui_server):
     assert all("line-3" in line for line in page.inner_text("#logs").splitlines())
 
 
+def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_server):
+    """The panel is drawn again when its node's phase changes: what the user typed in the log search, and
+    the container picked, stay."""
+    flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
+    try:
+        flag = flag_dir / "go"
+        script = (f"for i in $(seq 1 20); do echo line-$i; done; while [ ! -e {flag} ]; do sleep 0.1; done; "
+                  "for i in $(seq 21 40); do echo line-$i; done")
+        name = create_workflow(ui_server, one_step("typed", script))
+        open_run(page, ui_server, name)
+        page.click("svg.graph g.node.t-pod", timeout=30_000)
+        page.wait_for_function("document.querySelector('#logs') && "
+                               "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
+        page.fill("#log-search", "line-3")
+        page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
+        flag.touch()
+        wait_phase(ui_server, name, ("Succeeded",))
+        page.wait_for_function("document.querySelector('aside.panel').textContent.includes('Succeeded')",
+                               timeout=30_000)
+        page.wait_for_function("document.querySelector('#logs').textContent.split('\\n').length === 11",
+                               timeout=30_000)
+        assert page.input_value("#log-search") == "line-3"
+    finally:
+        shutil.rmtree(flag_dir, ignore_errors=True)
+
+
 def test_retry_a_failed_run_and_stop_a_running_one(page, ui_server):
     flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
     try:

@@ -97,10 +97,19 @@ export function renderPanel(host, wf, nodeId, { onClose }) {
   return renderLogs(host, wf, node);
 }
 
+// What the user chose in a node's log view (its container, its search), kept when the panel is drawn
+// again: it is, when the node's phase changes, and a search typed as the step ended was lost.
+const logChoices = new Map();
+
 function renderLogs(host, wf, node) {
   const names = containerNames(wf, node);
+  const chosen = logChoices.get(`${wf.metadata.name}/${node.id}`) || {};
   const picker = el("select#log-container", { "aria-label": "Container" }, names.map((n) => el("option", { value: n }, n)));
+  if (chosen.container && names.includes(chosen.container)) picker.value = chosen.container;
   const search = el("input#log-search", { type: "search", placeholder: "search logs", "aria-label": "Search logs" });
+  search.value = chosen.search || "";
+  const remember = () => logChoices.set(`${wf.metadata.name}/${node.id}`,
+    { container: picker.value, search: search.value });
   const count = el("span.dim", { "aria-live": "polite" });
   const pre = el("pre#logs.logs", { tabindex: "0", "aria-label": "Logs" });
   const lines = [];
@@ -135,8 +144,8 @@ function renderLogs(host, wf, node) {
     }, { reopen: false, onRestart: () => { lines.length = 0; show(); } });
   }
 
-  picker.addEventListener("change", open);
-  search.addEventListener("input", show);
+  picker.addEventListener("change", () => { remember(); open(); });
+  search.addEventListener("input", () => { remember(); show(); });
   open();
   return () => ctl && ctl.abort();
 }
