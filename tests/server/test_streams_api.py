@@ -89,7 +89,9 @@ def test_watch_sees_each_node_change(server) -> None:
     t.start()
     assert started.wait(10)
     time.sleep(0.2)
-    name_box["n"] = create(server.url, steps_wf([("one", "true"), ("two", "true")], labels={"watch": "me"}))
+    # "one" runs for a second: a step of `true` can start and end between two of the watch's looks (and in
+    # one batch of the engine's node writes), so its Running state may never be stored to be seen
+    name_box["n"] = create(server.url, steps_wf([("one", "sleep 1"), ("two", "true")], labels={"watch": "me"}))
     create(server.url, container_wf("true"))  # not selected
     wait_phase(server.url, name_box["n"])
     wait_for(lambda: any(e["object"].get("status", {}).get("phase") == "Succeeded" for e in events), 30,
