@@ -93,14 +93,19 @@ def test_submit_from_the_form_watch_the_graph_turn_green_and_download_the_artifa
         assert member is not None and member.read() == b"from-the-form-large"
 
 
+def two_halves(flag: Path) -> str:
+    """A step's script: 20 lines, then a wait for `flag`, then 20 more."""
+    return (f"for i in $(seq 1 20); do echo line-$i; done; while [ ! -e {flag} ]; do sleep 0.1; done; "
+            "for i in $(seq 21 40); do echo line-$i; done")
+
+
 def test_logs_follow_while_the_step_writes_them(page, ui_server):
     # The step writes 20 lines, waits for the test's go-ahead, then writes 20 more: the second half can
     # only reach the page through a live follow.
     flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
     try:
         flag = flag_dir / "go"
-        script = (f"for i in $(seq 1 20); do echo line-$i; done; while [ ! -e {flag} ]; do sleep 0.1; done; "
-                  "for i in $(seq 21 40); do echo line-$i; done")
+        script = two_halves(flag)
         name = create_workflow(ui_server, one_step("talk", script))
         open_run(page, ui_server, name)
         page.click("svg.graph g.node.t-pod", timeout=30_000)
@@ -123,8 +128,7 @@ def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_serv
     flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
     try:
         flag = flag_dir / "go"
-        script = (f"for i in $(seq 1 20); do echo line-$i; done; while [ ! -e {flag} ]; do sleep 0.1; done; "
-                  "for i in $(seq 21 40); do echo line-$i; done")
+        script = two_halves(flag)
         name = create_workflow(ui_server, one_step("typed", script))
         open_run(page, ui_server, name)
         page.click("svg.graph g.node.t-pod", timeout=30_000)
