@@ -10,7 +10,12 @@ Figures (each the median of --rounds interleaved runs; every baseline measured i
 - `wfexec lint` of a 1,000-step workflow: the same file each round (its schema check remembered from
   the round before), and a new document each round (checked afresh);
 - a 5,000-item withItems (parallelism 300) through `submit --wait`: ms/node over the same number of
-  bare pods through the host backend, as many at a time as the engine runs (--items 0 skips it).
+  bare pods through the host backend, as many at a time as the engine runs (--items 0 skips it);
+- `warm`: hello, `list` and `get @latest` again, with the home's warm engine running (`wfexec engine
+  start`; a tree without one is left out). Every other figure runs with WFEXEC_WARM=off.
+
+Each command runs as the `wfexec` program pip writes does (a script that imports `wfexec.cli.entry`,
+or `wfexec.cli.main` in a tree older than it).
 
 Each runs on two homes: one made fresh, and one "aged": by default a home that has run 20,000
 pods (fan-outs of --age-batch through `submit --wait` with the current tree, then copied for the
@@ -69,7 +74,7 @@ def items(n: int) -> dict[str, Any]:
                     "items", parallelism=300)
 
 
-FIGURES = ("hello", "cli", "chain", "fanout", "lint", "items")
+FIGURES = ("hello", "cli", "chain", "fanout", "lint", "items", "warm")
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -82,15 +87,27 @@ def become_subreaper() -> bool:
         return False
 
 
+#: Warm engines (they outlive every command, and count their commands' CPU themselves).
+WARM_PIDS: set[int] = set()
+
+
+def children() -> set[int]:
+    """This process's children, zombies included."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as fh:
+            found.update(int(p) for p in fh.read().split())
+    return found
+
+
 def reap_all(timeout: float = 30.0) -> None:
     """Wait for every process the last command left behind (engines end with their run)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+        left = children() - WARM_PIDS
+        if not left:
             return
-        if pid == 0:
+        if not any(os.waitpid(pid, os.WNOHANG)[0] for pid in left):
             time.sleep(0.005)
     print("warning: processes left running; their CPU time is not counted", file=sys.stderr)
 
@@ -186,9 +203,15 @@ class Tree:
     def __init__(self, label: str, src: Path | None, pycache: Path) -> None:
         self.label, self.src, self.pycache = label, src, pycache
 
-    def env(self, home: Path) -> dict[str, str]:
+    @property
+    def has_warm(self) -> bool:
+        return ((self.src or REPO / "src") / "wfexec" / "cli" / "entry.py").is_file()
+
+    def env(self, home: Path, warm: bool = False) -> dict[str, str]:
         env = dict(os.environ, WFEXEC_HOME=str(home), PYTHONPYCACHEPREFIX=str(self.pycache / self.label))
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # byte code cached, as an installed package has it
+        if not warm:
+            env["WFEXEC_WARM"] = "off"
         if self.src is not None:
             env["PYTHONPATH"] = str(self.src)
         return env
@@ -196,8 +219,30 @@ class Tree:
     def wfexec(self, home: Path, *args: str) -> float:
         return self.wfexec_cpu(home, *args)[0]
 
-    def wfexec_cpu(self, home: Path, *args: str) -> tuple[float, float]:
-        return timed_cpu([sys.executable, "-m", "wfexec.cli.main", *args], self.env(home))
+    @property
+    def program(self) -> Path:
+        """What pip writes as the `wfexec` program of this tree (python -m would add runpy's imports)."""
+        path = self.pycache / f"wfexec-{self.label}"
+        if not path.exists():
+            module = "wfexec.cli.entry" if self.has_warm else "wfexec.cli.main"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"import sys\nfrom {module} import entry\nif __name__ == '__main__':\n    sys.exit(entry())\n")
+        return path
+
+    def wfexec_cpu(self, home: Path, *args: str, warm: bool = False) -> tuple[float, float]:
+        before = self.warm_cpu(home) if warm else 0.0
+        wall, cpu = timed_cpu([sys.executable, str(self.program), *args], self.env(home, warm))
+        # the command ran in a fork of the warm engine, not in a child of this process: its CPU (and the
+        # engine's own) is what the engine counts
+        return wall, cpu + (self.warm_cpu(home) - before if warm else 0.0)
+
+    def warm_cpu(self, home: Path) -> float:
+        from wfexec.warm.client import ask
+
+        answer = ask(os.path.realpath(home), "status") or ""
+        fields = dict(part.split("=", 1) for part in answer.split()[1:] if "=" in part)
+        WARM_PIDS.add(int(fields.get("pid", 0)))
+        return float(fields.get("cpu", 0)) + float(fields.get("commands_cpu", 0))
 
     def bare_pods(self, home: Path, n: int, at_once: int, where: Path) -> float:
         code = (f"import sys; sys.path.insert(0, {str(REPO / 'bench')!r}); from whole_command import bare_pods; "
@@ -292,6 +337,12 @@ def main() -> int:
         for tree in trees:  # warm: byte code written, first-run costs paid; `get @latest` has a run to show
             for kind in kinds:
                 tree.wfexec(homes[(kind, tree.label)], "submit", str(files["hello"]), "--wait")
+        warm_trees = [t for t in trees if t.has_warm] if "warm" in only else []
+        for tree in warm_trees:
+            for kind in kinds:
+                subprocess.run([sys.executable, "-m", "wfexec.cli.entry", "engine", "start", "--idle", "1h"],
+                               env=tree.env(homes[(kind, tree.label)]), stdout=subprocess.DEVNULL, check=True)
+                tree.warm_cpu(homes[(kind, tree.label)])  # its pid, left out of reap_all
         s: dict[tuple[str, ...], list[float]] = {}
 
         def add(key: tuple[str, ...], value: float) -> None:
@@ -322,6 +373,11 @@ def main() -> int:
                     if "cli" in only:
                         for label, argv in cli.items():
                             add_pair((kind, tree.label, label), tree.wfexec_cpu(home, *argv))
+                    if tree in warm_trees:
+                        add_pair((kind, tree.label, "warm-hello"),
+                                 tree.wfexec_cpu(home, "submit", str(files["hello"]), "--wait", warm=True))
+                        for label in ("list", "get"):
+                            add_pair((kind, tree.label, f"warm-{label}"), tree.wfexec_cpu(home, *cli[label], warm=True))
                     for w in ("chain", "fanout"):
                         if w in only:
                             wall, cpu = tree.wfexec_cpu(home, "submit", str(files[w]), "--wait")
@@ -340,6 +396,10 @@ def main() -> int:
                     add((kind, tree.label, "items"), tree.wfexec(home, "submit", str(files["items"]), "--wait"))
                     add((kind, tree.label, "bare-items"),
                         tree.bare_pods(home, args.items, 16, pod_dir_place(tree, home)))
+        for tree in warm_trees:
+            for kind in kinds:
+                subprocess.run([sys.executable, "-m", "wfexec.cli.entry", "engine", "stop"],
+                               env=tree.env(homes[(kind, tree.label)]), stdout=subprocess.DEVNULL, check=True)
         report(s, args, only, kinds, trees, reaping)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -369,6 +429,13 @@ def report(s: dict[tuple[str, ...], list[float]], args: argparse.Namespace, only
                 w, c = med(s[(kind, tree.label, "hello", "wall")]), med(s[(kind, tree.label, "hello", "cpu")])
                 parts.append(f"hello --wait {w * 1000:.0f} ms ({w / floor:.1f}x python+bwrap; target <= 300 ms, <= 3x)"
                              f", CPU of all its processes {c * 1000:.0f} ms ({c / floor_cpu:.1f}x)")
+            if (kind, tree.label, "warm-hello", "wall") in s:
+                w, c = med(s[(kind, tree.label, "warm-hello", "wall")]), med(s[(kind, tree.label, "warm-hello", "cpu")])
+                parts.append(f"warm engine: hello --wait {w * 1000:.0f} ms ({w / floor:.1f}x python+bwrap; target "
+                             f"<= 3x), CPU of all its processes {c * 1000:.0f} ms ({c / floor_cpu:.1f}x)")
+                for label in ("list", "get"):
+                    w, c = med(s[(kind, tree.label, f"warm-{label}", "wall")]), med(s[(kind, tree.label, f"warm-{label}", "cpu")])
+                    parts.append(f"warm engine: {label} {w * 1000:.0f} ms ({w / py:.1f}x python), CPU {c * 1000:.0f} ms")
             if "cli" in only:
                 for label in ("--help", "list", "get"):
                     w, c = med(s[(kind, tree.label, label, "wall")]), med(s[(kind, tree.label, label, "cpu")])

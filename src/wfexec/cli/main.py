@@ -47,6 +47,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "resolve-component": ("cmd_kfp", "resolve a KFP v1 component's command line, as KFP 1.8 did"),
     "compile-component": ("cmd_kfp", "compile a KFP v1 component (container or graph) to an Argo Workflow"),
     "run-component": ("cmd_kfp", "compile a KFP v1 component and run it here"),
+    "engine": ("cmd_engine", "a warm engine for this home: each command starts in a few milliseconds"),
     "server": ("cmd_server", "serve Argo Server's REST API (hera, the argo SDK, the UI) on this machine"),
     "template": ("cmd_template", "manage workflow templates (stored; templateRef resolves against them)"),
     "cluster-template": ("cmd_template",

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,14 +146,16 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     return rec
 
 
-def run_foreground(store: Store, name: str, backend: Backend | None = None) -> str:
+def run_foreground(store: Store, name: str, backend: Backend | None = None,
+                   on_ended: Callable[[], None] | None = None) -> str:
     """Drive the run in this process until it ends; returns the final phase. `backend`: one
-    already made for the run's runtime, executor and config (else the run makes its own)."""
+    already made for the run's runtime, executor and config (else the run makes its own).
+    `on_ended`: see WorkflowRun."""
     from wfexec.engine.workflow import WorkflowRun
 
     if not store.claim_engine(name, os.getpid()):
         raise WfexecError(f"run {name!r} is already being driven by another wfexec process")
-    return WorkflowRun(store, name, backend).run()
+    return WorkflowRun(store, name, backend, on_ended).run()
 
 
 def start_background(name: str, done_fd: int | None = None) -> int:

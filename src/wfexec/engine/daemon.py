@@ -29,6 +29,7 @@ def drive(name: str, done_fd: int | None, store: Store | None = None, early: Ear
     """Drive the run to its end; `done_fd` (engine/handoff.py) is closed once it has ended.
     Also the forked engine's body (engine/forked.py), with the store it opened and the backend it
     started while it waited: used when the run wants that runtime, executor and config, else closed."""
+    done = _Done(done_fd)
     try:
         store = store or Store()
         backend = None
@@ -38,13 +39,25 @@ def drive(name: str, done_fd: int | None, store: Store | None = None, early: Ear
                 backend = early.backend
             else:
                 early.backend.close()
-        run_foreground(store, name, backend)
+        run_foreground(store, name, backend, on_ended=done.close)
     except WfexecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        signal_done(done_fd)  # the follower wakes now, not at the next look
+        done.close()  # the follower wakes now, not at the next look
     return 0
+
+
+@dataclass
+class _Done:
+    """The end-of-run pipe, closed once: as soon as the run's end is stored (the backend's own
+    shutdown comes after), or when the engine gives up."""
+
+    fd: int | None
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        signal_done(fd)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from wfexec.engine import nodes as N
@@ -40,8 +41,12 @@ CONTROL_POLL_SECONDS = 0.3
 
 
 class WorkflowRun:
-    def __init__(self, store: Store, run_name: str, backend: Backend | None = None) -> None:
+    def __init__(self, store: Store, run_name: str, backend: Backend | None = None,
+                 on_ended: Callable[[], None] | None = None) -> None:
+        """`on_ended`: called once the run's end and its garbage collection are stored, before the
+        backend is closed (a follower need not wait for the runtime's own shutdown)."""
         self.store = store
+        self.on_ended = on_ended
         self.rec = store.get_run(run_name)
         name = self.rec.name
         self.book = NodeBook(store, name)
@@ -153,9 +158,18 @@ class WorkflowRun:
         if ticker is not None:
             ticker.cancel()
         await asyncio.to_thread(self._workflow_metrics, phase, started, False)
-        self._finish(phase, message)
-        if self.garbage is not None:
-            await asyncio.to_thread(self._collect_garbage, phase)
+        try:
+            self._finish(phase, message)
+            if self.garbage is not None:
+                await asyncio.to_thread(self._collect_garbage, phase)
+        finally:
+            if self.on_ended is not None:
+                self.on_ended()
+            if self.backend is not None:
+                try:
+                    self.backend.close()
+                except Exception:  # noqa: BLE001 - closing must not mask the run's result
+                    pass
         return phase
 
     def _collect_garbage(self, phase: str) -> None:
@@ -249,11 +263,6 @@ class WorkflowRun:
             write_metrics_file(self.store)  # the controller metrics changed: this run has ended
         except OSError:
             pass  # metrics.prom is a by-product: a full disk must not change the run's result
-        if self.backend is not None:
-            try:
-                self.backend.close()
-            except Exception:  # noqa: BLE001 - closing must not mask the run's result
-                pass
 
     async def _watch_control(self) -> None:
         """`stop`, `terminate` and `resume`, as other wfexec commands leave them in the store."""

@@ -1,0 +1,144 @@
+"""The command's side of the warm engine: hand the command over, relay signals, return its status.
+
+Runs in every `wfexec` start before anything else is imported, so it uses the interpreter's
+built-in `_socket` and `_signal` (their wrapper modules pull in `enum`, `selectors` and more).
+
+What the engine gets: the arguments, the working directory, the whole environment, the umask
+and descriptors 0, 1 and 2 themselves (SCM_RIGHTS), so the command reads the same stdin and
+writes to the same terminal or pipe as it would have. What comes back, one line each:
+`pid N` (the command's process, for the signals this process receives), then `exit N`. An
+engine that cannot take the command (other code, another interpreter) answers `no WHY`, and
+the command runs here; so does every command when no engine answers at all.
+"""
+
+from __future__ import annotations
+
+import _signal
+import _socket
+import os
+import sys
+
+from wfexec.warm.address import PROTOCOL, frame, home_dir, socket_name
+
+#: Verbs that never go to the warm engine: its own management, the long-lived server (its own
+#: process, its own signals), and the wrapper that runs inside containers.
+OWN_PROCESS = frozenset({"engine", "server", "emissary"})
+#: What a terminal (or `kill`) sends that the command must get instead of this process.
+RELAYED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGWINCH,
+           _signal.SIGUSR1, _signal.SIGUSR2)
+
+
+def forward(argv: list[str]) -> int | None:
+    """Run the command in this home's warm engine: its exit status, or None when there is no
+    engine, or it declined (the caller then runs the command itself)."""
+    if (argv[:1] and argv[0] in OWN_PROCESS) or os.environ.get("WFEXEC_WARM") == "off":
+        return None
+    home = home_dir()
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.connect(socket_name(home))
+        return _handed(sock, home, argv)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def request(home: str, argv: list[str]) -> list[bytes]:
+    """The fields of a command's request (see resident.py for their reading)."""
+    import wfexec
+
+    mask = os.umask(0)
+    os.umask(mask)
+    env = [k + b"=" + v for k, v in os.environb.items()]
+    return [b"run", PROTOCOL.encode(), os.fsencode(sys.executable), os.fsencode(wfexec.__file__ or ""),
+            os.fsencode(home), os.fsencode(os.getcwd()), str(mask).encode(), str(len(argv)).encode(),
+            *map(os.fsencode, argv), *env]
+
+
+def _handed(sock: _socket.socket, home: str, argv: list[str]) -> int | None:
+    fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (0, 1, 2))
+    data = frame(request(home, argv))
+    sent = sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+    if sent < len(data):
+        sock.sendall(data[sent:])
+    lines = _Lines(sock)
+    first = lines.next()
+    if first is None or not first.startswith(b"pid "):
+        if first is not None and first.startswith(b"no ") and b"stale" in first:
+            sys.stderr.write(f"wfexec: the warm engine of {home} ran older code and has stopped; "
+                             "`wfexec engine start` starts one with this code\n")
+        return None
+    relay = _Relay(int(first[4:]))
+    try:
+        last = lines.next()
+    finally:
+        relay.undo()
+    if last is None or not last.startswith(b"exit "):
+        sys.stderr.write("wfexec: the warm engine went away before the command ended\n")
+        return 1
+    return int(last[5:])
+
+
+class _Lines:
+    """The engine's answer lines."""
+
+    def __init__(self, sock: _socket.socket) -> None:
+        self.sock, self.buf = sock, b""
+
+    def next(self) -> bytes | None:
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+
+class _Relay:
+    """While the command runs: the signals this process gets go to it. Ctrl-Z stops it and then
+    this process, as a shell expects of its job; the shell's SIGCONT wakes both."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.before = {sig: _signal.signal(sig, self._pass) for sig in RELAYED}
+        self.before[_signal.SIGTSTP] = _signal.signal(_signal.SIGTSTP, self._stop)
+        self.before[_signal.SIGCONT] = _signal.signal(_signal.SIGCONT, self._cont)
+
+    def _pass(self, sig: int, _frame: object) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except OSError:
+            pass  # it has ended; its status is on its way
+
+    def _stop(self, _sig: int, _frame: object) -> None:
+        try:
+            os.kill(self.pid, _signal.SIGTSTP)
+        except OSError:
+            pass
+        _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
+        os.kill(os.getpid(), _signal.SIGTSTP)  # stopped here until SIGCONT
+        _signal.signal(_signal.SIGTSTP, self._stop)
+
+    def _cont(self, sig: int, _frame: object) -> None:
+        self._pass(sig, _frame)
+
+    def undo(self) -> None:
+        for sig, handler in self.before.items():
+            _signal.signal(sig, handler)
+
+
+def ask(home: str, kind: str) -> str | None:
+    """A management request (`status`, `stop`) to the warm engine of `home`: its answer line,
+    or None when none answers."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.connect(socket_name(home))
+        sock.sendall(frame([kind.encode()]))
+        line = _Lines(sock).next()
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    return None if line is None else line.decode(errors="replace")

@@ -1,0 +1,180 @@
+"""The warm engine (`wfexec engine start`): commands run in a fork of it, as the caller would have run them.
+
+Each test starts its own engine for its own home and stops it at the end; the commands run as the
+`wfexec` program does (`wfexec.cli.entry`), and `engine status` counts what the engine served, so a test
+knows the command did not quietly run cold.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import env_for, one_step
+
+REPO = Path(__file__).resolve().parents[2]
+ENTRY = [sys.executable, "-m", "wfexec.cli.entry"]
+
+
+def run(*args: str, home: Path, cold: bool = False, cwd: Path | None = None, env: dict[str, str] | None = None,
+        stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full = {**env_for(home), **(env or {})}
+    if cold:
+        full["WFEXEC_WARM"] = "off"
+    return subprocess.run([*ENTRY, *args], capture_output=True, text=True, env=full, cwd=cwd, input=stdin,
+                          timeout=timeout)
+
+
+def served(home: Path, env: dict[str, str] | None = None) -> int | None:
+    """How many commands the home's warm engine has run; None when none runs."""
+    proc = run("engine", "status", home=home, env=env)
+    if proc.returncode != 0:
+        return None
+    return int(proc.stdout.split(" command(s) run")[0].rsplit(" ", 1)[1])
+
+
+@pytest.fixture
+def warm(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    started = run("engine", "start", "--idle", "5m", home=home)
+    assert started.returncode == 0 and "warm engine started" in started.stdout, started.stderr + started.stdout
+    try:
+        yield home
+    finally:
+        run("engine", "stop", home=home)
+
+
+def test_a_command_runs_in_the_warm_engine_as_it_would_cold(warm: Path, tmp_path: Path) -> None:
+    wf = one_step(tmp_path, "hi", "echo warm hello")
+    done = run("submit", str(wf), "--wait", "-o", "name", home=warm)
+    assert done.returncode == 0, done.stderr
+    assert served(warm) == 1
+    name = done.stdout.strip()
+    logs_warm, logs_cold = run("logs", name, home=warm), run("logs", name, home=warm, cold=True)
+    assert logs_warm.returncode == logs_cold.returncode == 0
+    assert logs_warm.stdout == logs_cold.stdout and "warm hello" in logs_warm.stdout
+    listed_warm, listed_cold = run("list", "-o", "name", home=warm), run("list", "-o", "name", home=warm, cold=True)
+    assert listed_warm.stdout == listed_cold.stdout == f"{name}\n"
+    assert served(warm) == 3  # the status requests themselves are not commands
+
+
+def test_exit_status_and_errors_come_back_as_they_would_cold(warm: Path, tmp_path: Path) -> None:
+    failing = one_step(tmp_path, "fails", "exit 3")
+    for args in (("submit", str(failing), "--wait"), ("submit", str(tmp_path / "missing.yaml")),
+                 ("get", "no-such-run"), ("submit", "--no-such-flag")):
+        w, c = run(*args, home=warm), run(*args, home=warm, cold=True)
+        assert w.returncode == c.returncode != 0, (args, w.stderr, c.stderr)
+        assert w.stderr.splitlines()[-1:] == c.stderr.splitlines()[-1:], (args, w.stderr, c.stderr)
+    assert served(warm) == 4  # each warm call above; the cold ones did not reach it
+
+
+def test_the_callers_directory_environment_and_stdin(warm: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    one_step(work, "rel", "echo from a relative path")
+    # a relative file, read from the caller's directory (the engine's own is elsewhere)
+    rel = run("submit", "rel.yaml", "--wait", "-o", "name", home=warm, cwd=work)
+    assert rel.returncode == 0, rel.stderr
+    # the workflow from stdin
+    text = (work / "rel.yaml").read_text()
+    piped = run("submit", "-", "--wait", "-o", "name", home=warm, stdin=text)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.strip().startswith("rel-")
+    # the caller's environment: the executor config the caller names, not the one the engine started with
+    config = tmp_path / "executor.yaml"
+    config.write_text("containerRuntimeExecutor: docker\n")
+    shown = run("executor", "show", home=warm, env={"WFEXEC_CONFIG": str(config)})
+    assert shown.returncode == 0 and "executor: docker" in shown.stdout and str(config) in shown.stdout
+    assert "executor: emissary" in run("executor", "show", home=warm).stdout
+    assert served(warm) == 4
+
+
+def test_ctrl_c_reaches_the_command(warm: Path, tmp_path: Path) -> None:
+    wf = one_step(tmp_path, "long", "sleep 60")
+    name = run("submit", str(wf), "-o", "name", home=warm).stdout.strip()
+    waiting = subprocess.Popen([*ENTRY, "wait", name], env=env_for(warm), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 30
+        while served(warm) != 2 and time.monotonic() < end:  # the wait has reached the engine
+            time.sleep(0.05)
+        time.sleep(0.3)
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=30)
+        assert waiting.returncode == 130, err
+        assert "interrupted" in err
+    finally:
+        waiting.kill()
+        run("stop", name, home=warm)
+
+
+def test_a_run_outlives_the_engine_that_submitted_it(warm: Path, tmp_path: Path) -> None:
+    wf = one_step(tmp_path, "outlives", "sleep 2; echo still here")
+    name = run("submit", str(wf), "-o", "name", home=warm).stdout.strip()
+    stopped = run("engine", "stop", home=warm)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert served(warm) is None
+    waited = run("wait", name, home=warm, cold=True)
+    assert waited.returncode == 0, waited.stderr + waited.stdout
+    assert "still here" in run("logs", name, home=warm).stdout
+
+
+def test_an_idle_engine_exits(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run("engine", "start", "--idle", "1s", home=home).returncode == 0
+    assert served(home) == 0
+    end = time.monotonic() + 20
+    while served(home) is not None and time.monotonic() < end:
+        time.sleep(0.2)
+    assert served(home) is None
+    assert run("engine", "status", home=home).returncode == 1
+
+
+def test_a_second_start_keeps_the_first(warm: Path) -> None:
+    again = run("engine", "start", home=warm)
+    assert again.returncode == 0 and "already runs" in again.stdout
+    assert served(warm) == 0
+
+
+def test_changed_code_is_not_served_stale(tmp_path: Path) -> None:
+    """An engine whose loaded sources changed declines the command (it runs cold, correctly) and stops."""
+    src = tmp_path / "src"
+    shutil.copytree(REPO / "src" / "wfexec", src / "wfexec", ignore=shutil.ignore_patterns("__pycache__"))
+    code_env = {"PYTHONPATH": str(src)}
+    home = tmp_path / "home"
+    assert run("engine", "start", home=home, env=code_env).returncode == 0
+    try:
+        assert run("list", home=home, env=code_env).returncode == 0
+        assert served(home, code_env) == 1
+        # a caller with other code on its path is not served either, and the engine stays
+        assert run("list", home=home).returncode == 0
+        assert served(home, code_env) == 1
+        changed = src / "wfexec" / "cli" / "cmd_runs.py"
+        changed.write_text(changed.read_text() + "\n# changed\n")
+        after = run("list", home=home, env=code_env)
+        assert after.returncode == 0, after.stderr
+        assert "ran older code and has stopped" in after.stderr
+        end = time.monotonic() + 10
+        while served(home, code_env) is not None and time.monotonic() < end:
+            time.sleep(0.1)
+        assert served(home, code_env) is None
+    finally:
+        run("engine", "stop", home=home, env=code_env)
+
+
+def test_only_its_own_home(warm: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    assert run("engine", "status", home=other).returncode == 1
+    assert run("list", home=other).returncode == 0
+    assert served(warm) == 0
+    assert not (other / "logs" / "warm-engine.log").exists()
+    assert os.path.exists(warm / "logs" / "warm-engine.log")
