@@ -239,7 +239,7 @@ def _stored_templates(docs: list[Any], given: list[Any]) -> list[Any]:
     from wfexec.engine.template_refs import gather
     from wfexec.spec.document import Document
 
-    found = gather(open_store(), [d.data for d in docs], "default", [d.data for d in given])
+    found = gather(open_store, [d.data for d in docs], "default", [d.data for d in given])
     return [Document(t, f"stored {t['kind']}", 0, t["kind"]) for t in found]
 
 

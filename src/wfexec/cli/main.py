@@ -10,6 +10,7 @@ A command imports only its own module, and `wfexec --help` imports none: it is p
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -101,8 +102,10 @@ def _modules() -> list[str]:
     return sorted(f[:-3] for f in os.listdir(here) if f.startswith("cmd_") and f.endswith(".py"))
 
 
+@functools.cache
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
-    """The parser for one verb (its module only), or for all of them."""
+    """The parser for one verb (its module only), or for all of them. Built once per process (a warm
+    engine builds the common ones before it forks): parsing leaves a parser as it was."""
     parser, sub = _parser()
     modules = _modules()
     if verb in VERBS and VERBS[verb][0] in modules:

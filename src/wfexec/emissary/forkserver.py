@@ -84,7 +84,11 @@ def _child(spec: Spec, rid: object) -> None:
         os._exit(code)
 
 
-def serve(notify_fd: int) -> int:
+def serve(notify_fd: int, supervisor_now: bool = False) -> int:
+    """`supervisor_now`: fork the supervisor before the first request, not for it (a server started
+    ahead of its engine, runtimes/host/prestart.py, has the time)."""
+    global _supervisor_now
+    _supervisor_now = supervisor_now
     warm_up()
     gc.collect()
     gc.freeze()  # forked children then never touch (copy) the server's objects when they collect
@@ -104,6 +108,9 @@ def _loop(fd: int, notify_fd: int, heavy: bool) -> int:
     _request_fd = fd
     poller = select.poll()
     poller.register(fd, select.POLLIN)
+    if heavy and _supervisor_now:
+        _supervisor_w = _start_supervisor(fd, notify_fd)
+        poller.register(_supervisor_w, 0)  # errors only: the supervisor is gone
     while True:
         events = poller.poll()
         if _heavy_w >= 0 and any(f == _heavy_w for f, _ in events):  # POLLERR: no reader is left
@@ -221,6 +228,7 @@ def _close_other_pipes() -> None:
 _heavy_w = -1  # the pipe to the second server, once started (closed in every emissary)
 _supervisor_w = -1  # the pipe to the supervisor, once started (closed in every emissary)
 _request_fd = -1  # where this server reads its requests (closed in every emissary)
+_supervisor_now = False  # --supervisor-now
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -232,7 +240,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def main(argv: list[str]) -> int:
     notify_fd = int(argv[argv.index("--notify-fd") + 1])
     os.set_inheritable(notify_fd, False)  # emissaries get it by fork; commands never do
-    return serve(notify_fd)
+    return serve(notify_fd, supervisor_now="--supervisor-now" in argv)
 
 
 if __name__ == "__main__":

@@ -37,11 +37,21 @@ class ForkedEngine:
     name_w: int  # the run's name goes here; closing it unsent tells the engine to exit
     done_r: int  # readable once the engine has ended the run (or died): engine/handoff.py
     handed: bool = False
+    middle: int = 0  # the process between the command and the engine, reaped once the run is handed
+
+    def _reap_middle(self) -> None:
+        if self.middle:
+            try:
+                os.waitpid(self.middle, 0)
+            except ChildProcessError:
+                pass
+            self.middle = 0
 
     def hand(self, name: str, follow: bool) -> tuple[int, int | None] | None:
         """Give the engine its run: (its pid, the end-of-run pipe when `follow`, else None); None
         when the engine is gone (the caller starts one the usual way)."""
         self.handed = True
+        self._reap_middle()
         try:
             os.write(self.name_w, name.encode())  # far below a pipe's atomic size: one write or none
         except OSError:
@@ -56,6 +66,7 @@ class ForkedEngine:
 
     def discard(self) -> None:
         """No run for it: the engine exits at the end of its pipe."""
+        self._reap_middle()
         if self.handed:
             return
         self.handed = True
@@ -83,10 +94,14 @@ def prepare() -> ForkedEngine | None:
         return None
     for module in SHARED:
         importlib.import_module(module)
+    from wfexec.runtimes.host import prestart
+
     try:
         return _fork()
     except OSError:  # no process to spare: the caller starts a daemon the usual way, or says why not
         return None
+    finally:
+        prestart.forget()  # a fork server the warm engine started ahead is the engine's alone
 
 
 def _fork() -> ForkedEngine | None:
@@ -112,15 +127,15 @@ def _fork() -> ForkedEngine | None:
             os._exit(code)
     for fd in (name_r, done_w, pid_w):
         os.close(fd)
-    os.waitpid(middle, 0)
-    try:
-        text = _read_all(pid_r)
+    try:  # the engine's pid comes in one write, before the middle process exits (not waited for here)
+        text = os.read(pid_r, 64).decode(errors="replace")
     finally:
         os.close(pid_r)
+    handle = ForkedEngine(int(text) if text.isdigit() else 0, name_w, done_r, middle=middle)
     if not text.isdigit():
-        ForkedEngine(0, name_w, done_r).discard()
+        handle.discard()
         return None
-    return ForkedEngine(int(text), name_w, done_r)
+    return handle
 
 
 def _read_all(fd: int) -> str:
@@ -137,7 +152,10 @@ def _engine(name_r: int, done_w: int) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.close(null)
-        _close_all_but(name_r, done_w)
+        from wfexec.runtimes.host import prestart
+
+        spare = prestart.spare()
+        _close_all_but(name_r, done_w, *(spare.fds() if spare is not None else ()))
         import tempfile
 
         said = tempfile.TemporaryFile()  # what the warm-up writes (a warning), for the run's log

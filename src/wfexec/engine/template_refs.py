@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wfexec.engine.store import Store
 
 Ref = tuple[bool, str]  # (cluster scope, name)
@@ -39,9 +41,10 @@ def _ref_of(doc: dict[str, Any]) -> Ref:
     return (doc.get("kind") == CLUSTER_WORKFLOW_TEMPLATE, str(meta.get("name") or ""))
 
 
-def gather(store: Store, roots: list[dict[str, Any]], namespace: str,
+def gather(store: Store | Callable[[], Store], roots: list[dict[str, Any]], namespace: str,
            given: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The stored templates that `roots` (and the templates they reach) name and `given` lacks."""
+    """The stored templates that `roots` (and the templates they reach) name and `given` lacks.
+    `store` may be a function that opens it: most runs name no template, and need no store here."""
     given_names = {_ref_of(d)[1] for d in given}  # the engine looks templates up by name alone
     wanted = {r for r in set().union(*(references(r) for r in roots), *(references(d) for d in given))
               if r[1] not in given_names}
@@ -49,7 +52,7 @@ def gather(store: Store, roots: list[dict[str, Any]], namespace: str,
         return []  # most runs name no template: the object store (and its imports) is not needed
     from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, ObjectStore
 
-    objects = ObjectStore(store)
+    objects = ObjectStore(store() if callable(store) else store)
     out: list[dict[str, Any]] = []
     seen = set(wanted)
     while wanted:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import wfexec
+from wfexec.runtimes.host import prestart
 from wfexec.warm.address import PROTOCOL, home_dir, socket_name
 
 #: What a command loads: imported here once, so a forked command finds it ready.
@@ -41,6 +42,10 @@ PRELOAD = (
     # what the standard library loads on first use, in the command or in its run's engine
     "secrets", "hmac", "_strptime", "concurrent.futures.thread",
 )
+#: Verbs that fork a run's engine, which takes the fork server started ahead (runtimes/host/prestart.py).
+ENGINE_VERBS = frozenset({"submit"})
+#: Verbs whose argument parsers are built before any fork.
+COMMON_VERBS = ("submit", "list", "get", "logs", "wait", "watch", "lint")
 #: Environment that decides which code a Python process runs: a command that sets these otherwise
 #: than this process was started with runs cold.
 CODE_ENV = ("PYTHONPATH", "PYTHONHOME")
@@ -76,6 +81,7 @@ class Resident:
     commands_cpu: float = 0.0  # seconds of CPU of the commands that have ended (not their runs' engines)
     stopping: bool = False
     running: dict[int, Running] = field(default_factory=dict)  # by pidfd
+    given: dict[int, int] = field(default_factory=dict)  # fork servers handed to commands: pid by pidfd
     loaded: dict[str, tuple[int, int]] = field(default_factory=dict)
     last_command: float = field(default_factory=time.monotonic)  # when one last started or ended
 
@@ -100,6 +106,10 @@ class Resident:
             for fd, _ in events:
                 if fd == _WAKE[0]:
                     os.read(fd, 64)
+                elif fd in self.given:
+                    poller.unregister(fd)
+                    os.close(fd)
+                    _reap(self.given.pop(fd))
                 elif fd in self.running:
                     self._ended(fd, poller)
                 elif not self.stopping:
@@ -161,11 +171,19 @@ class Resident:
     def _fork(self, command: Command, conn: socket.socket, poller: select.poll) -> None:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        spare = prestart.spare()
         pid = os.fork()
         if pid == 0:
+            if not (command.argv[:1] and command.argv[0] in ENGINE_VERBS):
+                prestart.forget()
             self._child(command, conn)
         for fd in command.fds:
             os.close(fd)
+        if spare is not None and command.argv[:1] and command.argv[0] in ENGINE_VERBS:  # the command's now
+            prestart.forget()
+            spare_fd = os.pidfd_open(spare.proc.pid)
+            self.given[spare_fd] = spare.proc.pid
+            poller.register(spare_fd, select.POLLIN)
         pidfd = os.pidfd_open(pid)
         self.running[pidfd] = Running(pid, conn)
         poller.register(pidfd, select.POLLIN)
@@ -189,6 +207,8 @@ class Resident:
         except OSError:
             pass
         run.conn.close()
+        if prestart.spare() is None and not self.stopping:
+            _prestart(self.home)  # for the next submit, once this command's caller has its status
 
     def _status(self) -> str:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started))
@@ -206,6 +226,8 @@ class Resident:
             for pidfd, run in self.running.items():
                 os.close(pidfd)
                 run.conn.close()
+            for pidfd in self.given:
+                os.close(pidfd)
             signal.set_wakeup_fd(-1)
             for fd in _WAKE:
                 os.close(fd)
@@ -294,6 +316,20 @@ def _flush() -> None:
             pass
 
 
+def _prestart(home: str) -> None:
+    try:
+        prestart.prestart(Path(home) / "logs" / f"forkserver-warm-{os.getpid()}.log")
+    except OSError:
+        pass  # the next run's engine starts its own
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
 def _loaded() -> dict[str, tuple[int, int]]:
     """Each loaded wfexec source file's change time and size: a change means this process runs old code."""
     seen = {}
@@ -320,6 +356,10 @@ def _preload() -> None:
     for module in (*forked.SHARED, *forked.ENGINE):
         importlib.import_module(module)
     closed_schema()  # the packaged schema, parsed once for every command's lint
+    from wfexec.cli.main import build_parser
+
+    for verb in COMMON_VERBS:
+        build_parser(verb)
 
 
 def main(argv: list[str]) -> int:
@@ -336,8 +376,10 @@ def main(argv: list[str]) -> int:
         return 3
     listener.listen(64)
     _preload()
+    os.chdir("/")  # no directory of the caller's is held
     resident = Resident(home, args.idle, listener)
     resident.loaded = _loaded()
+    _prestart(home)
     _WAKE.extend(os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
     signal.set_wakeup_fd(_WAKE[1])
     signal.signal(signal.SIGTERM, _on_term)

@@ -57,6 +57,11 @@ def _python() -> str:
     return system if os.access(system, os.X_OK) else sys.executable
 
 
+def server_argv(python: str, notify_w: int, supervisor_now: bool = False) -> list[str]:
+    return [python, "-S", "-E", "-s", str(SERVER), "--notify-fd", str(notify_w),
+            *(["--supervisor-now"] if supervisor_now else [])]
+
+
 def describe_status(code: int | None) -> str:
     """An exit status as a person reads it."""
     if code is None:
@@ -96,9 +101,18 @@ class ForkServer:
         self._deaths: list[float] = []  # when servers died, within the window
         self._broken: str | None = None  # given up: why
         self._closing = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        from wfexec.runtimes.host import prestart
+
+        spare = prestart.take()
+        if spare is not None:  # started by the warm engine before this engine existed
+            self._notify_r, self._notify_w = spare.notify_r, spare.notify_w
+            self._adopt(spare.proc)
+            self._reader = threading.Thread(target=self._read_loop, name="wfexec-host-done", daemon=True)
+            self._reader.start()
+            return
         # the completion pipe outlives each server: emissaries of a dead server still report here
         self._notify_r, self._notify_w = os.pipe()
-        self._proc: subprocess.Popen[bytes] | None = None
         try:
             self._spawn()
         except OSError as exc:
@@ -158,10 +172,13 @@ class ForkServer:
     def _spawn(self) -> subprocess.Popen[bytes]:
         """Start a server (with the lock held, or before any thread runs) and its answer reader."""
         proc = subprocess.Popen(
-            [_python(), "-S", "-E", "-s", str(SERVER), "--notify-fd", str(self._notify_w)],
+            server_argv(_python(), self._notify_w),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, pass_fds=(self._notify_w,),
             close_fds=True, bufsize=0,
         )
+        return self._adopt(proc)
+
+    def _adopt(self, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
         self._proc = proc
         threading.Thread(target=self._answers, args=(proc,), name="wfexec-host-forkserver", daemon=True).start()
         return proc
