@@ -178,3 +178,53 @@ def test_only_its_own_home(warm: Path, tmp_path: Path) -> None:
     assert served(warm) == 0
     assert not (other / "logs" / "warm-engine.log").exists()
     assert os.path.exists(warm / "logs" / "warm-engine.log")
+
+
+def _spares(home: Path) -> set[int]:
+    """The fork servers the home's warm engine started ahead (its children with --supervisor-now)."""
+    status = run("engine", "status", home=home).stdout
+    daemon = int(status.split("pid ", 1)[1].split(",", 1)[0])
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+            with open(f"/proc/{pid}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if b"--supervisor-now" in argv and ppid == daemon:
+            found.add(int(pid))
+    return found
+
+
+def test_a_submit_takes_the_fork_server_started_ahead(warm: Path, tmp_path: Path) -> None:
+    """The fork server (and supervisor) the warm engine started runs the next submit's containers; other
+    commands leave it, and the next submit gets a new one."""
+    from wfexec.engine.pod_dirs import scratch_root
+
+    end = time.monotonic() + 20
+    while len(_spares(warm)) != 1 and time.monotonic() < end:
+        time.sleep(0.05)
+    first = _spares(warm)
+    assert len(first) == 1
+    assert run("list", home=warm).returncode == 0
+    assert _spares(warm) == first
+    name = run("submit", str(one_step(tmp_path, "spare", "sleep 2; echo ran")), "-o", "name", home=warm).stdout.strip()
+    root = scratch_root(warm) or warm
+    end, supervisor = time.monotonic() + 20, None
+    while supervisor is None and time.monotonic() < end:
+        pid_files = list(root.glob(f"runs/{name}/pods/*/ctr/main/pid")) + list(warm.glob(f"runs/{name}/pods/*/ctr/main/pid"))
+        if pid_files and pid_files[0].read_text().strip():
+            supervisor = int(pid_files[0].read_text())
+        time.sleep(0.02)
+    assert supervisor is not None
+    with open(f"/proc/{supervisor}/stat") as fh:  # the container's supervisor is the spare's child
+        assert int(fh.read().rsplit(")", 1)[1].split()[1]) in first
+    assert run("wait", name, home=warm).returncode == 0
+    assert "ran" in run("logs", name, home=warm).stdout
+    end = time.monotonic() + 20
+    while (_spares(warm) & first or len(_spares(warm)) != 1) and time.monotonic() < end:
+        time.sleep(0.05)
+    second = _spares(warm)
+    assert len(second) == 1 and not second & first  # the first ended with its engine; a new one waits
