@@ -96,6 +96,8 @@ def _has_namespace_default(files: list[Path]) -> bool:
 
 
 def _configmap(name: str, files: list[Path]) -> dict[str, Any] | None:
+    if not files:
+        return None  # the usual case: no ruamel to load (every run's engine asks)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
