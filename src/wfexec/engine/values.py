@@ -10,8 +10,6 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.nodes import Node
-from wfexec.expr.exprenv import build_env
-from wfexec.expr.exprlang import access_paths
 
 
 def as_text(value: Any) -> str:
@@ -62,4 +60,7 @@ def node_duration(node: Node) -> float:
 
 def expr_env(text: str, scope: Mapping[str, Any]) -> dict[str, Any]:
     """The expr-lang environment for one expression: only the variables it reads are expanded."""
+    from wfexec.expr.exprenv import build_env  # expr-lang is loaded by the first expression a run meets
+    from wfexec.expr.exprlang import access_paths
+
     return build_env(scope, access_paths(text))
