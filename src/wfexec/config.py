@@ -28,20 +28,20 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from typing import TYPE_CHECKING, Any
 
 from wfexec import host_envs
 from wfexec.errors import ConfigError
 from wfexec.home import wfexec_home
 from wfexec.host_envs import HostEnvironment
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
+# ruamel (some 10 ms) and tempfile are imported where a config file is read or written, not here:
+# every `submit` loads this module before it forks its engine, and most homes have no config file.
 
 EXECUTORS = ("docker", "emissary")
 RUNTIMES = ("host", "docker")
@@ -113,6 +113,8 @@ def load_config(path: str | None = None) -> ExecutorConfig:
 
 
 def _load_yaml(file: Path) -> Any:
+    from ruamel.yaml.error import YAMLError
+
     try:
         return _rt_yaml().load(file.read_text())
     except YAMLError as exc:
@@ -158,6 +160,9 @@ def _data_mapping(file: Path, doc: Any) -> dict[str, Any]:
 
 
 def _parse_string(file: Path, data: Any, key: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
         return YAML(typ="safe").load(data[key])
     except YAMLError as exc:
@@ -265,6 +270,10 @@ def set_executor(path: str | Path, value: str) -> Path:
     """Set `containerRuntimeExecutor` in the file, keeping its comments and layout; create it if absent."""
     if value not in EXECUTORS:
         raise ConfigError(f"containerRuntimeExecutor: {value!r} is not supported: expected docker or emissary")
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
     file = Path(path)
     yaml = _rt_yaml()
     if not file.exists():
@@ -303,6 +312,8 @@ def default_config_file(path: str | None = None) -> Path:
 
 
 def _rt_yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -317,6 +328,8 @@ def _dump(file: Path, yaml: YAML, doc: Any) -> None:
 
 def _atomic_write(file: Path, text: str) -> None:
     """Write beside the file and rename, so a reader never sees half a config."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:

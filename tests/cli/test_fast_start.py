@@ -49,6 +49,49 @@ def test_help_lists_every_verb_without_importing_them(tmp_path: Path) -> None:
     assert _loaded(tmp_path, "list", prefixes=("wfexec.cli.cmd_",)) == ["wfexec.cli.cmd_runs"]
 
 
+#: What a plain workflow's `submit --wait` (one container, no config file) leaves unloaded, in the command and in
+#: the engine it forks: each is imported by the workflows, templates or homes that use it.
+SUBMIT_LAZY = ("ruamel", "jsonschema", "rich", "decimal", "_strptime", "wfexec.expr.exprlang", "wfexec.expr.exprenv",
+               "wfexec.expr.govaluate", "wfexec.expr.depends", "wfexec.expr.sprig", "wfexec.artifacts",
+               "wfexec.engine.dag", "wfexec.engine.sync", "wfexec.engine.memo", "wfexec.engine.labels")
+#: What the command imports before it forks its engine delays the engine: nothing only the command needs.
+SUBMIT_NOT_BEFORE_FORK = ("wfexec.cli.render", "wfexec.cli.table", "wfexec.spec", "yaml")
+SUBMIT_PROBE = ("import json, os, sys\nfrom wfexec.cli.main import main\n"
+                "before_fork = []\nfork = os.fork\n"
+                "def first_fork():\n"
+                "    before_fork.append(before_fork or sorted(sys.modules))\n"
+                "    return fork()\n"
+                "os.fork = first_fork\n"
+                "try:\n    main(sys.argv[1:], own_process=True)\nexcept SystemExit:\n    pass\n"
+                "sys.stdout.flush()\n"
+                "print(json.dumps([sorted(sys.modules), before_fork[0]]), file=sys.stderr)\n")
+
+
+def test_a_plain_submit_imports_no_optional_layer(tmp_path: Path) -> None:
+    """Both processes of `submit --wait` start faster for what they leave out (issue #20): ruamel without a config
+    file, expr-lang without an expression, the artifact layer without artifacts, locks, memoization, podGC."""
+    home = tmp_path / "home"
+    wf = one_step(tmp_path, "plain", "true")
+    wfexec("submit", str(wf), "--wait", home=home, check=True)  # the home's first run (schema cache, bundle)
+    env = dict(env_for(home), PYTHONPROFILEIMPORTTIME="1")  # the forked engine's imports go to its engine.log
+    proc = subprocess.run([sys.executable, "-c", SUBMIT_PROBE, "submit", str(wf), "--wait", "-o", "name"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    name = proc.stdout.strip().splitlines()[-1]
+    command, before_fork = json.loads(proc.stderr.strip().splitlines()[-1])
+    log = (home / "runs" / name / "engine.log").read_text()
+    engine = [line.rsplit("|", 1)[1].strip() for line in log.splitlines() if line.startswith("import time:")]
+    assert engine, "no import profile in the engine's log"
+    assert "asyncio" in engine  # the engine's own imports are those seen (asyncio only it loads)
+
+    def heavy(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:
+        return [m for m in modules if m.startswith(prefixes)]
+
+    assert heavy(command, SUBMIT_LAZY) == []
+    assert heavy(engine, SUBMIT_LAZY) == []
+    assert heavy(before_fork, SUBMIT_NOT_BEFORE_FORK) == []
+
+
 def test_every_positional_argument_says_what_it_is() -> None:
     missing = []
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfexec.cli.common import add_output_flag, dump, load_executor_config, open_store, parse_kv, say, warn
-from wfexec.cli.render import summary_lines, workflow_object
-from wfexec.cli.term import write_lines
 from wfexec.engine import api
 from wfexec.engine.store import Store
 from wfexec.errors import SpecError, WfexecError
@@ -403,6 +401,11 @@ def _print_object(wf: dict[str, Any], fmt: str | None) -> None:
 
 
 def _print_created(store: Store, name: str, fmt: str | None, final: bool = False) -> None:
+    # The renderer (tables, textwrap: some 3 ms) is imported here, not with this module: what the
+    # command imports before it forks its engine delays the engine, which never draws a table.
+    from wfexec.cli.render import print_run, summary_lines, workflow_object
+    from wfexec.cli.term import write_lines
+
     rec = store.get_run(name)
     nodes = store.get_nodes(name)
     if fmt in ("json", "yaml"):
@@ -410,8 +413,6 @@ def _print_created(store: Store, name: str, fmt: str | None, final: bool = False
     elif fmt == "name":
         say(rec.name)
     elif final:
-        from wfexec.cli.render import print_run
-
         print_run(None, rec, nodes, wide=fmt == "wide")
     else:
         write_lines(summary_lines(rec, nodes))

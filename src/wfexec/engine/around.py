@@ -2,23 +2,25 @@
 (`synchronization`, held while the body runs) and its custom metrics (once the node has ended).
 
 `Walker.run_body` wraps the body's coroutine with `around_template`; nothing else in the walker
-knows about these features.
+knows about these features. Memoization and locks are imported by the first template that asks for
+them: every run's engine imports this module, and few templates do.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from wfexec.engine import nodes as N
 from wfexec.engine.context import RunContext, Scope
-from wfexec.engine.memo import MemoCache, memoize_of
 from wfexec.engine.metrics import MetricsTable, resolve_metrics
 from wfexec.engine.nodes import Node
-from wfexec.engine.sync import LockTable, acquire_all, lock_refs, release_all, synchronization_status
 from wfexec.engine.values import node_duration
 from wfexec.errors import WfexecError
+
+if TYPE_CHECKING:
+    from wfexec.engine.sync import LockTable
 
 REALTIME_SECONDS = 1.0
 
@@ -92,6 +94,8 @@ async def _locked(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scop
                   body: Coroutine[Any, Any, Any]) -> Node:
     if tmpl.get("synchronization") is None:
         return await _memoized(ctx, node, tmpl, scope, body)
+    from wfexec.engine.sync import LockTable, acquire_all, lock_refs, release_all
+
     try:
         refs = lock_refs(tmpl["synchronization"], f"templates[{tmpl.get('name')}].synchronization",
                          ctx.manifest.get("metadata", {}).get("namespace") or "argo", ctx.options.config)
@@ -128,6 +132,8 @@ async def _locked(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scop
 
 def _publish(ctx: RunContext, table: LockTable) -> None:
     """The run's `status.synchronization` as the lock table has it now."""
+    from wfexec.engine.sync import synchronization_status
+
     sync = synchronization_status(table, ctx.name)
     if sync or ctx.status.get("synchronization"):
         ctx.status["synchronization"] = sync
@@ -138,11 +144,15 @@ def _publish(ctx: RunContext, table: LockTable) -> None:
 
 async def _memoized(ctx: RunContext, node: Node, tmpl: dict[str, Any], scope: Scope,
                     body: Coroutine[Any, Any, Any]) -> Node:
-    try:
-        memo = memoize_of(tmpl, scope) if tmpl.get("memoize") is not None else None
-    except BaseException:
-        body.close()
-        raise
+    memo = None
+    if tmpl.get("memoize") is not None:
+        from wfexec.engine.memo import MemoCache, memoize_of
+
+        try:
+            memo = memoize_of(tmpl, scope)
+        except BaseException:
+            body.close()
+            raise
     cache = MemoCache(ctx.book.journal.store, ctx.options.config) if memo else None
     if memo and cache:
         entry = cache.lookup(memo)

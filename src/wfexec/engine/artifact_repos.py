@@ -23,11 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wfexec.artifacts.repository import (
-    DEFAULT_REF_ANNOTATION,
-    DEFAULT_REF_CONFIGMAP,
-    resolve_repository_ref,
-)
 from wfexec.config import load_config
 from wfexec.errors import ConfigError
 from wfexec.home import wfexec_home
@@ -66,14 +61,18 @@ def choose_repository(spec: dict[str, Any], namespace: str, config_path: str | N
     """The repository config a workflow's outputs go to (see the module doc for the order)."""
     files = configmap_files(config_path)
     ref = spec.get("artifactRepositoryRef")
-    if ref is not None:
-        if not isinstance(ref, dict):
-            raise ConfigError("spec.artifactRepositoryRef: expected {configMap: NAME, key: KEY}")
-        conf = resolve_repository_ref(ref, files)
-        return RepoChoice(conf, _ref(ref.get("configMap"), ref.get("key"), files, namespace, conf))
-    if _has_namespace_default(files):
-        conf = resolve_repository_ref({}, files)
-        return RepoChoice(conf, _ref(None, None, files, namespace, conf))
+    if ref is not None or files:
+        # A ConfigMap may choose: the artifact layer reads it (imported here, not by every run's engine).
+        from wfexec.artifacts.repository import resolve_repository_ref
+
+        if ref is not None:
+            if not isinstance(ref, dict):
+                raise ConfigError("spec.artifactRepositoryRef: expected {configMap: NAME, key: KEY}")
+            conf = resolve_repository_ref(ref, files)
+            return RepoChoice(conf, _ref(ref.get("configMap"), ref.get("key"), files, namespace, conf))
+        if _has_namespace_default(files):
+            conf = resolve_repository_ref({}, files)
+            return RepoChoice(conf, _ref(None, None, files, namespace, conf))
     cfg = load_config(config_path)
     if cfg.artifact_repository:
         return RepoChoice(dict(cfg.artifact_repository), {"default": True,
@@ -83,6 +82,8 @@ def choose_repository(spec: dict[str, Any], namespace: str, config_path: str | N
 
 def _ref(cm: str | None, key: str | None, files: list[Path], namespace: str,
          conf: dict[str, Any]) -> dict[str, Any]:
+    from wfexec.artifacts.repository import DEFAULT_REF_ANNOTATION, DEFAULT_REF_CONFIGMAP
+
     name = cm or DEFAULT_REF_CONFIGMAP
     if not key:
         doc = _configmap(name, files) or {}
@@ -91,11 +92,15 @@ def _ref(cm: str | None, key: str | None, files: list[Path], namespace: str,
 
 
 def _has_namespace_default(files: list[Path]) -> bool:
+    from wfexec.artifacts.repository import DEFAULT_REF_ANNOTATION, DEFAULT_REF_CONFIGMAP
+
     doc = _configmap(DEFAULT_REF_CONFIGMAP, files)
     return bool(doc and ((doc.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_REF_ANNOTATION))
 
 
 def _configmap(name: str, files: list[Path]) -> dict[str, Any] | None:
+    if not files:
+        return None  # the usual case: no ruamel to load (every run's engine asks)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 

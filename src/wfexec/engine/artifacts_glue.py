@@ -5,6 +5,9 @@ The controller calls this from worker threads (staging, collecting) and from the
 `{name, path, <driver>: {key, …}[, archive][, globalName]}`; that dict is also the value of
 `steps.X.outputs.artifacts.Y` in the scope, so `from: "{{…}}"` arrives here as its JSON text.
 Credentials never appear in those dicts: only the names of the secrets holding them.
+
+The artifact layer (`wfexec.artifacts`) is imported by the first artifact a run stores or
+fetches, not with this module: most steps have none, and every run's engine imports this one.
 """
 
 from __future__ import annotations
@@ -18,12 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfexec.artifacts.inputs import fetch_input
-from wfexec.artifacts.keys import artifact_file_name, check_key, output_key
-from wfexec.artifacts.local_repo import LocalRepository
-from wfexec.artifacts.location import DRIVERS, ArtifactLocation
-from wfexec.artifacts.outputs import store_log
-from wfexec.artifacts.repository import Repository, make_repository
 from wfexec.emissary.layout import TIMES_SUFFIX
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
@@ -32,6 +29,7 @@ from wfexec.errors import ArtifactError, WfexecError
 from wfexec.pod import InputFile, PodResult
 
 if TYPE_CHECKING:
+    from wfexec.artifacts.repository import Repository
     from wfexec.engine.context import RunContext
 
 SECRET_FIELDS = ("accessKeySecret", "secretKeySecret", "sessionTokenSecret")
@@ -53,12 +51,16 @@ def repository_config_for_run(manifest: dict[str, Any], options: dict[str, Any],
 def repository_for_run(manifest: dict[str, Any], options: dict[str, Any],
                        status: dict[str, Any]) -> tuple[Repository, dict[str, Any]]:
     """The run's repository (see repository_config_for_run)."""
+    from wfexec.artifacts.repository import make_repository
+
     config, ref = repository_config_for_run(manifest, options, status)
     return make_repository(config), ref
 
 
 def parse_artifact_ref(value: Any, name: str) -> dict[str, Any]:
     """An artifact dict from what `from:` became after substitution (JSON text, or a dict)."""
+    from wfexec.artifacts.location import DRIVERS
+
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -95,6 +97,8 @@ class ArtifactGlue:
         config = self.repository_config()
         with self._lock:
             if self._repo is None:
+                from wfexec.artifacts.repository import make_repository
+
                 self._repo = make_repository(config)
             return self._repo
 
@@ -152,6 +156,8 @@ class ArtifactGlue:
                       variables: dict[str, Any]) -> list[dict[str, Any]]:
         if not self.archive_logs_enabled(tmpl):
             return []
+        from wfexec.artifacts.outputs import store_log
+
         repo, key_format = self._archive_target(tmpl)
         if "containerSet" in tmpl:
             mains = [c.get("name") for c in (tmpl["containerSet"] or {}).get("containers") or []]
@@ -193,6 +199,10 @@ class ArtifactGlue:
 
     def fetch(self, art: dict[str, Any], dest: Path) -> Path | None:
         """One input artifact at dest (safely unpacked, subPath and mode applied); None if optional and absent."""
+        from wfexec.artifacts.inputs import fetch_input
+        from wfexec.artifacts.local_repo import LocalRepository
+        from wfexec.artifacts.location import DRIVERS, ArtifactLocation
+
         spec = dict(art)
         name = str(spec.get("name") or "?")
         source = None
@@ -222,6 +232,8 @@ class ArtifactGlue:
 
     def _archive_target(self, tmpl: dict[str, Any]) -> tuple[Repository, str | None]:
         """The template's archiveLocation (a driver block, its key replacing keyFormat), else the run's."""
+        from wfexec.artifacts.location import DRIVERS
+
         loc = tmpl.get("archiveLocation") or {}
         for driver in DRIVERS:
             block = loc.get(driver)
@@ -256,6 +268,9 @@ class ArtifactGlue:
 
     def _store(self, art: dict[str, Any], packed: Path, tmpl: dict[str, Any],
                variables: dict[str, Any]) -> dict[str, Any]:
+        from wfexec.artifacts.keys import artifact_file_name, check_key, output_key
+        from wfexec.artifacts.location import DRIVERS
+
         name, path, archive = str(art["name"]), str(art["path"]), art.get("archive")
         block, driver = next(((art[d], d) for d in DRIVERS if isinstance(art.get(d), dict)), (None, None))
         if block is not None and block.get("key"):

@@ -31,14 +31,16 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.durations import parse_go_duration
-from wfexec.engine.labels import LabelSelector, from_match
 from wfexec.engine.store import Store, pid_alive
 from wfexec.errors import SpecError, WfexecError
 from wfexec.home import wfexec_home
+
+if TYPE_CHECKING:
+    from wfexec.engine.labels import LabelSelector
 
 POD_STRATEGIES = ("OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 ARTIFACT_STRATEGIES = ("OnWorkflowCompletion", "OnWorkflowDeletion", "Never")
@@ -55,10 +57,18 @@ SWEEP_SECONDS = 0.5
 
 
 # -- podGC ------------------------------------------------------------------------------------
+def _select_all() -> LabelSelector:
+    """The empty selector. Label selectors are imported only with a podGC: every run's engine
+    imports this module, and few workflows have one."""
+    from wfexec.engine.labels import LabelSelector
+
+    return LabelSelector()
+
+
 @dataclass(frozen=True)
 class PodGC:
     strategy: str
-    selector: LabelSelector = field(default_factory=LabelSelector)
+    selector: LabelSelector = field(default_factory=_select_all)
     delay: float = 0.0
 
     def selects(self, labels: dict[str, str]) -> bool:
@@ -96,6 +106,8 @@ def pod_gc_of(spec: dict[str, Any]) -> PodGC | None:
             raise SpecError("expected key and operator In, NotIn, Exists or DoesNotExist",
                             field=f"spec.podGC.labelSelector.matchExpressions[{i}]")
         exprs.append((str(e["key"]), str(op), tuple(str(v) for v in e.get("values") or [])))
+    from wfexec.engine.labels import from_match
+
     delay = 0.0
     if gc.get("deleteDelayDuration") not in (None, ""):
         delay = parse_go_duration(str(gc["deleteDelayDuration"]), "spec.podGC.deleteDelayDuration")

@@ -14,7 +14,6 @@ from wfexec.engine.scope import node_output_scope
 from wfexec.engine.templates import resolve_text
 from wfexec.engine.values import expr_env, ref_name
 from wfexec.errors import WfexecError
-from wfexec.expr.exprlang import evaluate_expr
 from wfexec.expr.template import substitute_obj
 
 
@@ -26,6 +25,8 @@ async def run_step_hooks(ctx: RunContext, execute: Execute, step: dict[str, Any]
         hooks.setdefault("exit", {"template": step["onExit"]})
     if not hooks:
         return
+    from wfexec.expr.exprlang import evaluate_expr  # expr-lang: only for a step that has hooks
+
     own = dict(scope)
     sname = step.get("name", "")
     for prefix in (f"steps.{sname}", f"tasks.{sname}"):
@@ -74,6 +75,8 @@ class WorkflowHooks:
         for hook_name, hook in (ctx.spec.get("hooks") or {}).items():
             if hook_name == "exit" or not hook.get("expression"):
                 continue
+            from wfexec.expr.exprlang import evaluate_expr  # expr-lang: only for a workflow that has hooks
+
             try:
                 text = resolve_text(str(hook["expression"]), scope, f"spec.hooks.{hook_name}", strict=False)
                 fire = bool(evaluate_expr(text, expr_env(text, scope)))

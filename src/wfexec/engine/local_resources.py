@@ -18,9 +18,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from wfexec.engine import nodes as N
 from wfexec.engine.nodes import Node
 from wfexec.errors import ExpressionError, SpecError, WfexecError
@@ -43,6 +40,9 @@ def is_local_resource(tmpl: dict[str, Any]) -> bool:
     res = tmpl.get("resource") or {}
     if res.get("action") not in LOCAL_ACTIONS or not isinstance(res.get("manifest"), str):
         return False
+    from ruamel.yaml import YAML  # only for resource templates: ruamel is some 10 ms of the engine's start
+    from ruamel.yaml.error import YAMLError
+
     try:
         doc = YAML(typ="safe").load(res["manifest"])
     except YAMLError:  # unquoted {{…}} may not parse before substitution; the kind line still tells
@@ -55,6 +55,9 @@ async def run_local_resource(ctx: RunContext, node: Node, tmpl: dict[str, Any], 
     """Create (or delete) the claim's directory and record the template's output parameters."""
     where = f"templates[{tmpl.get('name')}].resource"
     res = substitute_obj(tmpl.get("resource") or {}, scope, where=where, strict=True)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
         obj = YAML(typ="safe").load(res["manifest"])
     except YAMLError as exc:

@@ -28,7 +28,6 @@ from typing import Any
 
 from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
-from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute
 
 PREFIX = "argo_workflows_"
@@ -81,8 +80,11 @@ def _resolve(m: dict[str, Any], scope: Mapping[str, Any], where: str) -> Sample 
     name, help_text = str(m.get("name") or ""), str(m.get("help") or "")
     if not NAME_PATTERN.match(name) or not help_text:
         return None
-    if m.get("when") not in (None, "") and not evaluate_when(substitute(str(m["when"]), scope, where=f"{where}.when")):
-        return None
+    if m.get("when") not in (None, ""):
+        from wfexec.expr.govaluate import evaluate_when  # govaluate: only for a metric with `when`
+
+        if not evaluate_when(substitute(str(m["when"]), scope, where=f"{where}.when")):
+            return None
     labels = []
     for lb in m.get("labels") or []:
         key = str(lb.get("key") or "")

@@ -12,7 +12,6 @@ from wfexec.engine.nodes import Node, NodeOutputs
 from wfexec.engine.templates import resolve_text
 from wfexec.engine.values import as_text, expr_env
 from wfexec.errors import WfexecError
-from wfexec.expr.exprlang import evaluate_expr
 from wfexec.pod import PodResult
 
 
@@ -64,6 +63,8 @@ def composite_outputs(ctx: RunContext, artifacts: CompositeArtifacts, node: Node
             if "parameter" in vf:
                 entry["value"] = resolve_text(str(vf["parameter"]), scope, f"{where}.parameters.{p['name']}")
             elif "expression" in vf:
+                from wfexec.expr.exprlang import evaluate_expr  # expr-lang: only for expression outputs
+
                 entry["value"] = as_text(evaluate_expr(vf["expression"], expr_env(vf["expression"], scope)))
             elif "value" in p:
                 entry["value"] = resolve_text(as_text(p["value"]), scope, f"{where}.parameters.{p['name']}")

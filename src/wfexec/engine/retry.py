@@ -15,7 +15,6 @@ from wfexec.engine.nodes import Node
 from wfexec.engine.templates import TEMPLATE_KINDS, resolve_text
 from wfexec.engine.values import expr_env, node_duration
 from wfexec.errors import ExpressionError
-from wfexec.expr.exprlang import evaluate_expr
 
 TRANSIENT_WORDS = ("transient", "timeout", "connection", "temporar")
 #: The variables an attempt of a retried template sees (Argo's values before the first attempt).
@@ -119,6 +118,8 @@ async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str,
         if not policy_allows(policy, child):
             break
         if strategy.get("expression"):
+            from wfexec.expr.exprlang import evaluate_expr  # expr-lang: only for a retry expression
+
             try:
                 text = resolve_text(str(strategy["expression"]), scope, f"{where}.expression", strict=False)
                 ok = evaluate_expr(text, expr_env(text, {**scope, **last}))

@@ -12,7 +12,6 @@ from wfexec.engine import nodes as N
 from wfexec.engine.around import around_template
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext, Scope
-from wfexec.engine.dag import run_dag
 from wfexec.engine.durations import parse_go_duration
 from wfexec.engine.guard import Guard, continues, maybe
 from wfexec.engine.hooks import run_step_hooks
@@ -26,7 +25,6 @@ from wfexec.engine.suspend import Suspensions
 from wfexec.engine.templates import ABSENT, TEMPLATE_KINDS, Templates, check_absent, resolve_text
 from wfexec.engine.values import as_text, ref_name
 from wfexec.errors import SpecError, WfexecError
-from wfexec.expr.govaluate import evaluate_when
 from wfexec.expr.template import substitute_obj
 
 CLUSTER_KINDS = ("resource", "data", "http", "plugin")
@@ -106,6 +104,8 @@ class Walker:
             if kind == "steps":
                 coro = run_steps(self.ctx, self, node, tmpl, scope)
             elif kind == "dag":
+                from wfexec.engine.dag import run_dag  # with `depends`' parser: only for DAG templates
+
                 coro = run_dag(self.ctx, self, node, tmpl, scope)
             elif kind == "suspend":
                 coro = self.suspensions.run(node, tmpl, scope, arts)
@@ -157,6 +157,8 @@ class Walker:
                                       boundary=boundary)
         try:
             if step.get("when") not in (None, ""):
+                from wfexec.expr.govaluate import evaluate_when  # loaded by the first `when` a run meets
+
                 cond = resolve_text(str(step["when"]), scope, f"{where}.when")
                 check_absent(cond, f"{where}.when", str(step["when"]))
                 if not evaluate_when(cond):

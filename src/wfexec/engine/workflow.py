@@ -28,7 +28,6 @@ from wfexec.engine.pods import Pods
 from wfexec.engine.scope import workflow_scope
 from wfexec.engine.store import Store
 from wfexec.engine.suspend import Suspensions
-from wfexec.engine.sync import LockTable, StoppedWaiting, acquire_all, lock_refs, synchronization_status
 from wfexec.engine.templates import Templates, resolve_text
 from wfexec.engine.values import as_text, parse_ts
 from wfexec.engine.volumes import collect_volumes
@@ -116,6 +115,7 @@ class WorkflowRun:
         ticker = asyncio.create_task(self._realtime_metrics(started)) if self._metric_specs(realtime=True) else None
         phase, message = N.ERROR, ""
         sweeper = None
+        stopped_waiting = False  # stopped while it waited for spec.synchronization's locks: Failed, not Error
         try:
             garbage = self.garbage = RunGarbage(self.store, ctx.name, spec)
             if garbage.pod_gc is not None:  # podGC decides when a pod's directory goes, not the pod's end
@@ -123,6 +123,9 @@ class WorkflowRun:
                 ctx.on_pod_end = garbage.pod_ended
                 sweeper = asyncio.create_task(garbage.sweep_forever())
             if spec.get("synchronization") is not None and not await self._take_workflow_locks():
+                from wfexec.engine.sync import StoppedWaiting  # locks are imported by the runs that name one
+
+                stopped_waiting = True
                 raise StoppedWaiting(ctx.stop_message())
             entry = ctx.options.entrypoint or spec.get("entrypoint")
             ref: Any = entry
@@ -145,7 +148,7 @@ class WorkflowRun:
             if self.hooks.exit_template() and ctx.shutdown != "terminate":
                 phase, message = await self.hooks.run_exit_handler(phase, message)
         except WfexecError as exc:
-            phase, message = N.FAILED if isinstance(exc, StoppedWaiting) else N.ERROR, str(exc)
+            phase, message = N.FAILED if stopped_waiting else N.ERROR, str(exc)
         finally:
             watcher.cancel()
             flusher.cancel()
@@ -184,6 +187,8 @@ class WorkflowRun:
 
     async def _take_workflow_locks(self) -> bool:
         """spec.synchronization: the run waits, Pending with Argo's message, until it holds every lock."""
+        from wfexec.engine.sync import LockTable, acquire_all, lock_refs, synchronization_status
+
         ctx = self.ctx
         refs = lock_refs(ctx.spec["synchronization"], "spec.synchronization",
                          ctx.manifest.get("metadata", {}).get("namespace") or "argo", ctx.options.config)
@@ -246,6 +251,8 @@ class WorkflowRun:
         if not ctx.options.keep_pod_dirs:  # the run has ended: no pod needs its directory
             self.pods.dirs.remove_all()
         if self._uses_locks():
+            from wfexec.engine.sync import LockTable
+
             LockTable(self.store).release_run(ctx.name)  # every lock the run held or waited for
         self.rec.status.pop("synchronization", None)
         status = dict(self.rec.status)

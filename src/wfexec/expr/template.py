@@ -3,7 +3,8 @@
 A tag runs from `{{` to the next `}}`, as in the template library Argo uses. Simple tags are
 looked up by their trimmed text in a flat scope; expression tags are evaluated with expr-lang
 against the scope turned into nested maps. Strings without `{{` return at once, because the
-engine substitutes every field of every node.
+engine substitutes every field of every node. expr-lang (`exprlang`, `exprenv`) is imported by
+the first `{{=…}}` tag, not with this module: most workflows have none.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfexec.errors import ExpressionError, TemplateResolutionError
-from wfexec.expr.exprenv import build_env
-from wfexec.expr.exprlang import access_paths, evaluate_expr, parse_expr
 from wfexec.expr.values import render
 
 __all__ = ["substitute", "substitute_obj", "variables_in"]
@@ -63,6 +62,9 @@ class _LazyEnv:
         self.env: dict[str, Any] | None = None
 
     def get(self, expression: str) -> dict[str, Any]:
+        from wfexec.expr.exprenv import build_env
+        from wfexec.expr.exprlang import access_paths
+
         if len(self.scope) > _SMALL_SCOPE:
             return build_env(self.scope, access_paths(expression))
         if self.env is None:
@@ -72,6 +74,8 @@ class _LazyEnv:
 
 def _expression(tag: str, env: _LazyEnv, where: str, strict: bool) -> str | None:
     """Text of an expression tag, or None to leave it unresolved (non-strict only)."""
+    from wfexec.expr.exprlang import evaluate_expr, parse_expr
+
     expression = tag[1:]
     try:
         parse_expr(expression)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from decimal import Decimal
 from typing import Any
 
 _HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
@@ -24,6 +23,8 @@ def go_float(value: float, *, json_style: bool = False) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 and not json_style else "0"
+    from decimal import Decimal  # only floats need it, and it costs a millisecond to import
+
     sign, digits, exp = Decimal(repr(value)).normalize().as_tuple()
     text = "".join(str(d) for d in digits)
     point = len(text) + int(exp)          # position of the decimal point within `text`

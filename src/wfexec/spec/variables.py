@@ -8,7 +8,6 @@ left alone.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -85,5 +84,7 @@ def unresolved(tag: str, scope: Scope) -> str | None:
 
 
 def _hint(name: str, known: frozenset[str]) -> str:
+    import difflib  # only for a file with a mistake, as in checks.py and lint.py
+
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
