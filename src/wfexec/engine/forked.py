@@ -156,11 +156,9 @@ def _engine(name_r: int, done_w: int) -> None:
 
         spare = prestart.spare()
         _close_all_but(name_r, done_w, *(spare.fds() if spare is not None else ()))
-        import tempfile
-
-        said = tempfile.TemporaryFile()  # what the warm-up writes (a warning), for the run's log
-        os.dup2(said.fileno(), 1)
-        os.dup2(said.fileno(), 2)
+        said = os.memfd_create("wfexec-engine-warm-up")  # what the warm-up writes (a warning), for the run's log
+        os.dup2(said, 1)
+        os.dup2(said, 2)
         # Python's streams on those descriptors, whatever the command had made of its own (a caller
         # that captured them, as a test does, would otherwise swallow the engine's every word).
         sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own, for its whole life
@@ -178,9 +176,10 @@ def _engine(name_r: int, done_w: int) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         _flush_std()
-        said.seek(0)
-        os.write(out, said.read())
-        said.close()
+        os.lseek(said, 0, os.SEEK_SET)
+        while chunk := os.read(said, 65536):
+            os.write(out, chunk)
+        os.close(said)
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)

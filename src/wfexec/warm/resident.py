@@ -39,6 +39,10 @@ PRELOAD = (
     "wfexec.cli.cmd_logs", "wfexec.cli.cmd_lint", "wfexec.cli.cmd_watch", "wfexec.cli.cmd_suspend",
     "wfexec.cli.cmd_export", "wfexec.spec.lint", "wfexec.spec.formats", "wfexec.engine.store",
     "wfexec.engine.forked", "wfexec.engine.template_refs",
+    # what a run's engine loads only for the workflows that need it (cold, a plain run skips them)
+    "wfexec.expr.exprlang", "wfexec.expr.govaluate", "wfexec.expr.depends", "wfexec.engine.dag",
+    "wfexec.engine.sync", "wfexec.engine.memo", "wfexec.engine.labels", "wfexec.engine.artifact_repos",
+    "wfexec.cli.render", "wfexec.config",
     # what the standard library loads on first use, in the command or in its run's engine
     "secrets", "hmac", "_strptime", "concurrent.futures.thread",
 )
