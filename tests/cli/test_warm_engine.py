@@ -228,3 +228,16 @@ def test_a_submit_takes_the_fork_server_started_ahead(warm: Path, tmp_path: Path
         time.sleep(0.05)
     second = _spares(warm)
     assert len(second) == 1 and not second & first  # the first ended with its engine; a new one waits
+
+
+def test_a_caller_in_another_mount_namespace_runs_cold(warm: Path) -> None:
+    """A step's sandbox reaching the engine (same user, same network namespace) is not served: its
+    directory and files are not the host's."""
+    bwrap = shutil.which("bwrap")
+    assert bwrap, "bubblewrap is a test dependency (make test-deps)"
+    sandboxed = subprocess.run([bwrap, "--bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *ENTRY, "list"],
+                               capture_output=True, text=True, env=env_for(warm), timeout=60)
+    assert sandboxed.returncode == 0, sandboxed.stderr
+    assert served(warm) == 0
+    assert run("list", home=warm).returncode == 0
+    assert served(warm) == 1

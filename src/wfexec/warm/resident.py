@@ -128,10 +128,13 @@ class Resident:
         fds: list[int] = []
         try:
             conn.settimeout(REQUEST_TIMEOUT)
-            uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
+            peer, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
             if uid != os.getuid():
                 return
             fields, fds = _receive(conn)
+            if fields[:1] == [b"run"] and not _same_mounts(peer):
+                conn.sendall(b"no other mount namespace\n")  # a sandboxed step: its files are not ours
+                return
             kind = fields[0] if fields else b""
             if kind == b"status":
                 conn.sendall(self._status().encode())
@@ -318,6 +321,15 @@ def _flush() -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+
+
+def _same_mounts(pid: int) -> bool:
+    """Whether the caller sees the file system this process sees (a step in its sandbox does not:
+    its directory, its /tmp and its files would be taken for the host's)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+    except OSError:
+        return False
 
 
 def _prestart(home: str) -> None:
