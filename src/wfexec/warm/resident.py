@@ -376,6 +376,10 @@ def _preload() -> None:
 
     for verb in COMMON_VERBS:
         build_parser(verb)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # a forked command's collections then never walk (and copy) what was loaded here
 
 
 def main(argv: list[str]) -> int:
