@@ -241,3 +241,30 @@ def test_a_caller_in_another_mount_namespace_runs_cold(warm: Path) -> None:
     assert served(warm) == 0
     assert run("list", home=warm).returncode == 0
     assert served(warm) == 1
+
+
+def _running(home: Path) -> int:
+    status = run("engine", "status", home=home).stdout
+    return int(status.split(" running,")[0].rsplit(" ", 1)[1])
+
+
+def test_a_command_whose_caller_is_killed_is_hung_up(warm: Path, tmp_path: Path) -> None:
+    """`logs -f` of a long step, its caller killed: the command gets SIGHUP, as it would from a closed
+    terminal, and does not follow on for nobody."""
+    name = run("submit", str(one_step(tmp_path, "follow", "sleep 60")), "-o", "name", home=warm).stdout.strip()
+    follower = subprocess.Popen([*ENTRY, "logs", "-f", name], env=env_for(warm), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 30
+        while _running(warm) != 1 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _running(warm) == 1
+        follower.kill()
+        follower.wait()
+        end = time.monotonic() + 10
+        while _running(warm) != 0 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _running(warm) == 0
+    finally:
+        follower.kill()
+        run("stop", name, home=warm)

@@ -39,7 +39,7 @@ def run_start(args: argparse.Namespace) -> int:
     home = home_dir()
     status = ask(home, "status")
     if status is not None:
-        console.print(f"a warm engine already runs for {home}: {_fields(status)['pid']}")
+        console.print(f"a warm engine already runs for {home} (pid {_fields(status)['pid']})")
         return 0
     log_path = wfexec_home() / "logs" / "warm-engine.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,26 +64,28 @@ def run_start(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_stop(_args: argparse.Namespace) -> int:
+def _ask(kind: str) -> tuple[str, str | None]:
+    """This home, and its warm engine's answer to `kind` (None, said, when none runs)."""
     home = home_dir()
-    answer = ask(home, "stop")
+    answer = ask(home, kind)
     if answer is None:
         console.print(f"no warm engine runs for {home}")
+    return home, answer
+
+
+def run_stop(_args: argparse.Namespace) -> int:
+    home, answer = _ask("stop")
+    if answer is None:
         return 0
-    _, pid, running = answer.split()
-    deadline = time.monotonic() + 10
-    while ask(home, "status") is not None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _, pid, running = answer.split()  # it has stopped listening already: the next command runs cold
     tail = f"; it exits once its {running} running command(s) end" if running != "0" else ""
     console.print(f"warm engine stopped for {home} (pid {pid}){tail}")
     return 0
 
 
 def run_status(_args: argparse.Namespace) -> int:
-    home = home_dir()
-    answer = ask(home, "status")
+    _, answer = _ask("status")
     if answer is None:
-        console.print(f"no warm engine runs for {home}")
         return 1
     f = _fields(answer)
     console.print(f"warm engine for {f['home']}: pid {f['pid']}, since {f['since']}, {f['commands']} command(s) "

@@ -86,6 +86,7 @@ class Resident:
     stopping: bool = False
     running: dict[int, Running] = field(default_factory=dict)  # by pidfd
     given: dict[int, int] = field(default_factory=dict)  # fork servers handed to commands: pid by pidfd
+    callers: dict[int, int] = field(default_factory=dict)  # a running command's pidfd by its caller's socket
     loaded: dict[str, tuple[int, int]] = field(default_factory=dict)
     last_command: float = field(default_factory=time.monotonic)  # when one last started or ended
 
@@ -116,7 +117,9 @@ class Resident:
                     _reap(self.given.pop(fd))
                 elif fd in self.running:
                     self._ended(fd, poller)
-                elif not self.stopping:
+                elif fd in self.callers:
+                    self._caller_gone(fd, poller)
+                elif fd == self.listener.fileno() and not self.stopping:
                     self._accept(poller)
 
     # -- one connection ----------------------------------------------------------------------------
@@ -194,6 +197,8 @@ class Resident:
         pidfd = os.pidfd_open(pid)
         self.running[pidfd] = Running(pid, conn)
         poller.register(pidfd, select.POLLIN)
+        self.callers[conn.fileno()] = pidfd
+        poller.register(conn, select.POLLIN)  # the caller sends nothing more: readable means it is gone
         self.served += 1
         self.last_command = time.monotonic()
         try:
@@ -204,6 +209,8 @@ class Resident:
     def _ended(self, pidfd: int, poller: select.poll) -> None:
         run = self.running.pop(pidfd)
         self.last_command = time.monotonic()
+        if self.callers.pop(run.conn.fileno(), None) is not None:
+            poller.unregister(run.conn)
         poller.unregister(pidfd)
         os.close(pidfd)
         _, status, usage = os.wait4(run.pid, 0)
@@ -216,6 +223,17 @@ class Resident:
         run.conn.close()
         if prestart.spare() is None and not self.stopping:
             _prestart(self.home)  # for the next submit, once this command's caller has its status
+
+    def _caller_gone(self, fd: int, poller: select.poll) -> None:
+        """The caller went away (killed, or its terminal closed) before its command ended: the command
+        gets the hang-up a process of a closed terminal gets, and its status goes nowhere."""
+        poller.unregister(fd)
+        run = self.running.get(self.callers.pop(fd))
+        if run is not None:
+            try:
+                os.kill(run.pid, signal.SIGHUP)
+            except OSError:
+                pass
 
     def _status(self) -> str:
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started))
