@@ -239,7 +239,9 @@ class Tree:
     def warm_cpu(self, home: Path) -> float:
         from wfexec.warm.client import ask
 
-        answer = ask(os.path.realpath(home), "status") or ""
+        answer = ask(os.path.realpath(home), "status")
+        if answer is None:  # its sources changed (it then stops), or it died: what follows would run cold
+            raise SystemExit(f"the warm engine of {home} stopped during the bench (was a source file changed?)")
         fields = dict(part.split("=", 1) for part in answer.split()[1:] if "=" in part)
         WARM_PIDS.add(int(fields.get("pid", 0)))
         return float(fields.get("cpu", 0)) + float(fields.get("commands_cpu", 0))
