@@ -43,12 +43,12 @@ test-deps: dev-venv kfplocal-venv
 
 test: test-deps
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors
+	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors src/wfexec/warm
 	$(BIN)/pytest -n 4 -p no:cacheprovider -ra $(PYTEST_ARGS)
 
 lint: dev-venv
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors
+	$(BIN)/mypy src/wfexec/engine src/wfexec/pod.py src/wfexec/runtimes src/wfexec/executors src/wfexec/warm
 
 bench: dev-venv kfplocal-venv
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

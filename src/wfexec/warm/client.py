@@ -13,7 +13,7 @@ the command runs here; so does every command when no engine answers at all.
 
 from __future__ import annotations
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # signal.py would import enum; typeshed has no stub for the C module
 import _socket
 import os
 import sys
