@@ -49,6 +49,14 @@ def test_help_lists_every_verb_without_importing_them(tmp_path: Path) -> None:
     assert _loaded(tmp_path, "list", prefixes=("wfexec.cli.cmd_",)) == ["wfexec.cli.cmd_runs"]
 
 
+def test_version_imports_no_verb(tmp_path: Path) -> None:
+    from wfexec import __version__
+
+    assert subprocess.run([sys.executable, "-m", "wfexec.cli.main", "--version"], capture_output=True,
+                          text=True, timeout=60).stdout == f"wfexec {__version__}\n"
+    assert _loaded(tmp_path, "--version", prefixes=("wfexec.cli.cmd_",)) == []
+
+
 #: What a plain workflow's `submit --wait` (one container, no config file) leaves unloaded, in the command and in
 #: the engine it forks: each is imported by the workflows, templates or homes that use it.
 SUBMIT_LAZY = ("ruamel", "jsonschema", "rich", "decimal", "_strptime", "wfexec.expr.exprlang", "wfexec.expr.exprenv",

@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         help_parser().print_help()
         return 0 if argv else 2
+    if argv == ["--version"]:  # as argparse's version action prints it, without building every verb's parser
+        print(f"wfexec {__version__}")
+        return 0
     parser = build_parser(argv[0])
     args = parser.parse_args(argv)
     args.argo_server = server
