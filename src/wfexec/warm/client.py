@@ -6,7 +6,9 @@ built-in `_socket` and `_signal` (their wrapper modules pull in `enum`, `selecto
 What the engine gets: the arguments, the working directory, the whole environment, the umask
 and descriptors 0, 1 and 2 themselves (SCM_RIGHTS), so the command reads the same stdin and
 writes to the same terminal or pipe as it would have. What comes back, one line each:
-`pid N` (the command's process, for the signals this process receives), then `exit N`. An
+`pid N` (the command's process, for the signals this process receives, sent by it before it runs
+anything), then `exit N` (sent by the command after its last write, and again by the engine when
+it reaps it, which covers a command killed by a signal; the first one counts). An
 engine that cannot take the command (other code, another interpreter) answers `no WHY`, and
 the command runs here; so does every command when no engine answers at all.
 """

@@ -201,10 +201,6 @@ class Resident:
         poller.register(conn, select.POLLIN)  # the caller sends nothing more: readable means it is gone
         self.served += 1
         self.last_command = time.monotonic()
-        try:
-            conn.sendall(f"pid {pid}\n".encode())
-        except OSError:
-            pass  # the caller is gone; its command still runs to its end
 
     def _ended(self, pidfd: int, poller: select.poll) -> None:
         run = self.running.pop(pidfd)
@@ -244,10 +240,13 @@ class Resident:
 
     # -- the forked command --------------------------------------------------------------------------
     def _child(self, command: Command, conn: socket.socket) -> None:
+        """Run the command, then tell the caller its status itself: the caller need not wait for this
+        process's teardown, nor for the warm engine to notice its end (which says it again, unread)."""
         code = 1
         try:
+            # First, before any of the command runs: a caller that reads `exit` first knows nothing ran.
+            conn.sendall(f"pid {os.getpid()}\n".encode())
             self.listener.close()
-            conn.close()
             for pidfd, run in self.running.items():
                 os.close(pidfd)
                 run.conn.close()
@@ -260,11 +259,10 @@ class Resident:
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
             _take(command)
-            from wfexec.cli.main import entry
+            from wfexec.cli.main import main
 
             try:
-                entry()
-                code = 0
+                code = main(command.argv, own_process=True)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
                 if not isinstance(exc.code, int | None):
@@ -276,6 +274,10 @@ class Resident:
             traceback.print_exc()
         finally:
             _flush()
+            try:
+                conn.sendall(f"exit {code}\n".encode())
+            except OSError:
+                pass  # the caller is gone
             os._exit(code)
 
 
