@@ -268,3 +268,22 @@ def test_a_command_whose_caller_is_killed_is_hung_up(warm: Path, tmp_path: Path)
     finally:
         follower.kill()
         run("stop", name, home=warm)
+
+
+def test_a_command_killed_by_a_signal_ends_its_caller_as_a_shell_reports_it(warm: Path, tmp_path: Path) -> None:
+    """SIGTERM to the caller goes to the command, which dies of it: the warm engine reaps it and the caller
+    exits 128 + 15, as a shell reports a process killed by SIGTERM."""
+    name = run("submit", str(one_step(tmp_path, "term", "sleep 60")), "-o", "name", home=warm).stdout.strip()
+    waiting = subprocess.Popen([*ENTRY, "wait", name], env=env_for(warm), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 30
+        while _running(warm) != 1 and time.monotonic() < end:
+            time.sleep(0.05)
+        waiting.send_signal(signal.SIGTERM)
+        waiting.communicate(timeout=30)
+        assert waiting.returncode == 128 + signal.SIGTERM
+        assert _running(warm) == 0
+    finally:
+        waiting.kill()
+        run("stop", name, home=warm)
