@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 ORPHAN_LOOK_EVERY = 0.2  # seconds: how soon after its container ended an orphan is killed, at most
+GROUP_GONE_WAIT = 2.0  # seconds, at most, between bwrap's exit and the container's end being said
+GROUP_GONE_LOOK = 0.002  # seconds between looks at whether the container's processes are gone
 
 
 class Container(_Emissary):
@@ -191,6 +193,15 @@ class Container(_Emissary):
         if self.setup_fd >= 0 and stop is not None:
             code = 128 + stop
         self._end_setup()
+        self._done_when_gone(code, time.monotonic() + GROUP_GONE_WAIT)
+
+    def _done_when_gone(self, code: int, deadline: float) -> None:
+        """The container's end is said once its processes are gone: the SIGKILL sent to its group at
+        bwrap's exit takes effect when each is next scheduled, which on a busy machine is not at once
+        (a background process whose output is a file holds no pipe to wait for)."""
+        if self.pgid is not None and time.monotonic() < deadline and _group_alive(self.pgid):
+            self._later(GROUP_GONE_LOOK, lambda: self._done_when_gone(code, deadline))
+            return
         self._done(code)
 
     # -- the end ----------------------------------------------------------------------------------
@@ -439,3 +450,14 @@ def _more_files() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     except (OSError, ValueError):
         pass
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is left (a zombie counts: this loop reaps them, as their subreaper)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
