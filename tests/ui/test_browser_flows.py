@@ -10,6 +10,7 @@ import shutil
 import tarfile
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,52 +100,50 @@ def two_halves(flag: Path) -> str:
             "for i in $(seq 21 40); do echo line-$i; done")
 
 
-def test_logs_follow_while_the_step_writes_them(page, ui_server):
-    # The step writes 20 lines, waits for the test's go-ahead, then writes 20 more: the second half can
-    # only reach the page through a live follow.
-    flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
+@pytest.fixture
+def flag() -> Iterator[Path]:
+    """A file a step waits for (two_halves), outside the sandbox's private /tmp."""
+    flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))
     try:
-        flag = flag_dir / "go"
-        script = two_halves(flag)
-        name = create_workflow(ui_server, one_step("talk", script))
-        open_run(page, ui_server, name)
-        page.click("svg.graph g.node.t-pod", timeout=30_000)
-        page.wait_for_selector("#logs")
-        page.wait_for_function("document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
-        assert "line-21" not in page.inner_text("#logs")
-        assert "Running" in page.inner_text("aside.panel")
-        flag.touch()
-        page.wait_for_function("document.querySelector('#logs').textContent.includes('line-40')", timeout=30_000)
+        yield flag_dir / "go"
     finally:
         shutil.rmtree(flag_dir, ignore_errors=True)
+
+
+def test_logs_follow_while_the_step_writes_them(page, ui_server, flag):
+    # The step writes 20 lines, waits for the test's go-ahead, then writes 20 more: the second half can
+    # only reach the page through a live follow.
+    name = create_workflow(ui_server, one_step("talk", two_halves(flag)))
+    open_run(page, ui_server, name)
+    page.click("svg.graph g.node.t-pod", timeout=30_000)
+    page.wait_for_selector("#logs")
+    page.wait_for_function("document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
+    assert "line-21" not in page.inner_text("#logs")
+    assert "Running" in page.inner_text("aside.panel")
+    flag.touch()
+    page.wait_for_function("document.querySelector('#logs').textContent.includes('line-40')", timeout=30_000)
     page.fill("#log-search", "line-3")
     page.wait_for_function("document.querySelector('#logs').textContent.split('\\n').length === 11")
     assert all("line-3" in line for line in page.inner_text("#logs").splitlines())
 
 
-def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_server):
+def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_server, flag):
     """The panel is drawn again when its node's phase changes: what the user typed in the log search, and
     the container picked, stay."""
-    flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
-    try:
-        flag = flag_dir / "go"
-        script = two_halves(flag)
-        name = create_workflow(ui_server, one_step("typed", script))
-        open_run(page, ui_server, name)
-        page.click("svg.graph g.node.t-pod", timeout=30_000)
-        page.wait_for_function("document.querySelector('#logs') && "
-                               "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
-        page.fill("#log-search", "line-3")
-        page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
-        flag.touch()
-        wait_phase(ui_server, name, ("Succeeded",))
-        page.wait_for_function("document.querySelector('aside.panel').textContent.includes('Succeeded')",
-                               timeout=30_000)
-        page.wait_for_function("document.querySelector('#logs').textContent.split('\\n').length === 11",
-                               timeout=30_000)
-        assert page.input_value("#log-search") == "line-3"
-    finally:
-        shutil.rmtree(flag_dir, ignore_errors=True)
+    name = create_workflow(ui_server, one_step("typed", two_halves(flag)))
+    open_run(page, ui_server, name)
+    page.click("svg.graph g.node.t-pod", timeout=30_000)
+    page.wait_for_function("document.querySelector('#logs') && "
+                           "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
+    page.fill("#log-search", "line-3")
+    page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
+    flag.touch()
+    wait_phase(ui_server, name, ("Succeeded",))
+    page.wait_for_function("document.querySelector('aside.panel').textContent.includes('Succeeded')",
+                           timeout=30_000)
+    page.wait_for_function("document.querySelector('#logs').textContent.split('\\n').length === 11",
+                           timeout=30_000)
+    assert page.input_value("#log-search") == "line-3"
 
 
 def test_retry_a_failed_run_and_stop_a_running_one(page, ui_server):
