@@ -70,6 +70,45 @@ def test_local_repository_stores_directories_and_refuses_escaping_keys(tmp_path:
     assert not (tmp_path / "evil").exists()
 
 
+def test_a_killed_writers_copy_is_removed_by_the_next_write_a_live_ones_is_not(tmp_path: Path) -> None:
+    """A writer killed mid-copy (the engine's kill -9) leaves its temporary directory; its lock went
+    with it. A writer still copying holds its lock, and keeps its directory."""
+    import fcntl
+    import os
+    import signal
+
+    repo = LocalRepository(tmp_path / "repo")
+    src = tmp_path / "a.txt"
+    src.write_text("made\n")
+    key_dir = tmp_path / "repo" / "run" / "pod"
+    key_dir.mkdir(parents=True)
+    abandoned = key_dir / ".art.tgz.k1ll3d"
+    (abandoned / "part").mkdir(parents=True)
+    (abandoned / "part" / "half").write_text("half a copy")
+    live = key_dir / ".art.tgz.l1v3"
+    live.mkdir()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # a writer that is still copying: it holds its directory's lock
+        fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(w, b"locked")
+        signal.pause()
+        os._exit(0)
+    os.close(w)
+    try:
+        assert os.read(r, 16) == b"locked"
+        repo.put(src, "run/pod/art.tgz")
+        assert sorted(p.name for p in key_dir.iterdir()) == [".art.tgz.l1v3", "art.tgz"]
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        os.close(r)
+    repo.put(src, "run/pod/art.tgz")  # that writer is gone now: its directory goes with the next write
+    assert sorted(p.name for p in key_dir.iterdir()) == ["art.tgz"]
+    assert (key_dir / "art.tgz").read_text() == "made\n"
+
+
 def test_archive_logs_and_explicit_local_path(tmp_path: Path) -> None:
     repo = make_repository({"archiveLogs": True, "local": {"path": str(tmp_path / "r"), "keyFormat": "k/{{pod.name}}"}})
     assert repo.archive_logs and repo.key_format == "k/{{pod.name}}" and repo.root == tmp_path / "r"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -37,16 +39,13 @@ class LocalRepository(Repository):
         if not src.exists():
             raise ArtifactError(f"artifact {name or key!r}: {src} does not exist")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent)) / "part"
-        try:
+        with _TempBeside(dest) as tmp:
             if src.is_dir():
                 shutil.copytree(src, tmp, symlinks=True)
             else:
                 shutil.copyfile(src, tmp)
             _remove(dest)
             os.replace(tmp, dest)
-        finally:
-            shutil.rmtree(tmp.parent, ignore_errors=True)
         return self.location(key, name)
 
     def get(self, location: ArtifactLocation, local_path: str | Path) -> Path:
@@ -67,6 +66,51 @@ class LocalRepository(Repository):
 
     def delete(self, location: ArtifactLocation) -> None:
         _remove(self._path(location.key))
+
+
+class _TempBeside:
+    """A locked temporary directory next to `dest`, for its copy before the rename. A writer killed
+    mid-copy (an engine's kill -9) leaves its directory behind; the next writer of the same key
+    removes those whose lock is free. Writers make and lock theirs while holding the parent's lock,
+    and only a holder of that lock removes, so no live writer's copy is ever taken away."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self.dir = Path()
+        self.fd = -1
+
+    def __enter__(self) -> Path:
+        parent = os.open(self.dest.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(parent, fcntl.LOCK_EX)
+            _remove_abandoned(self.dest)
+            self.dir = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.", dir=self.dest.parent))
+            self.fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        finally:
+            os.close(parent)  # closing releases the parent's lock
+        return self.dir / "part"
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.close(self.fd)
+
+
+def _remove_abandoned(dest: Path) -> None:
+    """Temporary directories of `dest` whose writer is gone (their lock is free)."""
+    for stale in dest.parent.glob(f".{glob.escape(dest.name)}.*"):
+        try:
+            fd = os.open(stale, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live writer holds it
+        else:
+            shutil.rmtree(stale, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def _remove(path: Path) -> None:

@@ -241,8 +241,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
             if (rec.manifest.get("spec") or {}).get("suspend"):
                 store.update_run(rec.name, manifest=dict(rec.manifest, spec={**rec.manifest["spec"], "suspend": False}),
                                  control="resume")
-            api.start_background(rec.name)
-            say(f"workflow {rec.name} continued (its engine had stopped)")
+            if api.continue_lost(store, rec.name):
+                say(f"workflow {rec.name} continued (its engine had stopped)")
+            elif _ended(rec := store.get_run(rec.name)):  # it ended since this command looked
+                raise WfexecError(f"run {rec.name} has already ended ({rec.phase}); use retry or resubmit")
+            else:  # another command started its engine since this one looked
+                store.set_control(rec.name, "resume")
+                say(f"workflow {rec.name} resumed")
         if args.wait:
             while not _ended(store.get_run(rec.name)):
                 time.sleep(0.2)

@@ -199,13 +199,19 @@ def needs_resume(rec: RunRecord) -> bool:
 
 
 def heal(store: Store, rec: RunRecord) -> bool:
-    """Continue runs whose engine died: any command that reads the store calls this."""
-    if needs_resume(rec) and rec.started_at:
-        # Recorded at once, so a second reader does not start a second engine before this one claims the
-        # run (a straggler that claims after the first has finished would run the run again).
-        store.update_run(rec.name, engine_pid=start_background(rec.name))
-        return True
-    return False
+    """Continue runs whose engine died: any command that reads the store calls this. `rec` may be
+    stale (read before another command healed the run): the store looks again as it starts one."""
+    if not (needs_resume(rec) and rec.started_at):
+        return False
+    return store.start_engine(rec.name, lambda: start_background(rec.name), phases=(N.PENDING, N.RUNNING),
+                              started_only=True) is not None
+
+
+def continue_lost(store: Store, name: str) -> bool:
+    """`resume` of a run without a live engine: start one, even for a run that never started; False
+    when another command has started one since the caller looked."""
+    return store.start_engine(name, lambda: start_background(name), phases=(N.PENDING, N.RUNNING),
+                              started_only=False) is not None
 
 
 def run_dir(name: str) -> Path:

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +193,23 @@ class Store:
                 return False
             db.execute("UPDATE runs SET engine_pid=? WHERE name=?", (pid, name))
             return True
+
+    def start_engine(self, name: str, start: Callable[[], int], *, phases: tuple[str, ...],
+                     started_only: bool) -> int | None:
+        """Start an engine for the run (`start` returns its pid) unless a live one drives it, its phase
+        is not one of `phases`, or (`started_only`) it never started. The look, the start and the pid's
+        record are one transaction: two commands that find the same run without its engine, at the same
+        moment, start one engine between them, not two that both drive it."""
+        with self._tx() as db:
+            row = db.execute("SELECT phase, started_at, engine_pid FROM runs WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise StoreError(f"no run named {name!r}")
+            phase, started_at, other = row
+            if phase not in phases or (started_only and not started_at) or (other and pid_alive(other)):
+                return None
+            pid = start()
+            db.execute("UPDATE runs SET engine_pid=? WHERE name=?", (pid, name))
+            return pid
 
     def get_run(self, name: str) -> RunRecord:
         rows = self._read(

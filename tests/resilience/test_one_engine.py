@@ -1,0 +1,109 @@
+"""A run has one engine at a time, even when several commands find it without one at the same moment.
+
+Every reader of the store (get, list, watch, the server) continues a run whose engine died. Two of
+them that read before either had started an engine both saw it dead; each used to start one, and the
+run was then driven twice: its steps ran twice, and one engine waited forever for pods the other had
+taken. These tests hold such stale reads on purpose, so the race happens every time.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from tests.resilience.helpers import (
+    processes_under,
+    sigkill,
+    store_at,
+    wait_done,
+    wait_no_fork_servers,
+    wait_no_processes,
+    wfexec,
+)
+from tests.resilience.test_reattach import _start
+from wfexec.engine import api
+from wfexec.engine.store import pid_alive
+
+
+def _engines(home: Path) -> list[int]:
+    return [pid for pid, cmd in processes_under(home).items() if "wfexec.engine" in cmd]
+
+
+def _orphan(home: Path, logdir: Path) -> str:
+    """A run whose step is running and whose engine was just killed."""
+    name, _pod = _start(home, logdir)
+    store = store_at(home)
+    try:
+        sigkill(store.get_run(name).engine_pid)
+    finally:
+        store.close()
+    wait_no_fork_servers(home)
+    return name
+
+
+def test_two_stale_readers_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name = _orphan(wfexec_home, logdir)
+    store = store_at(wfexec_home)
+    try:
+        first, second = store.get_run(name), store.get_run(name)  # both read before either heals
+        assert api.needs_resume(first) and api.needs_resume(second)
+        assert api.heal(store, first) is True
+        assert api.heal(store, second) is False, "a second engine was started for a run that has one"
+        engine = store.get_run(name).engine_pid
+        assert engine and pid_alive(engine)
+        assert _engines(wfexec_home) == [engine]
+    finally:
+        store.close()
+    wf = wait_done(wfexec_home, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert (logdir / "log.txt").read_text() == "ran\n"  # re-attached once, not run again
+    wait_no_processes(wfexec_home)
+
+
+def test_readers_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name = _orphan(wfexec_home, logdir)
+    stale = store_at(wfexec_home).get_run(name)
+    started: list[bool] = []
+    go = threading.Barrier(8)
+
+    def heal() -> None:
+        store = store_at(wfexec_home)
+        try:
+            go.wait()
+            started.append(api.heal(store, stale))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=heal) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert started.count(True) == 1, started
+    wf = wait_done(wfexec_home, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert (logdir / "log.txt").read_text() == "ran\n"
+    wait_no_processes(wfexec_home)
+
+
+def test_resume_of_a_run_another_command_healed_starts_no_engine(wfexec_home: Path, tmp_path: Path) -> None:
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
+    name = _orphan(wfexec_home, logdir)
+    store = store_at(wfexec_home)
+    try:
+        assert api.continue_lost(store, name) is True
+        assert api.continue_lost(store, name) is False
+    finally:
+        store.close()
+    res = wfexec("resume", name, home=wfexec_home, check=True)  # the engine lives: a resume request
+    assert "continued" not in res.stdout, res.stdout
+    assert len(_engines(wfexec_home)) == 1
+    wf = wait_done(wfexec_home, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert (logdir / "log.txt").read_text() == "ran\n"
+    wait_no_processes(wfexec_home)
