@@ -34,6 +34,10 @@ def wfexec(*args: str, home: Path, check: bool = False, timeout: float = 120) ->
     return proc
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class PtyRun:
     """A `wfexec` whose stdout and stderr are a terminal of `columns` × `rows`."""
 
@@ -42,8 +46,10 @@ class PtyRun:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         env = env_for(home)
         env["TERM"] = "xterm"
+        # a terminal's shell gives its commands Ctrl-C, whatever this test run was started under (a
+        # background job of a script ignores SIGINT, and its children inherit that)
         self.proc = subprocess.Popen([*WFEXEC, *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_default_sigint)
         os.close(slave)
         self.output = b""
 

@@ -117,6 +117,30 @@ def test_ctrl_c_reaches_the_command(warm: Path, tmp_path: Path) -> None:
         run("stop", name, home=warm)
 
 
+def test_a_signal_the_caller_ignores_stays_ignored(warm: Path, tmp_path: Path) -> None:
+    """A script's background job ignores SIGINT; the command it runs through the warm engine does too,
+    as a command run in the caller's own process would."""
+    wf = one_step(tmp_path, "long", "sleep 60")
+    name = run("submit", str(wf), "-o", "name", home=warm).stdout.strip()
+    waiting = subprocess.Popen([*ENTRY, "wait", name], env=env_for(warm), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        end = time.monotonic() + 30
+        while served(warm) != 2 and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        waiting.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        assert waiting.poll() is None, waiting.communicate()
+        waiting.send_signal(signal.SIGTERM)  # what it does not ignore still reaches the command
+        out, err = waiting.communicate(timeout=30)
+        assert waiting.returncode != 0
+    finally:
+        waiting.kill()
+        run("stop", name, home=warm)
+
+
 def test_a_run_outlives_the_engine_that_submitted_it(warm: Path, tmp_path: Path) -> None:
     wf = one_step(tmp_path, "outlives", "sleep 2; echo still here")
     name = run("submit", str(wf), "-o", "name", home=warm).stdout.strip()

@@ -104,7 +104,10 @@ class _Relay:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.before = {sig: _signal.signal(sig, self._pass) for sig in RELAYED}
+        # What the caller ignores (a job started in the background by a script: SIGINT, SIGQUIT) stays
+        # ignored, as in a command run in this process, which inherits that.
+        self.before = {sig: _signal.signal(sig, self._pass) for sig in RELAYED
+                       if _signal.getsignal(sig) is not _signal.SIG_IGN}
         self.before[_signal.SIGTSTP] = _signal.signal(_signal.SIGTSTP, self._stop)
         self.before[_signal.SIGCONT] = _signal.signal(_signal.SIGCONT, self._cont)
 
