@@ -82,3 +82,31 @@ def test_container_help_names_only_real_flags(tmp_path: Path) -> None:
     text = wfexec("logs", "--help", home=tmp_path).stdout
     assert "--all-containers" not in text
     assert "--no-color" in text and "--tail" in text
+
+
+QUIET = ("  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
+         "    - - {name: quiet, template: quiet}\n      - {name: loud, template: loud}\n"
+         "  - name: quiet\n    container: {image: busybox, command: ['true']}\n"
+         "  - name: loud\n    container: {image: busybox, command: [echo, said]}\n")
+
+
+def test_a_step_that_printed_nothing_has_an_empty_log(tmp_path: Path) -> None:
+    """Its log is kept as a line in the run's list of empty ones, not as a file: every reader still
+    knows the container, and reads nothing from it."""
+    home = tmp_path / "home"
+    name = _submit(workflow(tmp_path, "quiet", QUIET), home)
+    assert wfexec("wait", name, home=home).returncode == 0
+    assert wfexec("logs", name, "quiet", home=home, check=True).stdout == ""
+    assert wfexec("logs", name, "quiet", "-c", "main", home=home, check=True).stdout == ""
+    missing = wfexec("logs", name, "quiet", "-c", "sidecar", home=home)
+    assert missing.returncode != 0 and "containers: main" in missing.stderr, missing.stderr
+    lines = wfexec("logs", name, home=home, check=True).stdout.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("-loud-" + _node(home, name, "loud").rsplit("-", 1)[1] + ": said")
+    logs = home / "runs" / name / "logs"
+    assert sorted(p.name for p in logs.iterdir()) == sorted([".empty", _node(home, name, "loud")])
+
+
+def _node(home: Path, run: str, display: str) -> str:
+    wf = json.loads(wfexec("get", run, "-o", "json", home=home, check=True).stdout)
+    return next(n["id"] for n in wf["status"]["nodes"].values() if n["displayName"] == display)
+

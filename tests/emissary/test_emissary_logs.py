@@ -19,7 +19,7 @@ from typing import IO
 
 import pytest
 
-from wfexec.engine.artifacts_glue import _keep_file
+from wfexec.engine.kept_logs import _keep_file
 
 MAIN = Path(__file__).resolve().parents[2] / "src" / "wfexec" / "emissary" / "main.py"
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable

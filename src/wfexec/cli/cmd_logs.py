@@ -93,17 +93,16 @@ def match_nodes(run: str, nodes: dict[str, dict[str, Any]], step: str) -> list[d
 
 def log_files(run: str, node: dict[str, Any], container: str | None) -> list[tuple[str, Path]]:
     """(container, file) for each container of a pod: the kept log once there is one, else the live one."""
+    from wfexec.engine.kept_logs import EMPTY, kept_files, printed_nothing
+
     rd = api.run_dir(run)
-    kept = rd / "logs" / node["id"]
     pod_dir = live_pod_dir(rd, node["id"])
     live = pod_dir / "ctr" if pod_dir is not None else rd / "pods" / node["id"] / "ctr"
-    found: dict[str, Path] = {}
+    found: dict[str, Path] = dict.fromkeys(printed_nothing(rd / "logs", node["id"]), EMPTY)
     if live.exists():
         for f in sorted(live.glob("*/combined")):
             found[f.parent.name] = f
-    if kept.exists():
-        for f in sorted(kept.glob("*.log")):
-            found[f.stem] = f
+    found.update(kept_files(rd / "logs", node["id"]))
     names = sorted(found)
     if container:
         if container not in found:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wfexec.emissary.layout import TIMES_SUFFIX
+from wfexec.engine import kept_logs
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
 from wfexec.engine.nodes import Node
@@ -127,21 +126,10 @@ class ArtifactGlue:
             return self._others[cache_key]
 
     # -- logs --------------------------------------------------------------------------------
-    def log_dir(self, node_id: str) -> Path:
-        return self.ctx.run_dir / "logs" / node_id
-
     def save_logs(self, node: Node, tmpl: dict[str, Any], result: PodResult) -> None:
         """Keep each container's log under the run dir, for `wfexec logs` after the pod is gone."""
-        if not result.logs:
-            return
-        dest = self.log_dir(node["id"])
-        dest.mkdir(parents=True, exist_ok=True)
-        for container, path in result.logs.items():
-            times = Path(f"{path}{TIMES_SUFFIX}")
-            if times.exists():  # first: a reader that finds the kept log finds its times
-                _keep_file(times, dest / f"{container}{TIMES_SUFFIX}")
-            if Path(path).exists():
-                _keep_file(Path(path), dest / f"{container}.log")
+        if result.logs:
+            kept_logs.keep(self.ctx.run_dir / "logs", node["id"], result.logs)
 
     def archive_logs_enabled(self, tmpl: dict[str, Any]) -> bool:
         """Argo's order: the template's archiveLocation, then the workflow spec, then the repository."""
@@ -379,13 +367,3 @@ def _named(exc: BaseException, name: str) -> str:
     """The error text, naming the artifact if it does not already."""
     text = str(exc)
     return text if repr(name) in text else f"artifact {name!r}: {text}"
-
-
-def _keep_file(src: Path, dest: Path) -> None:
-    """A finished pod's log, kept under the run dir: a hard link (no second copy of a big log; the
-    pod dir is deleted next), else a copy (another file system, links not allowed)."""
-    dest.unlink(missing_ok=True)
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copyfile(src, dest)

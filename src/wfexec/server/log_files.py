@@ -2,8 +2,8 @@
 
 The engine writes each container's combined stdout+stderr to `<pod dir>/ctr/<container>/combined` while
 the pod runs (the pod dir on a tmpfs, or `pods/<node>` in the run dir) and keeps it as
-`logs/<node>/<container>.log` once the pod ends (same bytes), so a reader at offset N in one continues at
-N in the other.
+`logs/<node>/<container>.log` once the pod ends (same bytes; an empty one as engine/kept_logs.py says),
+so a reader at offset N in one continues at N in the other.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
+from wfexec.engine.kept_logs import EMPTY, kept_files, kept_log, printed_nothing
 from wfexec.engine.pod_dirs import live_pod_dir
 
 
@@ -41,11 +42,13 @@ def pods_of(run: str, nodes: dict[str, dict[str, Any]], pod: str | None) -> list
 def log_path(run: str, node_id: str, container: str) -> Path | None:
     """The container's log file as it is now: kept log, else live tee, else None."""
     rd = api.run_dir(run)
-    kept = rd / "logs" / node_id / f"{container}.log"
-    if kept.exists():
+    kept = kept_log(rd / "logs", node_id, container)
+    if kept is not None:
         return kept
     live = _live_ctr(rd, node_id) / container / "combined"
-    return live if live.exists() else None
+    if live.exists():
+        return live
+    return EMPTY if container in printed_nothing(rd / "logs", node_id) else None
 
 
 def _live_ctr(rd: Path, node_id: str) -> Path:
@@ -56,6 +59,6 @@ def _live_ctr(rd: Path, node_id: str) -> Path:
 
 def containers_of(run: str, node_id: str) -> list[str]:
     rd = api.run_dir(run)
-    names = {p.stem for p in (rd / "logs" / node_id).glob("*.log")}
+    names = set(kept_files(rd / "logs", node_id)) | printed_nothing(rd / "logs", node_id)
     names |= {p.parent.name for p in _live_ctr(rd, node_id).glob("*/combined")}
     return sorted(names)

@@ -1,0 +1,126 @@
+"""A finished pod's container logs, kept in the run dir for the readers that come after the pod is gone.
+
+A log that holds bytes is kept as `logs/<node>/<container>.log`, with its time index beside it
+(`<container>.times`) when it has one. An empty log leaves no file: a line `<node>/<container>` in
+`logs/.empty` says that the container ran and printed nothing. On a disk that has freed many inodes,
+creating a file costs about as much as the rest of the engine's work for a step, and most steps of a
+wide fan-out print nothing. (`.empty` cannot be a node's id: those are DNS names.)
+
+Readers take a kept file first, then the live log, then `printed_nothing`, read as EMPTY (`/dev/null`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wfexec.emissary.layout import TIMES_SUFFIX
+
+EMPTY_LIST = ".empty"
+EMPTY = Path(os.devnull)
+
+
+def keep(logs_dir: Path, node_id: str, logs: dict[str, str]) -> None:
+    """Keep each container's log (`logs`: container -> its live file) of a pod that has ended."""
+    empty: list[str] = []
+    made = False
+    for container, path in logs.items():
+        try:
+            size = os.stat(path).st_size
+        except FileNotFoundError:
+            continue  # the container never started
+        times = Path(f"{path}{TIMES_SUFFIX}")
+        if size == 0:
+            empty.append(container)
+            continue
+        dest = logs_dir / node_id
+        if not made:
+            dest.mkdir(parents=True, exist_ok=True)
+            made = True
+        if times.exists():  # first: a reader that finds the kept log finds its times
+            _keep_file(times, dest / f"{container}{TIMES_SUFFIX}")
+        _keep_file(Path(path), dest / f"{container}.log")
+    if empty:
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        # one write of whole lines to a file opened for appending: engines' threads never interleave
+        fd = os.open(logs_dir / EMPTY_LIST, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, "".join(f"{node_id}/{c}\n" for c in empty).encode())
+        finally:
+            os.close(fd)
+
+
+def kept_log(logs_dir: Path, node_id: str, container: str) -> Path | None:
+    """The kept log file of a container that printed something, or None."""
+    path = logs_dir / node_id / f"{container}.log"
+    return path if path.exists() else None
+
+
+def kept_files(logs_dir: Path, node_id: str) -> dict[str, Path]:
+    """The kept log files of a pod: container -> file."""
+    return {p.stem: p for p in (logs_dir / node_id).glob("*.log")}
+
+
+def printed_nothing(logs_dir: Path, node_id: str) -> set[str]:
+    """The containers of a pod that ended with an empty log. A reader takes a live log over this
+    (the list of a run deleted and submitted again under its name may be read late)."""
+    return _empties(logs_dir).get(node_id, set())
+
+
+def _keep_file(src: Path, dest: Path) -> None:
+    """A hard link (no second copy of a big log; the pod dir is deleted next), else a copy (another
+    file system, links not allowed)."""
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+@dataclass
+class _EmptyList:
+    """`logs/.empty` as last read: it only grows, so a reader reads what was added since. Its first
+    bytes tell it from a list of the same name made since (a run deleted and submitted again)."""
+
+    inode: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    head: bytes = b""
+    partial: bytes = b""
+    by_node: dict[str, set[str]] = field(default_factory=dict)
+
+
+HEAD = 64
+_read: dict[Path, _EmptyList] = {}
+_read_lock = threading.Lock()
+
+
+def _empties(logs_dir: Path) -> dict[str, set[str]]:
+    path = logs_dir / EMPTY_LIST
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return {}
+    with _read_lock:
+        known = _read.get(path)
+        if known is not None and (known.inode, known.size, known.mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns):
+            return known.by_node
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD)
+            if known is None or known.inode != st.st_ino or st.st_size < known.size or \
+                    head[:len(known.head)] != known.head:
+                known = _read[path] = _EmptyList(st.st_ino)
+            fh.seek(known.size)
+            data = known.partial + fh.read()
+        known.size += len(data) - len(known.partial)
+        known.mtime_ns = st.st_mtime_ns
+        known.head = head
+        *lines, known.partial = data.split(b"\n")
+        for line in lines:
+            node, _, container = line.decode(errors="replace").partition("/")
+            if node and container and "/" not in container:
+                known.by_node.setdefault(node, set()).add(container)
+        return known.by_node
