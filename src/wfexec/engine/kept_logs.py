@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ EMPTY_LIST = ".empty"
 EMPTY = Path(os.devnull)
 
 
-def keep(logs_dir: Path, node_id: str, logs: dict[str, str]) -> None:
+def keep(logs_dir: Path, node_id: str, logs: Mapping[str, str | Path]) -> None:
     """Keep each container's log (`logs`: container -> its live file) of a pod that has ended."""
     empty: list[str] = []
     made = False
