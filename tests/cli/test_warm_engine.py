@@ -102,7 +102,8 @@ def test_ctrl_c_reaches_the_command(warm: Path, tmp_path: Path) -> None:
     wf = one_step(tmp_path, "long", "sleep 60")
     name = run("submit", str(wf), "-o", "name", home=warm).stdout.strip()
     waiting = subprocess.Popen([*ENTRY, "wait", name], env=env_for(warm), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,  # Ctrl-C as a terminal's shell leaves it
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         end = time.monotonic() + 30
         while served(warm) != 2 and time.monotonic() < end:  # the wait has reached the engine
