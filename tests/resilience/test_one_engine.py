@@ -29,8 +29,10 @@ def _engines(home: Path) -> list[int]:
     return [pid for pid, cmd in processes_under(home).items() if "wfexec.engine" in cmd]
 
 
-def _orphan(home: Path, logdir: Path) -> str:
-    """A run whose step is running and whose engine was just killed."""
+def _orphan(home: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A run whose step is running and whose engine was just killed; the directory its step writes to."""
+    logdir = tmp_path / "shared"
+    logdir.mkdir()
     name, _pod = _start(home, logdir)
     store = store_at(home)
     try:
@@ -38,13 +40,19 @@ def _orphan(home: Path, logdir: Path) -> str:
     finally:
         store.close()
     wait_no_fork_servers(home)
-    return name
+    return name, logdir
+
+
+def _ends_once(home: Path, name: str, logdir: Path) -> None:
+    """The run succeeds, its step re-attached once and not run again, and nothing is left running."""
+    wf = wait_done(home, name)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert (logdir / "log.txt").read_text() == "ran\n"
+    wait_no_processes(home)
 
 
 def test_two_stale_readers_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
-    logdir = tmp_path / "shared"
-    logdir.mkdir()
-    name = _orphan(wfexec_home, logdir)
+    name, logdir = _orphan(wfexec_home, tmp_path)
     store = store_at(wfexec_home)
     try:
         first, second = store.get_run(name), store.get_run(name)  # both read before either heals
@@ -56,16 +64,11 @@ def test_two_stale_readers_start_one_engine(wfexec_home: Path, tmp_path: Path) -
         assert _engines(wfexec_home) == [engine]
     finally:
         store.close()
-    wf = wait_done(wfexec_home, name)
-    assert wf["status"]["phase"] == "Succeeded"
-    assert (logdir / "log.txt").read_text() == "ran\n"  # re-attached once, not run again
-    wait_no_processes(wfexec_home)
+    _ends_once(wfexec_home, name, logdir)
 
 
 def test_readers_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
-    logdir = tmp_path / "shared"
-    logdir.mkdir()
-    name = _orphan(wfexec_home, logdir)
+    name, logdir = _orphan(wfexec_home, tmp_path)
     stale = store_at(wfexec_home).get_run(name)
     started: list[bool] = []
     go = threading.Barrier(8)
@@ -84,16 +87,11 @@ def test_readers_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> 
     for t in threads:
         t.join()
     assert started.count(True) == 1, started
-    wf = wait_done(wfexec_home, name)
-    assert wf["status"]["phase"] == "Succeeded"
-    assert (logdir / "log.txt").read_text() == "ran\n"
-    wait_no_processes(wfexec_home)
+    _ends_once(wfexec_home, name, logdir)
 
 
 def test_resume_of_a_run_another_command_healed_starts_no_engine(wfexec_home: Path, tmp_path: Path) -> None:
-    logdir = tmp_path / "shared"
-    logdir.mkdir()
-    name = _orphan(wfexec_home, logdir)
+    name, logdir = _orphan(wfexec_home, tmp_path)
     store = store_at(wfexec_home)
     try:
         assert api.continue_lost(store, name) is True
@@ -103,7 +101,4 @@ def test_resume_of_a_run_another_command_healed_starts_no_engine(wfexec_home: Pa
     res = wfexec("resume", name, home=wfexec_home, check=True)  # the engine lives: a resume request
     assert "continued" not in res.stdout, res.stdout
     assert len(_engines(wfexec_home)) == 1
-    wf = wait_done(wfexec_home, name)
-    assert wf["status"]["phase"] == "Succeeded"
-    assert (logdir / "log.txt").read_text() == "ran\n"
-    wait_no_processes(wfexec_home)
+    _ends_once(wfexec_home, name, logdir)
