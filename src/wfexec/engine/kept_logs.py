@@ -65,10 +65,10 @@ def kept_files(logs_dir: Path, node_id: str) -> dict[str, Path]:
     return {p.stem: p for p in (logs_dir / node_id).glob("*.log")}
 
 
-def printed_nothing(logs_dir: Path, node_id: str) -> set[str]:
+def printed_nothing(logs_dir: Path, node_id: str) -> frozenset[str]:
     """The containers of a pod that ended with an empty log. A reader takes a live log over this
     (the list of a run deleted and submitted again under its name may be read late)."""
-    return _empties(logs_dir).get(node_id, set())
+    return _empties(logs_dir, node_id)
 
 
 def _keep_file(src: Path, dest: Path) -> None:
@@ -99,29 +99,35 @@ _read: dict[Path, _EmptyList] = {}
 _read_lock = threading.Lock()
 
 
-def _empties(logs_dir: Path) -> dict[str, set[str]]:
+def _empties(logs_dir: Path, node_id: str) -> frozenset[str]:
+    """What the list says of one node, as a copy made under the lock (another thread may be adding)."""
     path = logs_dir / EMPTY_LIST
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return {}
+        return frozenset()
     with _read_lock:
         known = _read.get(path)
-        if known is not None and (known.inode, known.size, known.mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns):
-            return known.by_node
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD)
-            if known is None or known.inode != st.st_ino or st.st_size < known.size or \
-                    head[:len(known.head)] != known.head:
-                known = _read[path] = _EmptyList(st.st_ino)
-            fh.seek(known.size)
-            data = known.partial + fh.read()
-        known.size += len(data) - len(known.partial)
-        known.mtime_ns = st.st_mtime_ns
-        known.head = head
-        *lines, known.partial = data.split(b"\n")
-        for line in lines:
-            node, _, container = line.decode(errors="replace").partition("/")
-            if node and container and "/" not in container:
-                known.by_node.setdefault(node, set()).add(container)
-        return known.by_node
+        if known is None or (known.inode, known.size, known.mtime_ns) != (st.st_ino, st.st_size, st.st_mtime_ns):
+            known = _load(path, st, known)
+        return frozenset(known.by_node.get(node_id, ()))
+
+
+def _load(path: Path, st: os.stat_result, known: _EmptyList | None) -> _EmptyList:
+    """Read what was added to the list since `known` (all of it for a list new to this process)."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD)
+        if known is None or known.inode != st.st_ino or st.st_size < known.size or \
+                head[:len(known.head)] != known.head:
+            known = _read[path] = _EmptyList(st.st_ino)
+        fh.seek(known.size)
+        data = known.partial + fh.read()
+    known.size += len(data) - len(known.partial)
+    known.mtime_ns = st.st_mtime_ns
+    known.head = head
+    *lines, known.partial = data.split(b"\n")
+    for line in lines:
+        node, _, container = line.decode(errors="replace").partition("/")
+        if node and container and "/" not in container:
+            known.by_node.setdefault(node, set()).add(container)
+    return known
