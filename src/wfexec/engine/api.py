@@ -201,17 +201,18 @@ def needs_resume(rec: RunRecord) -> bool:
 def heal(store: Store, rec: RunRecord) -> bool:
     """Continue runs whose engine died: any command that reads the store calls this. `rec` may be
     stale (read before another command healed the run): the store looks again as it starts one."""
-    if not (needs_resume(rec) and rec.started_at):
-        return False
-    return store.start_engine(rec.name, lambda: start_background(rec.name), phases=(N.PENDING, N.RUNNING),
-                              started_only=True) is not None
+    return bool(needs_resume(rec) and rec.started_at) and _start_unless_driven(store, rec.name, started_only=True)
 
 
 def continue_lost(store: Store, name: str) -> bool:
     """`resume` of a run without a live engine: start one, even for a run that never started; False
     when another command has started one since the caller looked."""
+    return _start_unless_driven(store, name, started_only=False)
+
+
+def _start_unless_driven(store: Store, name: str, *, started_only: bool) -> bool:
     return store.start_engine(name, lambda: start_background(name), phases=(N.PENDING, N.RUNNING),
-                              started_only=False) is not None
+                              started_only=started_only) is not None
 
 
 def run_dir(name: str) -> Path:

@@ -33,7 +33,6 @@ def keep(logs_dir: Path, node_id: str, logs: Mapping[str, str | Path]) -> None:
             size = os.stat(path).st_size
         except FileNotFoundError:
             continue  # the container never started
-        times = Path(f"{path}{TIMES_SUFFIX}")
         if size == 0:
             empty.append(container)
             continue
@@ -41,17 +40,27 @@ def keep(logs_dir: Path, node_id: str, logs: Mapping[str, str | Path]) -> None:
         if not made:
             dest.mkdir(parents=True, exist_ok=True)
             made = True
+        times = Path(f"{path}{TIMES_SUFFIX}")
         if times.exists():  # first: a reader that finds the kept log finds its times
             _keep_file(times, dest / f"{container}{TIMES_SUFFIX}")
         _keep_file(Path(path), dest / f"{container}.log")
     if empty:
-        logs_dir.mkdir(parents=True, exist_ok=True)
-        # one write of whole lines to a file opened for appending: engines' threads never interleave
-        fd = os.open(logs_dir / EMPTY_LIST, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            os.write(fd, "".join(f"{node_id}/{c}\n" for c in empty).encode())
-        finally:
-            os.close(fd)
+        _append(logs_dir / EMPTY_LIST, "".join(f"{node_id}/{c}\n" for c in empty).encode())
+
+
+def _append(path: Path, lines: bytes) -> None:
+    """One write of whole lines to a file opened for appending: engines' threads never interleave.
+    The directory is made only by a run's first such line, not looked for at every step."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, lines)
+    finally:
+        os.close(fd)
 
 
 def kept_log(logs_dir: Path, node_id: str, container: str) -> Path | None:
@@ -65,10 +74,6 @@ def kept_files(logs_dir: Path, node_id: str) -> dict[str, Path]:
     return {p.stem: p for p in (logs_dir / node_id).glob("*.log")}
 
 
-def printed_nothing(logs_dir: Path, node_id: str) -> frozenset[str]:
-    """The containers of a pod that ended with an empty log. A reader takes a live log over this
-    (the list of a run deleted and submitted again under its name may be read late)."""
-    return _empties(logs_dir, node_id)
 
 
 def _keep_file(src: Path, dest: Path) -> None:
@@ -99,8 +104,10 @@ _read: dict[Path, _EmptyList] = {}
 _read_lock = threading.Lock()
 
 
-def _empties(logs_dir: Path, node_id: str) -> frozenset[str]:
-    """What the list says of one node, as a copy made under the lock (another thread may be adding)."""
+def printed_nothing(logs_dir: Path, node_id: str) -> frozenset[str]:
+    """The containers of a pod that ended with an empty log, as a copy made under the lock (another
+    thread may be adding). A reader takes a live log over this (the list of a run deleted and
+    submitted again under its name may be read late)."""
     path = logs_dir / EMPTY_LIST
     try:
         st = os.stat(path)
