@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wfexec.engine.store import Store
+from wfexec.engine.store import Store, pid_alive
 from wfexec.home import wfexec_home
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ class ForkedEngine:
         self.handed = True
         self._reap_middle()
         try:
+            # A dead engine's pipe can still take the name: a child it was starting (its fork server,
+            # between fork and exec) may hold a copy of the read end for a moment.
+            if not pid_alive(self.pid):
+                raise BrokenPipeError
             os.write(self.name_w, name.encode())  # far below a pipe's atomic size: one write or none
         except OSError:
             os.close(self.done_r)
