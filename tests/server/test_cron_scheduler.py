@@ -201,15 +201,25 @@ def test_server_fires_a_time_missed_while_it_was_down(server_factory) -> None:
         CRON_WORKFLOW, "default", "minutely", {"lastScheduledTime": three_minutes_ago.strftime("%Y-%m-%dT%H:%M:%SZ")})
     restarted_at = time.time()
     srv.start()
+
+    def scheduled(run: dict[str, Any]) -> int:
+        return int(run["metadata"]["name"].rsplit("-", 1)[1])
+
+    # A minute that comes after the restart fires as well when the test crosses a minute boundary; only the
+    # run for the missed time is asserted on, and later ones are allowed beside it.
     deadline = time.monotonic() + 30
+    missed: list[dict[str, Any]] = []
+    st: dict[str, Any] = {}
     while time.monotonic() < deadline:
+        runs = requests.get(f"{srv.url}/api/v1/workflows/default", timeout=30).json()["items"] or []
+        missed = [w for w in runs if scheduled(w) <= restarted_at]
         st = requests.get(f"{srv.url}/api/v1/cron-workflows/default/minutely", timeout=30).json().get("status") or {}
-        if st.get("succeeded") or st.get("failed"):
+        active = [a["name"] for a in st.get("active") or []]
+        if (st.get("succeeded") or st.get("failed")) and missed and missed[0]["metadata"]["name"] not in active:
             break
         time.sleep(0.3)
-    assert st.get("succeeded") == 1 and st.get("active") == [], st
-    runs = requests.get(f"{srv.url}/api/v1/workflows/default", timeout=30).json()["items"]
-    assert [w["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] for w in runs] == ["minutely"]
-    assert runs[0]["status"]["phase"] == "Succeeded"
-    scheduled = int(runs[0]["metadata"]["name"].rsplit("-", 1)[1])
-    assert scheduled <= restarted_at  # the time missed while down, not one that came after the restart
+    assert [w["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] for w in runs] == ["minutely"] * len(runs)
+    assert len(missed) == 1, [w["metadata"]["name"] for w in runs]
+    assert missed[0]["status"]["phase"] == "Succeeded"
+    assert st["succeeded"] >= 1, st
+    assert missed[0]["metadata"]["name"] not in [a["name"] for a in st.get("active") or []], st
