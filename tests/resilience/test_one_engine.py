@@ -22,6 +22,7 @@ from tests.resilience.helpers import (
 )
 from tests.resilience.test_reattach import _start
 from wfexec.engine import api
+from wfexec.engine.rerun import NotRetryable, retry_run
 from wfexec.engine.store import pid_alive
 
 
@@ -102,3 +103,43 @@ def test_resume_of_a_run_another_command_healed_starts_no_engine(wfexec_home: Pa
     assert "continued" not in res.stdout, res.stdout
     assert len(_engines(wfexec_home)) == 1
     _ends_once(wfexec_home, name, logdir)
+
+
+def test_retries_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
+    """Several `retry`s of one failed run at the same moment: one retries it, the others are told it
+    changed, and the failed step runs once more, not once per retry."""
+    tries = tmp_path / "tries"
+    tries.mkdir()
+    wf = tmp_path / "fails-once.yaml"
+    wf.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: fails-once-\nspec:\n"
+        "  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: busybox\n"
+        "      command: [sh, -c, 'echo x >> /tries/count; [ $(wc -l < /tries/count) -gt 1 ]']\n"
+        "      volumeMounts: [{name: tries, mountPath: /tries}]\n"
+        f"    volumes:\n    - name: tries\n      hostPath: {{path: {tries}}}\n")
+    name = wfexec("submit", str(wf), "--wait", "-o", "name", home=wfexec_home).stdout.strip().splitlines()[-1]
+    assert wait_done(wfexec_home, name)["status"]["phase"] == "Failed"
+    wait_no_processes(wfexec_home)
+    outcomes: list[str] = []
+    go = threading.Barrier(4)
+
+    def retry() -> None:
+        store = store_at(wfexec_home)
+        try:
+            go.wait()
+            retry_run(store, name)
+            outcomes.append("retried")
+        except NotRetryable as exc:
+            outcomes.append(str(exc))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("retried") == 1, outcomes
+    assert wait_done(wfexec_home, name)["status"]["phase"] == "Succeeded"
+    wait_no_processes(wfexec_home)
+    assert (tries / "count").read_text() == "x\nx\n"

@@ -102,17 +102,15 @@ def retry_run(store: Store, name: str, *, restart_successful: bool = False, node
         node.pop("finishedAt", None)
         node.pop("message", None)
         node["children"] = [c for c in node.get("children") or [] if c not in plan.dropped]
-    store.delete_nodes(rec.name, sorted(plan.dropped))
-    store.put_nodes(rec.name, [nodes[n] for n in plan.reset])
     fields: dict[str, Any] = {"phase": N.RUNNING, "message": None, "finished_at": None, "control": None}
     if parameters:
-        options = dict(rec.options)
-        options["parameters"] = {**(options.get("parameters") or {}), **parameters}
-        fields["options"] = options
-        store.update_run(rec.name, options=options)
+        fields["options"] = {**rec.options, "parameters": {**(rec.options.get("parameters") or {}), **parameters}}
     # the engine's pid goes in with the phase, so no reader sees a Running run without an engine and starts one
-    fields["engine_pid"] = api.start_background(rec.name)
-    store.update_run(rec.name, **fields)
+    started = store.restart_run(rec.name, (rec.phase, rec.finished_at), drop=sorted(plan.dropped),
+                                put=[nodes[n] for n in plan.reset], fields=fields,
+                                start=lambda: api.start_background(rec.name))
+    if started is None:
+        raise NotRetryable(f"workflow {rec.name} changed while it was being retried (another retry started it?)")
     return plan
 
 

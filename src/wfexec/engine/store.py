@@ -173,14 +173,8 @@ class Store:
             )
 
     def update_run(self, name: str, **fields: Any) -> None:
-        cols, vals = [], []
-        for key, value in fields.items():
-            if key in ("manifest", "options", "status"):
-                value = json.dumps(value)
-            cols.append(f"{key}=?")
-            vals.append(value)
         with self._tx() as db:
-            db.execute(f"UPDATE runs SET {', '.join(cols)} WHERE name=?", (*vals, name))
+            _update_run(db, name, fields)
 
     def claim_engine(self, name: str, pid: int) -> bool:
         """Record `pid` as the run's engine unless a live engine already holds it."""
@@ -209,6 +203,24 @@ class Store:
                 return None
             pid = start()
             db.execute("UPDATE runs SET engine_pid=? WHERE name=?", (pid, name))
+            return pid
+
+    def restart_run(self, name: str, seen: tuple[str, str | None], *, drop: list[str], put: list[dict[str, Any]],
+                    fields: dict[str, Any], start: Callable[[], int]) -> int | None:
+        """Retry's write: forget the `drop` nodes, store the `put` ones, set the run's `fields`, start its
+        engine and record its pid, all in one transaction, and only while the run's (phase, finished_at)
+        is still the `seen` one the retry was planned on. Two retries of the same ended run then start
+        one engine between them: the second finds the run changed and gets None."""
+        with self._tx() as db:
+            row = db.execute("SELECT phase, finished_at FROM runs WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise StoreError(f"no run named {name!r}")
+            if tuple(row) != seen:
+                return None
+            db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(name, i) for i in drop])
+            _put_node_rows(db, name, [(n["id"], json.dumps(n)) for n in put])
+            pid = start()
+            _update_run(db, name, {**fields, "engine_pid": pid})
             return pid
 
     def get_run(self, name: str) -> RunRecord:
@@ -315,12 +327,7 @@ class Store:
         if not rows:
             return
         with self._tx() as db:
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (run,)).fetchone()[0]
-            db.executemany(
-                "INSERT INTO nodes (run, id, seq, data) VALUES (?,?,?,?)"
-                " ON CONFLICT(run, id) DO UPDATE SET data=excluded.data, seq=excluded.seq",
-                [(run, nid, seq + i + 1, data) for i, (nid, data) in enumerate(rows)],
-            )
+            _put_node_rows(db, run, rows)
 
     def get_nodes(self, run: str) -> dict[str, dict[str, Any]]:
         rows = self._read("SELECT id, data FROM nodes WHERE run=? ORDER BY rowid", (run,))
@@ -334,6 +341,25 @@ class Store:
     def delete_nodes(self, run: str, ids: list[str]) -> None:
         with self._tx() as db:
             db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(run, i) for i in ids])
+
+
+def _update_run(db: sqlite3.Connection, name: str, fields: dict[str, Any]) -> None:
+    cols, vals = [], []
+    for key, value in fields.items():
+        if key in ("manifest", "options", "status"):
+            value = json.dumps(value)
+        cols.append(f"{key}=?")
+        vals.append(value)
+    db.execute(f"UPDATE runs SET {', '.join(cols)} WHERE name=?", (*vals, name))
+
+
+def _put_node_rows(db: sqlite3.Connection, run: str, rows: list[tuple[str, str]]) -> None:
+    seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (run,)).fetchone()[0]
+    db.executemany(
+        "INSERT INTO nodes (run, id, seq, data) VALUES (?,?,?,?)"
+        " ON CONFLICT(run, id) DO UPDATE SET data=excluded.data, seq=excluded.seq",
+        [(run, nid, seq + i + 1, data) for i, (nid, data) in enumerate(rows)],
+    )
 
 
 def pid_alive(pid: int) -> bool:
