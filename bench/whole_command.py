@@ -13,6 +13,9 @@ Figures (each the median of --rounds interleaved runs; every baseline measured i
   bare pods through the host backend, as many at a time as the engine runs (--items 0 skips it);
 - `warm`: hello, `list` and `get @latest` again, with the home's warm engine running (`wfexec engine
   start`; a tree without one is left out). Every other figure runs with WFEXEC_WARM=off.
+- `auto`: on a home beside each one, with no engine running, hello with WFEXEC_WARM=on (the first
+  command, which starts the warm engine behind it, as one typed at a terminal does), how long after
+  it the engine answers, and hello again (the second command); the engine is stopped each round.
 
 Each command runs as the `wfexec` program pip writes does (a script that imports `wfexec.cli.entry`,
 or `wfexec.cli.main` in a tree older than it).
@@ -24,7 +27,7 @@ made after creating and deleting that many pod-like directories on its disk (fas
 skips recently freed inodes, docs/scale.md). With --compare REF the tree at git REF runs too (its sources on PYTHONPATH), interleaved, so before and
 after meet the same load. Homes live under --base (default /var/tmp: a disk, not a tmpfs).
 
---only picks figures (hello,cli,chain,fanout,lint,items), --homes the homes (fresh,aged).
+--only picks figures (hello,cli,chain,fanout,lint,items,warm,auto), --homes the homes (fresh,aged).
 
 Run: .venv/bin/python bench/whole_command.py [--rounds 3] [--compare 9fdba46] [--items 5000]
      .venv/bin/python bench/whole_command.py --only hello,cli --homes fresh --rounds 15 --compare main
@@ -74,7 +77,7 @@ def items(n: int) -> dict[str, Any]:
                     "items", parallelism=300)
 
 
-FIGURES = ("hello", "cli", "chain", "fanout", "lint", "items", "warm")
+FIGURES = ("hello", "cli", "chain", "fanout", "lint", "items", "warm", "auto")
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -218,6 +221,36 @@ class Tree:
 
     def wfexec(self, home: Path, *args: str) -> float:
         return self.wfexec_cpu(home, *args)[0]
+
+    @property
+    def has_auto(self) -> bool:
+        """Whether a command of this tree starts a warm engine behind it."""
+        client = (self.src or REPO / "src") / "wfexec" / "warm" / "client.py"
+        return client.is_file() and "def start_behind" in client.read_text()
+
+    def auto_round(self, home: Path, hello: Path) -> tuple[float, float, float]:
+        """(the first command, which starts the engine behind it; from its end until the engine answers;
+        the second command, served by that engine). The engine is stopped and reaped after."""
+        from wfexec.warm.client import ask
+
+        env = dict(self.env(home, warm=True), WFEXEC_WARM="on")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(self.program), "submit", str(hello), "--wait"], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        first = time.perf_counter() - t0
+        while ask(os.path.realpath(home), "status") is None:
+            if time.perf_counter() - t0 > 60:
+                raise SystemExit(f"no warm engine answered for {home} a minute after its first command")
+            time.sleep(0.002)
+        answered = time.perf_counter() - t0 - first
+        self.warm_cpu(home)  # its pid, left out of reap_all
+        reap_all()
+        second = self.wfexec_cpu(home, "submit", str(hello), "--wait", warm=True)[0]
+        answer = ask(os.path.realpath(home), "stop") or ""
+        pid = int(answer.split()[1])
+        os.waitpid(pid, 0)  # a child of this subreaper since its first command ended
+        WARM_PIDS.discard(pid)
+        return first, answered, second
 
     @property
     def program(self) -> Path:
@@ -380,6 +413,12 @@ def main() -> int:
                                  tree.wfexec_cpu(home, "submit", str(files["hello"]), "--wait", warm=True))
                         for label in ("list", "get"):
                             add_pair((kind, tree.label, f"warm-{label}"), tree.wfexec_cpu(home, *cli[label], warm=True))
+                    if "auto" in only and tree.has_auto:
+                        auto_home = home.parent / f"{home.name}-auto"
+                        auto_home.mkdir(exist_ok=True)
+                        for label, value in zip(("first", "answered", "second"),
+                                                tree.auto_round(auto_home, files["hello"]), strict=True):
+                            add((kind, tree.label, f"auto-{label}"), value)
                     for w in ("chain", "fanout"):
                         if w in only:
                             wall, cpu = tree.wfexec_cpu(home, "submit", str(files[w]), "--wait")
@@ -438,6 +477,12 @@ def report(s: dict[tuple[str, ...], list[float]], args: argparse.Namespace, only
                 for label in ("list", "get"):
                     w, c = med(s[(kind, tree.label, f"warm-{label}", "wall")]), med(s[(kind, tree.label, f"warm-{label}", "cpu")])
                     parts.append(f"warm engine: {label} {w * 1000:.0f} ms ({w / py:.1f}x python), CPU {c * 1000:.0f} ms")
+            if (kind, tree.label, "auto-first") in s:
+                first, second = med(s[(kind, tree.label, "auto-first")]), med(s[(kind, tree.label, "auto-second")])
+                parts.append(f"started behind the first command: hello --wait {first * 1000:.0f} ms "
+                             f"({first / floor:.1f}x python+bwrap), the engine answering "
+                             f"{med(s[(kind, tree.label, 'auto-answered')]) * 1000:.0f} ms after it, "
+                             f"then hello --wait {second * 1000:.0f} ms ({second / floor:.1f}x; target <= 3x)")
             if "cli" in only:
                 for label in ("--help", "list", "get"):
                     w, c = med(s[(kind, tree.label, label, "wall")]), med(s[(kind, tree.label, label, "cpu")])

@@ -11,6 +11,10 @@ anything), then `exit N` (sent by the command after its last write, and again by
 it reaps it, which covers a command killed by a signal; the first one counts). An
 engine that cannot take the command (other code, another interpreter) answers `no WHY`, and
 the command runs here; so does every command when no engine answers at all.
+
+When none answers, a command typed at a terminal starts one behind it (`WFEXEC_WARM`: `auto`, the
+default; `on` starts one from scripts as well, `off` never uses one), as build tools start their
+daemons: the first command runs cold, and the commands after it find the engine warm.
 """
 
 from __future__ import annotations
@@ -33,17 +37,49 @@ RELAYED = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT, _si
 def forward(argv: list[str]) -> int | None:
     """Run the command in this home's warm engine: its exit status, or None when there is no
     engine, or it declined (the caller then runs the command itself)."""
-    if (argv[:1] and argv[0] in OWN_PROCESS) or os.environ.get("WFEXEC_WARM") == "off":
+    mode = os.environ.get("WFEXEC_WARM", "auto")
+    if (argv[:1] and argv[0] in OWN_PROCESS) or mode == "off":
         return None
     home = home_dir()
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        sock.connect(socket_name(home))
+        try:
+            sock.connect(socket_name(home))
+        except OSError:
+            if argv and not argv[0].startswith("-") and (mode == "on" or (mode == "auto" and os.isatty(2))):
+                start_behind(home, announce=mode == "auto")
+            return None
         return _handed(sock, home, argv)
     except OSError:
         return None
     finally:
         sock.close()
+
+
+#: How long a warm engine started behind a command waits for that command to end before it loads
+#: (so the two do not share the cores), and how long it then stays without a command.
+BEHIND_WAIT_MS = 1000
+BEHIND_IDLE_S = 1800
+
+
+def start_behind(home: str, announce: bool) -> None:
+    """Start this home's warm engine in its own session, to listen once this command has ended.
+    Concurrent starts are harmless: the engine that binds the home's name first serves, the others exit."""
+    devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        os.posix_spawn(sys.executable, [
+            sys.executable, "-m", "wfexec.warm.resident", "--idle", str(BEHIND_IDLE_S),
+            "--after", str(os.getpid()), "--after-ms", str(BEHIND_WAIT_MS), "--quiet-if-taken",
+            "--log", os.path.join(home, "logs", "warm-engine.log"),
+        ], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)], setsid=True)
+    except OSError as exc:
+        sys.stderr.write(f"wfexec: could not start a warm engine ({exc.strerror}); commands run cold\n")
+        return
+    finally:
+        os.close(devnull)
+    if announce:
+        sys.stderr.write("wfexec: starting a warm engine for this home in the background, so the commands after "
+                         "this one start faster (`wfexec engine stop` stops it; WFEXEC_WARM=off never starts one)\n")
 
 
 def request(home: str, argv: list[str]) -> list[bytes]:

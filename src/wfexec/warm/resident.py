@@ -17,6 +17,7 @@ commands it runs have ended.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import resource
@@ -406,14 +407,24 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m wfexec.warm.resident")
     parser.add_argument("--idle", type=float, required=True, help="exit after this many seconds without a command")
     parser.add_argument("--ready-fd", type=int, help="write `ready PID` here once listening")
+    parser.add_argument("--after", type=int, help="started behind this command (warm/client.py): wait for it first")
+    parser.add_argument("--after-ms", type=int, default=1000, help="… but no longer than this")
+    parser.add_argument("--quiet-if-taken", action="store_true", help="another engine listening is no error")
+    parser.add_argument("--log", help="append stdout and stderr here")
     args = parser.parse_args(argv)
+    if args.after is not None:
+        _wait_for(args.after, args.after_ms)
     home = home_dir()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(socket_name(home))
     except OSError as exc:
+        if args.quiet_if_taken and exc.errno == errno.EADDRINUSE:
+            return 0
         print(f"wfexec engine: cannot listen for {home}: {exc}", file=sys.stderr)
         return 3
+    if args.log:
+        _log_to(Path(args.log))
     listener.listen(64)
     _preload()
     os.chdir("/")  # no directory of the caller's is held
@@ -428,6 +439,30 @@ def main(argv: list[str]) -> int:
         os.close(args.ready_fd)
     resident.serve()
     return 0
+
+
+def _wait_for(pid: int, most_ms: int) -> None:
+    """Until the command that started this engine has ended (or `most_ms` passed): a short
+    command then has both cores to itself, and a long one does not hold the engine back."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return  # it has ended already
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll(most_ms)
+    finally:
+        os.close(fd)
+
+
+def _log_to(path: Path) -> None:
+    """Descriptors 1 and 2 to the home's engine log (made on a fresh home)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 _TERM: list[bool] = []  # set by SIGTERM
