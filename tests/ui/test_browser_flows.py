@@ -146,6 +146,35 @@ def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_serv
     assert page.input_value("#log-search") == "line-3"
 
 
+def test_a_change_elsewhere_in_the_run_leaves_the_panel_and_its_log_stream(page, ui_server, flag):
+    """Another step ending changes the run (its progress) but not the shown node: the panel is not drawn
+    again, so its log stream is not opened again and the search being typed keeps its focus."""
+    other = flag.parent / "other"
+    wf = one_step("shown", two_halves(flag))
+    wf["spec"]["templates"][0]["steps"][0].append({"name": "other", "template": "other"})
+    wf["spec"]["templates"].append({"name": "other", "container": {"image": "busybox", "command": [
+        "sh", "-c", f"while [ ! -e {other} ]; do sleep 0.1; done"]}})
+    name = create_workflow(ui_server, wf)
+    log_requests: list[str] = []
+    page.on("request", lambda r: log_requests.append(r.url) if "/log?" in r.url else None)
+    open_run(page, ui_server, name)
+    page.click("svg.graph g.node.t-pod[aria-label^='shown (Pod)']", timeout=30_000)
+    page.wait_for_function("document.querySelector('#logs') && "
+                           "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
+    page.fill("#log-search", "line-3")
+    page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
+    opened = len(log_requests)
+    other.touch()
+    page.wait_for_selector("svg.graph g.node.t-pod.succeeded", timeout=30_000)  # the other step ended
+    wait_for(lambda: workflow(ui_server, name)["status"].get("progress") == "1/2", 30, "the other step's end")
+    page.wait_for_timeout(1000)  # time for the refresh the progress change brings
+    assert len(log_requests) == opened, log_requests
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "log-search"
+    assert page.text_content("#logs") == "line-3"
+    flag.touch()
+    wait_phase(ui_server, name, ("Succeeded",))
+
+
 def test_retry_a_failed_run_and_stop_a_running_one(page, ui_server):
     flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))  # outside the sandbox's private /tmp
     try:

@@ -67,6 +67,7 @@ function artifacts(wf, node, list, kind) {
 
 export function renderPanel(host, wf, nodeId, { onClose }) {
   const node = ((wf.status || {}).nodes || {})[nodeId];
+  const typing = document.activeElement && document.activeElement.id === "log-search";
   host.replaceChildren();
   if (!node) {
     host.append(el("p", `No node ${nodeId} in this run.`));
@@ -94,14 +95,14 @@ export function renderPanel(host, wf, nodeId, { onClose }) {
     if (ext.matches(wf, node)) { host.append(ext.render(wf, node)); break; }
   }
   if (node.type !== "Pod") return () => {};
-  return renderLogs(host, wf, node);
+  return renderLogs(host, wf, node, typing);
 }
 
 // What the user chose in a node's log view (its container, its search), kept when the panel is drawn
 // again: it is, when the node's phase changes, and a search typed as the step ended was lost.
 const logChoices = new Map();
 
-function renderLogs(host, wf, node) {
+function renderLogs(host, wf, node, typing) {
   const names = containerNames(wf, node);
   const chosen = logChoices.get(`${wf.metadata.name}/${node.id}`) || {};
   const picker = el("select#log-container", { "aria-label": "Container" }, names.map((n) => el("option", { value: n }, n)));
@@ -146,6 +147,7 @@ function renderLogs(host, wf, node) {
 
   picker.addEventListener("change", () => { remember(); open(); });
   search.addEventListener("input", () => { remember(); show(); });
+  if (typing) search.focus();  // drawn again while the user typed a search: the next key goes on where it was
   open();
   return () => ctl && ctl.abort();
 }

@@ -102,11 +102,14 @@ export async function render(view, { namespace: ns, name }) {
     } }, "Delete"),
   );
 
+  let panelShownFor = "";  // the node and phase the panel was last drawn for
   async function drawPanel() {
     if (state.closePanel) { state.closePanel(); state.closePanel = null; }
     panel.hidden = !state.node;
     if (!state.node) return;
     const wf = await ensureWorkflow();
+    const node = ((wf.status || {}).nodes || {})[state.node];
+    panelShownFor = `${state.node}:${node && node.phase}`;  // a refresh that changes nothing of it keeps it
     state.closePanel = renderPanel(panel, wf, state.node, { onClose: () => selectNode("") });
   }
 
@@ -148,8 +151,8 @@ export async function render(view, { namespace: ns, name }) {
     }
   }
 
-  // A live update redraws the panel's facts but keeps a running log stream going.
-  let panelShownFor = "";
+  // A live update redraws the panel when its node's phase changed, and only then: a redraw restarts the
+  // log stream, and a search being typed moves to the new panel.
   function drawPanelQuiet() {
     const node = ((state.wf.status || {}).nodes || {})[state.node];
     const key = `${state.node}:${node && node.phase}`;
