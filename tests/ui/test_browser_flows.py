@@ -10,6 +10,7 @@ import shutil
 import tarfile
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,7 +107,10 @@ def flag() -> Iterator[Path]:
     flag_dir = Path(tempfile.mkdtemp(prefix="wfexec-ui-", dir="/var/tmp"))
     try:
         yield flag_dir / "go"
-    finally:
+    finally:  # a test that failed halfway leaves no step waiting for ever (their loops look every 0.1 s)
+        for name in ("go", "other"):
+            (flag_dir / name).touch()
+        time.sleep(0.5)
         shutil.rmtree(flag_dir, ignore_errors=True)
 
 
@@ -149,7 +153,7 @@ def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_serv
 def test_a_change_elsewhere_in_the_run_leaves_the_panel_and_its_log_stream(page, ui_server, flag):
     """Another step ending changes the run (its progress) but not the shown node: the panel is not drawn
     again, so its log stream is not opened again and the search being typed keeps its focus."""
-    other = flag.parent / "other"
+    other = flag.parent / "other"  # the fixture makes it at the end too
     wf = one_step("shown", two_halves(flag))
     wf["spec"]["templates"][0]["steps"][0].append({"name": "other", "template": "other"})
     wf["spec"]["templates"].append({"name": "other", "container": {"image": "busybox", "command": [
