@@ -9,7 +9,9 @@ taken. These tests hold such stale reads on purpose, so the race happens every t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from tests.resilience.helpers import (
     processes_under,
@@ -23,7 +25,9 @@ from tests.resilience.helpers import (
 from tests.resilience.test_reattach import _start
 from wfexec.engine import api
 from wfexec.engine.rerun import NotRetryable, retry_run
-from wfexec.engine.store import pid_alive
+from wfexec.engine.store import Store, pid_alive
+
+T = TypeVar("T")
 
 
 def _engines(home: Path) -> list[int]:
@@ -42,6 +46,27 @@ def _orphan(home: Path, tmp_path: Path) -> tuple[str, Path]:
         store.close()
     wait_no_fork_servers(home)
     return name, logdir
+
+
+def _at_once(n: int, home: Path, act: Callable[[Store], T]) -> list[T]:
+    """`act` in `n` threads, each with its own store, let go at the same moment: what each returned."""
+    results: list[T] = []
+    go = threading.Barrier(n)
+
+    def one() -> None:
+        store = store_at(home)
+        try:
+            go.wait()
+            results.append(act(store))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 def _ends_once(home: Path, name: str, logdir: Path) -> None:
@@ -71,22 +96,7 @@ def test_two_stale_readers_start_one_engine(wfexec_home: Path, tmp_path: Path) -
 def test_readers_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> None:
     name, logdir = _orphan(wfexec_home, tmp_path)
     stale = store_at(wfexec_home).get_run(name)
-    started: list[bool] = []
-    go = threading.Barrier(8)
-
-    def heal() -> None:
-        store = store_at(wfexec_home)
-        try:
-            go.wait()
-            started.append(api.heal(store, stale))
-        finally:
-            store.close()
-
-    threads = [threading.Thread(target=heal) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    started = _at_once(8, wfexec_home, lambda store: api.heal(store, stale))
     assert started.count(True) == 1, started
     _ends_once(wfexec_home, name, logdir)
 
@@ -120,25 +130,14 @@ def test_retries_at_once_start_one_engine(wfexec_home: Path, tmp_path: Path) -> 
     name = wfexec("submit", str(wf), "--wait", "-o", "name", home=wfexec_home).stdout.strip().splitlines()[-1]
     assert wait_done(wfexec_home, name)["status"]["phase"] == "Failed"
     wait_no_processes(wfexec_home)
-    outcomes: list[str] = []
-    go = threading.Barrier(4)
-
-    def retry() -> None:
-        store = store_at(wfexec_home)
+    def retry(store: Store) -> str:
         try:
-            go.wait()
             retry_run(store, name)
-            outcomes.append("retried")
         except NotRetryable as exc:
-            outcomes.append(str(exc))
-        finally:
-            store.close()
+            return str(exc)
+        return "retried"
 
-    threads = [threading.Thread(target=retry) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _at_once(4, wfexec_home, retry)
     assert outcomes.count("retried") == 1, outcomes
     assert wait_done(wfexec_home, name)["status"]["phase"] == "Succeeded"
     wait_no_processes(wfexec_home)

@@ -131,16 +131,21 @@ def test_logs_follow_while_the_step_writes_them(page, ui_server, flag):
     assert all("line-3" in line for line in page.inner_text("#logs").splitlines())
 
 
-def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_server, flag):
-    """The panel is drawn again when its node's phase changes: what the user typed in the log search, and
-    the container picked, stay."""
-    name = create_workflow(ui_server, one_step("typed", two_halves(flag)))
-    open_run(page, ui_server, name)
-    page.click("svg.graph g.node.t-pod", timeout=30_000)
+def search_the_first_half(page, server, name: str, node: str) -> None:
+    """Open the run, pick the `node` running two_halves, and search its first half's lines for line-3."""
+    open_run(page, server, name)
+    page.click(node, timeout=30_000)
     page.wait_for_function("document.querySelector('#logs') && "
                            "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
     page.fill("#log-search", "line-3")
     page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
+
+
+def test_a_log_search_typed_while_the_step_runs_stays_when_it_ends(page, ui_server, flag):
+    """The panel is drawn again when its node's phase changes: what the user typed in the log search, and
+    the container picked, stay."""
+    name = create_workflow(ui_server, one_step("typed", two_halves(flag)))
+    search_the_first_half(page, ui_server, name, "svg.graph g.node.t-pod")
     flag.touch()
     wait_phase(ui_server, name, ("Succeeded",))
     page.wait_for_function("document.querySelector('aside.panel').textContent.includes('Succeeded')",
@@ -161,12 +166,7 @@ def test_a_change_elsewhere_in_the_run_leaves_the_panel_and_its_log_stream(page,
     name = create_workflow(ui_server, wf)
     log_requests: list[str] = []
     page.on("request", lambda r: log_requests.append(r.url) if "/log?" in r.url else None)
-    open_run(page, ui_server, name)
-    page.click("svg.graph g.node.t-pod[aria-label^='shown (Pod)']", timeout=30_000)
-    page.wait_for_function("document.querySelector('#logs') && "
-                           "document.querySelector('#logs').textContent.includes('line-20')", timeout=30_000)
-    page.fill("#log-search", "line-3")
-    page.wait_for_function("document.querySelector('#logs').textContent === 'line-3'")
+    search_the_first_half(page, ui_server, name, "svg.graph g.node.t-pod[aria-label^='shown (Pod)']")
     opened = len(log_requests)
     other.touch()
     page.wait_for_selector("svg.graph g.node.t-pod.succeeded", timeout=30_000)  # the other step ended
