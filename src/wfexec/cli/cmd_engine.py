@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("engine", help="a warm engine for this home: each command starts in a few milliseconds",
                        description="A resident process for $WFEXEC_HOME that has wfexec loaded; every `wfexec` "
                                    "command of this user and home runs in a fork of it, with the command's own "
-                                   "arguments, directory, environment and terminal.")
+                                   "arguments, directory, environment and terminal. A command typed at a "
+                                   "terminal starts one when none runs (WFEXEC_WARM=auto, the default; on: "
+                                   "from scripts too; off: never).")
     act = p.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
     start = act.add_parser("start", help="start it (a no-op when one runs)")
     start.add_argument("--idle", default="30m", help="exit after this long without a command (default 30m)")
