@@ -24,7 +24,6 @@ from wfexec.cli.render import pod_name_of
 from wfexec.engine import api
 from wfexec.engine import nodes as N
 from wfexec.engine.log_lines import LogCursor, LogLine, parse_rfc3339, rfc3339nano, store_time_ns
-from wfexec.engine.pod_dirs import live_pod_dir
 from wfexec.engine.tree import display_children
 from wfexec.errors import WfexecError
 
@@ -93,16 +92,9 @@ def match_nodes(run: str, nodes: dict[str, dict[str, Any]], step: str) -> list[d
 
 def log_files(run: str, node: dict[str, Any], container: str | None) -> list[tuple[str, Path]]:
     """(container, file) for each container of a pod: the kept log once there is one, else the live one."""
-    from wfexec.engine.kept_logs import EMPTY, kept_files, printed_nothing
+    from wfexec.engine.kept_logs import pod_log_files
 
-    rd = api.run_dir(run)
-    pod_dir = live_pod_dir(rd, node["id"])
-    live = pod_dir / "ctr" if pod_dir is not None else rd / "pods" / node["id"] / "ctr"
-    found: dict[str, Path] = dict.fromkeys(printed_nothing(rd / "logs", node["id"]), EMPTY)
-    if live.exists():
-        for f in sorted(live.glob("*/combined")):
-            found[f.parent.name] = f
-    found.update(kept_files(rd / "logs", node["id"]))
+    found = pod_log_files(api.run_dir(run), node["id"])
     names = sorted(found)
     if container:
         if container not in found:

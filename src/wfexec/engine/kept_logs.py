@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfexec.emissary.layout import TIMES_SUFFIX
+from wfexec.engine.pod_dirs import live_pod_dir
 
 EMPTY_LIST = ".empty"
 EMPTY = Path(os.devnull)
@@ -74,6 +75,19 @@ def kept_files(logs_dir: Path, node_id: str) -> dict[str, Path]:
     return {p.stem: p for p in (logs_dir / node_id).glob("*.log")}
 
 
+def live_containers(run_dir: Path, node_id: str) -> Path:
+    """A running pod's container directories (each with its `combined` log), wherever the engine put the
+    pod (a tmpfs, or the run dir)."""
+    pod_dir = live_pod_dir(run_dir, node_id)
+    return (pod_dir if pod_dir is not None else run_dir / "pods" / node_id) / "ctr"
+
+
+def pod_log_files(run_dir: Path, node_id: str) -> dict[str, Path]:
+    """Each container's log of a pod as it is now, in the readers' order: kept, else live, else EMPTY."""
+    found = dict.fromkeys(printed_nothing(run_dir / "logs", node_id), EMPTY)
+    found.update({f.parent.name: f for f in sorted(live_containers(run_dir, node_id).glob("*/combined"))})
+    found.update(kept_files(run_dir / "logs", node_id))
+    return found
 
 
 def _keep_file(src: Path, dest: Path) -> None:

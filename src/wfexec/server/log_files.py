@@ -14,8 +14,7 @@ from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
-from wfexec.engine.kept_logs import EMPTY, kept_files, kept_log, printed_nothing
-from wfexec.engine.pod_dirs import live_pod_dir
+from wfexec.engine.kept_logs import EMPTY, kept_log, live_containers, pod_log_files, printed_nothing
 
 
 @dataclass(frozen=True)
@@ -40,25 +39,17 @@ def pods_of(run: str, nodes: dict[str, dict[str, Any]], pod: str | None) -> list
 
 
 def log_path(run: str, node_id: str, container: str) -> Path | None:
-    """The container's log file as it is now: kept log, else live tee, else None."""
+    """The container's log file as it is now: kept log, else live tee, else None. The order of
+    kept_logs.pod_log_files, for one container without listing the pod's (a follow looks every poll)."""
     rd = api.run_dir(run)
     kept = kept_log(rd / "logs", node_id, container)
     if kept is not None:
         return kept
-    live = _live_ctr(rd, node_id) / container / "combined"
+    live = live_containers(rd, node_id) / container / "combined"
     if live.exists():
         return live
     return EMPTY if container in printed_nothing(rd / "logs", node_id) else None
 
 
-def _live_ctr(rd: Path, node_id: str) -> Path:
-    """A running pod's container directories, wherever the engine put the pod (a tmpfs or the run dir)."""
-    pod_dir = live_pod_dir(rd, node_id)
-    return (pod_dir if pod_dir is not None else rd / "pods" / node_id) / "ctr"
-
-
 def containers_of(run: str, node_id: str) -> list[str]:
-    rd = api.run_dir(run)
-    names = set(kept_files(rd / "logs", node_id)) | printed_nothing(rd / "logs", node_id)
-    names |= {p.parent.name for p in _live_ctr(rd, node_id).glob("*/combined")}
-    return sorted(names)
+    return sorted(pod_log_files(api.run_dir(run), node_id))

@@ -33,6 +33,7 @@ from pathlib import Path
 import wfexec
 from wfexec.runtimes.host import prestart
 from wfexec.warm.address import PROTOCOL, home_dir, socket_name
+from wfexec.warm.client import BEHIND_WAIT_MS
 
 #: What a command loads: imported here once, so a forked command finds it ready.
 PRELOAD = (
@@ -408,7 +409,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--idle", type=float, required=True, help="exit after this many seconds without a command")
     parser.add_argument("--ready-fd", type=int, help="write `ready PID` here once listening")
     parser.add_argument("--after", type=int, help="started behind this command (warm/client.py): wait for it first")
-    parser.add_argument("--after-ms", type=int, default=1000, help="… but no longer than this")
+    parser.add_argument("--after-ms", type=int, default=BEHIND_WAIT_MS, help="… but no longer than this")
     parser.add_argument("--quiet-if-taken", action="store_true", help="another engine listening is no error")
     parser.add_argument("--log", help="append stdout and stderr here")
     args = parser.parse_args(argv)
