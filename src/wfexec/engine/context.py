@@ -29,8 +29,10 @@ class RunContext:
     gscope: Scope = field(default_factory=dict)
     global_outputs: dict[str, str] = field(default_factory=dict)
     global_artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: "stop", "terminate" or "deadline" once the run is being ended.
+    #: "stop", "terminate" or "deadline" once the run is being ended ("fault": the engine's own, see `fault`).
     shutdown: str | None = None
+    #: What ended the run when the engine itself failed: the message of the nodes it left unfinished.
+    fault: str | None = None
     #: The exit handler runs even while the run is stopping.
     shutdown_exempt: bool = False
     #: Set while new pods may start; cleared by `wfexec suspend` (or spec.suspend), set again by resume or stop.
@@ -47,6 +49,8 @@ class RunContext:
         return bool(self.shutdown) and not self.shutdown_exempt
 
     def stop_message(self) -> str:
+        if self.fault:
+            return self.fault
         return f"Stopped with strategy '{(self.shutdown or '').capitalize()}'"
 
     def set_global_output(self, name: str, value: str) -> None:

@@ -43,9 +43,25 @@ def drive(name: str, done_fd: int | None, store: Store | None = None, early: Ear
     except WfexecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a fault outside the run's loop (engine/fault.py)
+        _end_in_error(store, name, exc)
+        return 1
     finally:
         done.close()  # the follower wakes now, not at the next look
     return 0
+
+
+def _end_in_error(store: Store | None, name: str, exc: Exception) -> None:
+    from wfexec.engine.fault import end_in_error, fault_message
+    from wfexec.home import wfexec_home
+
+    message = fault_message(exc, wfexec_home() / "runs" / name / "engine.log")
+    try:
+        end_in_error(store or Store(), name, message)
+    except Exception:  # noqa: BLE001 - the store itself fails: the log has said what it could
+        import traceback
+
+        traceback.print_exc()
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 from wfexec.engine import nodes as N
 from wfexec.engine.artifacts_glue import ArtifactGlue
 from wfexec.engine.context import RunContext
+from wfexec.engine.fault import fault_message
 from wfexec.engine.gc import RunGarbage
 from wfexec.engine.hooks import WorkflowHooks
 from wfexec.engine.metrics import MetricsTable, resolve_metrics, write_metrics_file
@@ -149,6 +150,8 @@ class WorkflowRun:
                 phase, message = await self.hooks.run_exit_handler(phase, message)
         except WfexecError as exc:
             phase, message = N.FAILED if stopped_waiting else N.ERROR, str(exc)
+        except Exception as exc:  # noqa: BLE001 - the engine's own fault (engine/fault.py)
+            phase, message = N.ERROR, await self._fault(exc)
         finally:
             watcher.cancel()
             flusher.cancel()
@@ -291,6 +294,22 @@ class WorkflowRun:
             for path, request in await asyncio.to_thread(pending_requests, ctx.run_dir):
                 if self.suspensions.apply(request) or all(N.is_fulfilled(self.book.get(n)) for n in request.nodes):
                     path.unlink(missing_ok=True)
+
+    async def _fault(self, exc: Exception) -> str:
+        """The engine failed in the middle of the run (engine/fault.py): no new pod starts, those
+        running are killed, and every node still open ends in Error with the fault's message."""
+        ctx = self.ctx
+        message = fault_message(exc, ctx.run_dir / "engine.log")
+        ctx.shutdown, ctx.fault = "fault", message
+        self._release()
+        try:
+            await self.pods.kill_running()
+        except Exception as again:  # noqa: BLE001 - the run's end matters more than its pods' kill
+            fault_message(again, ctx.run_dir / "engine.log")
+        for node in list(self.book.nodes.values()):
+            if not N.is_fulfilled(node):
+                self.book.finish_node(node, N.ERROR, message)
+        return message
 
     def _release(self) -> None:
         """The run is ending: suspended steps end with it, and pods held by `wfexec suspend` go on to stop."""
