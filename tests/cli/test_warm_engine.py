@@ -170,8 +170,10 @@ def test_a_second_start_keeps_the_first(warm: Path) -> None:
     assert served(warm) == 0
 
 
-def test_changed_code_is_not_served_stale(tmp_path: Path) -> None:
-    """An engine whose loaded sources changed declines the command (it runs cold, correctly) and stops."""
+@pytest.mark.parametrize("how", ["written in place", "replaced by a rename"])
+def test_changed_code_is_not_served_stale(tmp_path: Path, how: str) -> None:
+    """An engine whose loaded sources changed declines the command (it runs cold, correctly) and stops,
+    whether the file was written over or, as many editors save, replaced by another."""
     src = tmp_path / "src"
     shutil.copytree(REPO / "src" / "wfexec", src / "wfexec", ignore=shutil.ignore_patterns("__pycache__"))
     code_env = {"PYTHONPATH": str(src)}
@@ -183,8 +185,18 @@ def test_changed_code_is_not_served_stale(tmp_path: Path) -> None:
         # a caller with other code on its path is not served either, and the engine stays
         assert run("list", home=home).returncode == 0
         assert served(home, code_env) == 1
+        # a file the engine never loaded is no change to its code
+        (src / "wfexec" / "cli" / "notes.txt").write_text("not code\n")
+        assert run("list", home=home, env=code_env).returncode == 0
+        assert served(home, code_env) == 2
         changed = src / "wfexec" / "cli" / "cmd_runs.py"
-        changed.write_text(changed.read_text() + "\n# changed\n")
+        text = changed.read_text() + "\n# changed\n"
+        if how == "written in place":
+            changed.write_text(text)
+        else:
+            saved = tmp_path / "cmd_runs.py"  # made elsewhere: what the directory sees is the move alone
+            saved.write_text(text)
+            os.replace(saved, changed)
         after = run("list", home=home, env=code_env)
         assert after.returncode == 0, after.stderr
         assert "ran older code and has stopped" in after.stderr

@@ -34,6 +34,7 @@ import wfexec
 from wfexec.runtimes.host import prestart
 from wfexec.warm.address import PROTOCOL, home_dir, socket_name
 from wfexec.warm.client import BEHIND_WAIT_MS
+from wfexec.warm.source_watch import SourceWatch
 
 #: What a command loads: imported here once, so a forked command finds it ready.
 PRELOAD = (
@@ -90,6 +91,7 @@ class Resident:
     given: dict[int, int] = field(default_factory=dict)  # fork servers handed to commands: pid by pidfd
     callers: dict[int, int] = field(default_factory=dict)  # a running command's pidfd by its caller's socket
     loaded: dict[str, tuple[int, int]] = field(default_factory=dict)
+    sources: SourceWatch | None = None  # says when `loaded` is worth comparing again
     last_command: float = field(default_factory=time.monotonic)  # when one last started or ended
 
     def serve(self) -> None:
@@ -175,7 +177,7 @@ class Resident:
             return "other code (PYTHONPATH)"
         if not os.path.isdir(os.fsdecode(fields[5])):
             return "no such directory"
-        if _loaded() != self.loaded:
+        if self.sources is not None and self.sources.maybe_changed() and _loaded() != self.loaded:
             self.stopping = True
             return "stale: a source file changed since it started"
         return ""
@@ -430,6 +432,7 @@ def main(argv: list[str]) -> int:
     _preload()
     os.chdir("/")  # no directory of the caller's is held
     resident = Resident(home, args.idle, listener)
+    resident.sources = SourceWatch(list(_loaded()))  # before the stat of each: a change between them is seen
     resident.loaded = _loaded()
     _prestart(home)
     _WAKE.extend(os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
