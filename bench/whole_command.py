@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+ADDRESSES: dict[Path, Any] = {}  # each tree's warm/address.py, loaded on its own
 NOOP = {"name": "noop", "container": {"image": "busybox", "command": ["true"]}}
 BWRAP = [shutil.which("bwrap") or "bwrap", "--bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc",
          "--die-with-parent", "true"]
@@ -231,14 +232,12 @@ class Tree:
     def auto_round(self, home: Path, hello: Path) -> tuple[float, float, float]:
         """(the first command, which starts the engine behind it; from its end until the engine answers;
         the second command, served by that engine). The engine is stopped and reaped after."""
-        from wfexec.warm.client import ask
-
         env = dict(self.env(home, warm=True), WFEXEC_WARM="on")
         t0 = time.perf_counter()
         subprocess.run([sys.executable, str(self.program), "submit", str(hello), "--wait"], env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         first = time.perf_counter() - t0
-        while ask(os.path.realpath(home), "status") is None:
+        while self.ask(home, "status") is None:
             if time.perf_counter() - t0 > 60:
                 raise SystemExit(f"no warm engine answered for {home} a minute after its first command")
             time.sleep(0.002)
@@ -246,11 +245,33 @@ class Tree:
         self.warm_cpu(home)  # its pid, left out of reap_all
         reap_all()
         second = self.wfexec_cpu(home, "submit", str(hello), "--wait", warm=True)[0]
-        answer = ask(os.path.realpath(home), "stop") or ""
+        answer = self.ask(home, "stop") or ""
         pid = int(answer.split()[1])
         os.waitpid(pid, 0)  # a child of this subreaper since its first command ended
         WARM_PIDS.discard(pid)
         return first, answered, second
+
+    def ask(self, home: Path, kind: str) -> str | None:
+        """A management request (`status`, `stop`) to this tree's warm engine, at the name this tree's
+        code gives it (trees have named it differently), in the framing every tree speaks."""
+        import importlib.util
+        import socket
+
+        path = (self.src or REPO / "src") / "wfexec" / "warm" / "address.py"
+        address = ADDRESSES.get(path)
+        if address is None:
+            spec = importlib.util.spec_from_file_location(f"address_{self.label}", path)
+            assert spec is not None and spec.loader is not None
+            address = ADDRESSES[path] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(address)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            try:
+                sock.connect(address.socket_name(os.path.realpath(home)))
+                sock.sendall(address.frame([kind.encode()]))
+                line = sock.makefile("rb").readline()
+            except OSError:
+                return None
+        return line.decode(errors="replace").strip() or None
 
     @property
     def program(self) -> Path:
@@ -270,9 +291,7 @@ class Tree:
         return wall, cpu + (self.warm_cpu(home) - before if warm else 0.0)
 
     def warm_cpu(self, home: Path) -> float:
-        from wfexec.warm.client import ask
-
-        answer = ask(os.path.realpath(home), "status")
+        answer = self.ask(home, "status")
         if answer is None:  # its sources changed (it then stops), or it died: what follows would run cold
             raise SystemExit(f"the warm engine of {home} stopped during the bench (was a source file changed?)")
         fields = dict(part.split("=", 1) for part in answer.split()[1:] if "=" in part)

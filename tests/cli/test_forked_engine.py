@@ -25,9 +25,9 @@ def test_the_engine_is_detached_and_holds_nothing_of_the_command(tmp_path: Path)
     pid = engine_pid(home, name)
     try:
         fields = _stat(pid)
-        # A session of its own (no terminal's Ctrl-C or hang-up reaches it), which it does not lead (so no
-        # terminal it opens becomes its controlling one).
-        assert int(fields[3]) not in (pid, os.getsid(0))
+        # A session of its own (no terminal's Ctrl-C or hang-up reaches it), with no controlling terminal.
+        assert os.getsid(pid) != os.getsid(0)
+        assert int(fields[4]) == 0  # tty_nr
         fds = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
         assert fds[0] == os.devnull
         assert fds[1] == fds[2] == str(home / "runs" / name / "engine.log")

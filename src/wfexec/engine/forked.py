@@ -1,8 +1,11 @@
 """The engine forked from the command that submits, made before the run exists.
 
 `python -m wfexec.engine.daemon` costs a second interpreter start and a second import of what
-the command already has. Instead `submit` forks itself (twice, with `setsid` between, so the
-engine is in no terminal's session and no one's child) as its first act. The engine imports its
+the command already has. Instead `submit` forks itself as its first act, and the child leaves the
+terminal's session (`setsid`: Ctrl-C and a closed terminal reach the command alone). It stays the
+command's child until the command exits (one fork, not the two of a classic daemon: the second cost
+the command some 2 ms on each warm submit), and a zombie it may leave meanwhile is no live engine to
+`pid_alive`. The engine imports its
 modules and opens the store while the command reads, lints and creates the run; then the command
 writes the run's name into a pipe and the engine drives it, as the daemon would. End of that pipe
 with no name (a bad file, Ctrl-C, the command killed) ends the engine at once.
@@ -37,21 +40,11 @@ class ForkedEngine:
     name_w: int  # the run's name goes here; closing it unsent tells the engine to exit
     done_r: int  # readable once the engine has ended the run (or died): engine/handoff.py
     handed: bool = False
-    middle: int = 0  # the process between the command and the engine, reaped once the run is handed
-
-    def _reap_middle(self) -> None:
-        if self.middle:
-            try:
-                os.waitpid(self.middle, 0)
-            except ChildProcessError:
-                pass
-            self.middle = 0
 
     def hand(self, name: str, follow: bool) -> tuple[int, int | None] | None:
         """Give the engine its run: (its pid, the end-of-run pipe when `follow`, else None); None
         when the engine is gone (the caller starts one the usual way)."""
         self.handed = True
-        self._reap_middle()
         try:
             # A dead engine's pipe can still take the name: a child it was starting (its fork server,
             # between fork and exec) may hold a copy of the read end for a moment.
@@ -70,7 +63,6 @@ class ForkedEngine:
 
     def discard(self) -> None:
         """No run for it: the engine exits at the end of its pipe."""
-        self._reap_middle()
         if self.handed:
             return
         self.handed = True
@@ -108,38 +100,21 @@ def prepare() -> ForkedEngine | None:
         prestart.forget()  # a fork server the warm engine started ahead is the engine's alone
 
 
-def _fork() -> ForkedEngine | None:
+def _fork() -> ForkedEngine:
     name_r, name_w = os.pipe()
     done_r, done_w = os.pipe()
-    pid_r, pid_w = os.pipe()
     for stream in (sys.stdout, sys.stderr):  # nothing buffered here is written twice
         if stream is not None:
             stream.flush()
-    middle = os.fork()
-    if middle == 0:  # never returns into the command's code
-        code = 1
+    engine = os.fork()
+    if engine == 0:  # never returns into the command's code
         try:
-            os.setsid()
-            engine = os.fork()
-            if engine == 0:
-                os.close(pid_r)
-                os.close(pid_w)
-                _engine(name_r, done_w)
-            os.write(pid_w, str(engine).encode())
-            code = 0
+            os.setsid()  # out of the terminal's session: its Ctrl-C and hang-up are the command's alone
         finally:
-            os._exit(code)
-    for fd in (name_r, done_w, pid_w):
+            _engine(name_r, done_w)
+    for fd in (name_r, done_w):
         os.close(fd)
-    try:  # the engine's pid comes in one write, before the middle process exits (not waited for here)
-        text = os.read(pid_r, 64).decode(errors="replace")
-    finally:
-        os.close(pid_r)
-    handle = ForkedEngine(int(text) if text.isdigit() else 0, name_w, done_r, middle=middle)
-    if not text.isdigit():
-        handle.discard()
-        return None
-    return handle
+    return ForkedEngine(engine, name_w, done_r)
 
 
 def _read_all(fd: int) -> str:
