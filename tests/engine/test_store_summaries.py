@@ -1,8 +1,10 @@
-"""What `list` reads of each run (Store.run_summaries) is what the full record says, and what
-estimatedDuration reads (Store.finished_run_metadata) is each ended run's metadata, latest first."""
+"""What `list` reads of each run (Store.run_summaries) is what the full record says, and the run
+estimatedDuration reads (Store.latest_succeeded_like) is the last success of the same workflow, also in
+a store made before runs had a workflow key."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from wfexec.engine import api
@@ -36,12 +38,42 @@ def test_summaries_carry_what_a_listing_shows(tmp_path: Path) -> None:
     assert held.manifest["spec"] == {"priority": 5, "suspend": True} and held.options == {"parameters": {"p": "2"}}
 
 
-def test_finished_run_metadata_is_latest_first_and_only_ended_runs(tmp_path: Path) -> None:
+def _ended(store: Store, wf: dict[str, object], phase: str, at: str, **opts: object) -> str:
+    name = api.create_run(store, wf, api.SubmitOptions(**opts)).name  # type: ignore[arg-type]
+    store.update_run(name, phase=phase, finished_at=at)
+    return name
+
+
+def test_the_latest_success_of_the_same_workflow(tmp_path: Path) -> None:
     store = Store(tmp_path / "runs.db")
-    names = [api.create_run(store, _wf(f"w{i}"), api.SubmitOptions()).name for i in range(3)]
-    store.update_run(names[0], phase="Succeeded", finished_at="2026-01-01T00:00:02Z")
-    store.update_run(names[1], phase="Succeeded", finished_at="2026-01-01T00:00:05Z")
-    store.update_run(names[2], phase="Failed", finished_at="2026-01-01T00:00:09Z")
-    got = list(store.finished_run_metadata("Succeeded"))
-    assert [n for n, _ in got] == [names[1], names[0]]
-    assert got[0][1]["labels"] == {"team": "w1"} and got[0][1]["name"] == names[1]
+    older = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:02Z")
+    newer = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:05Z")
+    _ended(store, _wf("w"), "Failed", "2026-01-01T00:00:07Z")  # only successes count
+    _ended(store, _wf("other"), "Succeeded", "2026-01-01T00:00:09Z")  # another workflow
+    running = api.create_run(store, _wf("w"), api.SubmitOptions()).name
+    assert store.latest_succeeded_like(running) == newer
+    assert store.latest_succeeded_like(newer) == older  # never the run itself
+    named = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:03Z", name="fixed")
+    assert store.latest_succeeded_like(named) is None  # a fixed name is a workflow of its own
+    # a CronWorkflow's runs are one workflow whatever their names
+    cron = {"labels": {"workflows.argoproj.io/cron-workflow": "nightly"}}
+    first = _ended(store, {**_wf("a"), "metadata": {**cron, "name": "nightly-1"}}, "Succeeded", "2026-01-01T00:01:00Z")
+    second = api.create_run(store, {**_wf("b"), "metadata": {**cron, "name": "nightly-2"}}, api.SubmitOptions()).name
+    assert store.latest_succeeded_like(second) == first
+
+
+def test_a_store_from_before_workflow_keys_gets_them_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = Store(path)
+    done = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:02Z")
+    later = api.create_run(store, _wf("w"), api.SubmitOptions()).name
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX runs_by_workflow")
+    db.execute("ALTER TABLE runs DROP COLUMN workflow_key")  # the store as wfexec made it before
+    db.commit()
+    db.close()
+    store.close()
+    reopened = Store(path)
+    assert reopened.latest_succeeded_like(later) == done
+    assert reopened.get_run(done).phase == "Succeeded"  # nothing stored was lost
+    assert Store(path).latest_succeeded_like(later) == done  # a second open finds the key there

@@ -218,7 +218,8 @@ def _controller_metrics(db: sqlite3.Connection) -> list[Family]:
     total.samples = [("_total", [("phase", p)], float(entered.get(p) or ended.get(p) or 0)) for p in WORKFLOW_PHASES]
     pods = dict(db.execute(
         "SELECT json_extract(data, '$.phase'), COUNT(*) FROM nodes WHERE json_extract(data, '$.type')='Pod'"
-        " AND run IN (SELECT name FROM runs WHERE finished_at IS NULL) GROUP BY 1").fetchall())
+        " AND run IN (SELECT name FROM runs WHERE phase IN ('Pending', 'Running') AND finished_at IS NULL)"
+        " GROUP BY 1").fetchall())
     pg = Family(PREFIX + "pods_gauge", "gauge",
                 "Number of Pods from Workflows currently accessible by the controller by status")
     pg.samples = [("", [("phase", p)], float(pods.get(p, 0))) for p in POD_PHASES]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wfexec.engine.workflow_key import workflow_key
 from wfexec.errors import StoreError
 from wfexec.home import wfexec_home
 
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,
     engine_pid INTEGER,
     engine_host_start REAL,
-    control TEXT
+    control TEXT,
+    workflow_key TEXT
 );
 CREATE TABLE IF NOT EXISTS nodes (
     run TEXT NOT NULL,
@@ -48,6 +50,13 @@ CREATE TABLE IF NOT EXISTS nodes (
     PRIMARY KEY (run, id)
 );
 CREATE INDEX IF NOT EXISTS nodes_run_seq ON nodes (run, seq);
+"""
+#: After SCHEMA, and after a store made before `workflow_key` has it (Store._add_workflow_keys). What
+#: an engine reads at each run's start (the last success of its workflow, engine/workflow_key.py) and end
+#: (the controller metrics' counts by phase) are index looks, not scans of every run in the store.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow_key, phase, finished_at);
+CREATE INDEX IF NOT EXISTS runs_by_phase ON runs (phase, finished_at, started_at);
 """
 
 
@@ -79,6 +88,23 @@ class Store:
         else:
             with self._said():
                 self._conn().executescript(SCHEMA)  # a store from before a table was added
+            self._add_workflow_keys()
+            with self._said():
+                self._conn().executescript(INDEXES)
+
+    def _add_workflow_keys(self) -> None:
+        """A store made before runs had a `workflow_key`: the column, and each run's key, once."""
+        conn = self._conn()
+        with self._said():
+            if any(col[1] == "workflow_key" for col in conn.execute("PRAGMA table_info(runs)")):
+                return
+        with self._tx() as db:  # another process may have added it while this one waited for the lock
+            if any(col[1] == "workflow_key" for col in db.execute("PRAGMA table_info(runs)")):
+                return
+            db.execute("ALTER TABLE runs ADD COLUMN workflow_key TEXT")
+            rows = db.execute("SELECT name, json_extract(manifest, '$.metadata') FROM runs").fetchall()
+            db.executemany("UPDATE runs SET workflow_key=? WHERE name=?",
+                           [(workflow_key(name, json.loads(meta) if meta else {}), name) for name, meta in rows])
 
     def _create(self) -> None:
         """Build the schema in WAL mode in a private file, then link it in unless another won."""
@@ -91,6 +117,7 @@ class Store:
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before any table: deletes can give space back
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
+                conn.executescript(INDEXES)
             finally:
                 conn.close()  # the last connection folds the WAL back in and removes it
             os.link(tmp, self.path)
@@ -166,10 +193,10 @@ class Store:
                 raise StoreError(f"a run named {rec.name!r} already exists")
             db.execute(
                 "INSERT INTO runs (name, uid, namespace, phase, message, created_at, started_at, finished_at,"
-                " manifest, options, status, engine_pid, control) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " manifest, options, status, engine_pid, control, workflow_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (rec.name, rec.uid, rec.namespace, rec.phase, rec.message, rec.created_at, rec.started_at,
                  rec.finished_at, json.dumps(rec.manifest), json.dumps(rec.options), json.dumps(rec.status),
-                 rec.engine_pid, rec.control),
+                 rec.engine_pid, rec.control, workflow_key(rec.name, rec.manifest.get("metadata") or {})),
             )
 
     def update_run(self, name: str, **fields: Any) -> None:
@@ -284,13 +311,14 @@ class Store:
         names = [r[0] for r in self._read("SELECT name FROM runs WHERE phase=? ORDER BY finished_at DESC", (phase,))]
         return [self.get_run(n) for n in names]
 
-    def finished_run_metadata(self, phase: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(name, manifest metadata) of the runs that ended in `phase`, the latest to finish first:
-        SQLite takes the metadata out, so a look through many runs decodes no manifest whole."""
-        rows = self._read("SELECT name, json_extract(manifest, '$.metadata') FROM runs"
-                          " WHERE phase=? AND finished_at IS NOT NULL ORDER BY finished_at DESC", (phase,))
-        for name, meta in rows:
-            yield name, json.loads(meta) if meta else {}
+    def latest_succeeded_like(self, name: str) -> str | None:
+        """The run of the same workflow as `name` (engine/workflow_key.py) that succeeded last, other
+        than `name` itself: one look in the `runs_by_workflow` index."""
+        rows = self._read(
+            "SELECT other.name FROM runs AS this JOIN runs AS other ON other.workflow_key = this.workflow_key"
+            " WHERE this.name=? AND other.phase='Succeeded' AND other.finished_at IS NOT NULL"
+            " AND other.name <> this.name ORDER BY other.finished_at DESC LIMIT 1", (name,))
+        return rows[0][0] if rows else None
 
     def delete_run(self, name: str) -> None:
         with self._tx() as db:
