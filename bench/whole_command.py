@@ -24,7 +24,8 @@ Each runs on two homes: one made fresh, and one "aged": by default a home that h
 pods (fan-outs of --age-batch through `submit --wait` with the current tree, then copied for the
 other tree, so both start from the same store, logs and disk), or with --aged-with dirs, a home
 made after creating and deleting that many pod-like directories on its disk (faster; ext4 then
-skips recently freed inodes, docs/scale.md). With --compare REF the tree at git REF runs too (its sources on PYTHONPATH), interleaved, so before and
+skips recently freed inodes, docs/scale.md), or with --aged-with runs, a home whose store holds that
+many ended runs (each tree's stored through its own code, so each has its own schema). With --compare REF the tree at git REF runs too (its sources on PYTHONPATH), interleaved, so before and
 after meet the same load. Homes live under --base (default /var/tmp: a disk, not a tmpfs).
 
 --only picks figures (hello,cli,chain,fanout,lint,items,warm,auto), --homes the homes (fresh,aged).
@@ -47,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +123,16 @@ def cpu_children() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def timed_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds of the command, CPU seconds of it and of every process it started)."""
+def timed_cpu(cmd: list[str], env: dict[str, str] | None = None,
+              settle: Callable[[], None] | None = None) -> tuple[float, float]:
+    """(wall seconds of the command, CPU seconds of it and of every process it started); `settle`: what to
+    wait for after the command before its processes are reaped."""
     before = cpu_children()
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     wall = time.perf_counter() - t0
+    if settle is not None:
+        settle()
     reap_all()
     return wall, cpu_children() - before
 
@@ -199,6 +205,25 @@ def age_with_pods(tree: Tree, home: Path, count: int, batch: int, scratch: Path)
         doc.write_text(json.dumps(fanout(n)))
         tree.wfexec(home, "submit", str(doc), "--wait")
         done += n
+
+
+AGE_WITH_RUNS = """
+import sys
+from wfexec.engine import api
+from wfexec.engine.store import Store
+store = Store()
+wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "earlier-"},
+      "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox"}}]}}
+for i in range(int(sys.argv[1])):
+    name = api.create_run(store, wf, api.SubmitOptions(name=f"earlier-{i:06d}")).name
+    at = f"2026-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
+    store.update_run(name, phase="Succeeded", started_at=at, finished_at=at)
+"""
+
+
+def age_with_runs(tree: Tree, home: Path, count: int) -> None:
+    """Store `count` ended runs in `home` through `tree`'s own code (its store's schema and indexes)."""
+    subprocess.run([sys.executable, "-c", AGE_WITH_RUNS, str(count)], env=tree.env(home), check=True)
 
 
 class Tree:
@@ -285,10 +310,19 @@ class Tree:
 
     def wfexec_cpu(self, home: Path, *args: str, warm: bool = False) -> tuple[float, float]:
         before = self.warm_cpu(home) if warm else 0.0
-        wall, cpu = timed_cpu([sys.executable, str(self.program), *args], self.env(home, warm))
+        # The caller exits once told the status, which may be before the warm engine has reaped the command,
+        # and the command's run engine is its child until then: both are counted once it has.
+        wall, cpu = timed_cpu([sys.executable, str(self.program), *args], self.env(home, warm),
+                              settle=(lambda: self.settled(home)) if warm else None)
         # the command ran in a fork of the warm engine, not in a child of this process: its CPU (and the
         # engine's own) is what the engine counts
         return wall, cpu + (self.warm_cpu(home) - before if warm else 0.0)
+
+    def settled(self, home: Path) -> None:
+        """Until this tree's warm engine runs no command (it has reaped the last one)."""
+        end = time.monotonic() + 10
+        while " running=0 " not in f"{self.ask(home, 'status')} " and time.monotonic() < end:
+            time.sleep(0.001)
 
     def warm_cpu(self, home: Path) -> float:
         answer = self.ask(home, "status")
@@ -338,8 +372,9 @@ def main() -> int:
     ap.add_argument("--lint-steps", type=int, default=1000)
     ap.add_argument("--items", type=int, default=5000, help="withItems size (0: skip)")
     ap.add_argument("--aged", type=int, default=20000, help="pods run on the aged home (or directories: --aged-with)")
-    ap.add_argument("--aged-with", choices=("pods", "dirs"), default="pods",
-                    help="age the home by running pods (as a user would) or by making and deleting directories")
+    ap.add_argument("--aged-with", choices=("pods", "dirs", "runs"), default="pods",
+                    help="age the home by running pods (as a user would), by making and deleting directories, "
+                         "or by storing that many ended runs (each tree through its own code)")
     ap.add_argument("--age-batch", type=int, default=2000, help="the size of each aging fan-out")
     ap.add_argument("--base", default="/var/tmp", help="where the homes are made (a disk)")
     args = ap.parse_args()
@@ -375,6 +410,12 @@ def main() -> int:
                 homes[("aged", tree.label)].mkdir(parents=True)
             print(f"aged homes: {args.aged} pod-like directories made and deleted before they were made "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
+        elif "aged" in kinds and args.aged_with == "runs":
+            t0 = time.perf_counter()
+            for tree in trees:
+                homes[("aged", tree.label)] = tmp / f"home-aged-{tree.label}"
+                age_with_runs(tree, homes[("aged", tree.label)], args.aged)
+            print(f"aged homes: {args.aged} ended runs stored in each ({time.perf_counter() - t0:.0f} s)", flush=True)
         elif "aged" in kinds:
             t0 = time.perf_counter()
             first = homes[("aged", trees[0].label)] = tmp / f"home-aged-{trees[0].label}"
