@@ -65,3 +65,7 @@ class MigrateError(WfexecError):
 
 class StoreError(WfexecError):
     """The run store cannot find or update a run."""
+
+
+class RunExists(StoreError):
+    """A run of that name is stored already."""

@@ -7,8 +7,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from wfexec.engine import api
 from wfexec.engine.store import Store
+from wfexec.errors import RunExists
 
 
 def _wf(name: str, **spec: object) -> dict[str, object]:
@@ -77,3 +80,20 @@ def test_a_store_from_before_workflow_keys_gets_them_when_opened(tmp_path: Path)
     assert reopened.latest_succeeded_like(later) == done
     assert reopened.get_run(done).phase == "Succeeded"  # nothing stored was lost
     assert Store(path).latest_succeeded_like(later) == done  # a second open finds the key there
+
+
+def test_a_generated_name_that_is_taken_is_drawn_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five letters or digits make 60 million names; a store with thousands of runs of one workflow meets
+    a taken one now and then. The draws here are fixed so that the first is one."""
+    store = Store(tmp_path / "runs.db")
+    draws = iter(["aaaaa", "aaaaa", "bbbbb", "ccccc", *["ccccc"] * 5])
+    monkeypatch.setattr(api, "_suffix", lambda: next(draws))
+    assert api.create_run(store, _wf("w"), api.SubmitOptions()).name == "w-aaaaa"
+    second = api.create_run(store, _wf("w"), api.SubmitOptions())
+    assert second.name == "w-bbbbb" and second.manifest["metadata"]["name"] == "w-bbbbb"
+    assert store.get_run("w-bbbbb").uid == second.uid
+    api.create_run(store, _wf("w"), api.SubmitOptions())  # w-ccccc
+    with pytest.raises(RunExists):  # taken five times in a row: said, not drawn for ever
+        api.create_run(store, _wf("w"), api.SubmitOptions())
+    with pytest.raises(RunExists):  # a name given is never changed
+        api.create_run(store, _wf("w"), api.SubmitOptions(name="w-aaaaa"))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wfexec.engine import nodes as N
 from wfexec.engine.options import RunOptions
 from wfexec.engine.store import RunRecord, Store, pid_alive
-from wfexec.errors import SpecError, WfexecError
+from wfexec.errors import RunExists, SpecError, WfexecError
 from wfexec.home import wfexec_home
 
 if TYPE_CHECKING:
@@ -37,6 +37,10 @@ class SubmitOptions(RunOptions):
         """Options for a new run like a stored one (`resubmit`), with `changes` applied."""
         run = RunOptions.from_dict(stored)
         return cls(**{**{f.name: getattr(run, f.name) for f in fields(RunOptions)}, **changes})
+
+
+#: Names drawn for a run from its generateName before a taken one is an error (36**5 names each draw).
+GENERATED_NAME_DRAWS = 5
 
 
 def _suffix(n: int = 5) -> str:
@@ -123,8 +127,8 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
                             + (f" (declared: {', '.join(sorted(declared))})" if declared else ""),
                             file=file or None, field="spec.arguments.parameters")
     name = opts.name or meta.get("name")
-    if not name:
-        prefix = opts.generate_name or meta.get("generateName") or "workflow-"
+    prefix = None if name else opts.generate_name or meta.get("generateName") or "workflow-"
+    if prefix is not None:
         name = f"{prefix}{_suffix()}"
     meta["name"] = name
     meta.pop("generateName", None)
@@ -142,8 +146,16 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     rec = RunRecord(name=name, uid=meta["uid"], namespace=meta["namespace"], phase=N.PENDING, message=None,
                     created_at=created, started_at=None, finished_at=None, manifest=wf, options=options.to_dict(),
                     status={}, engine_pid=None, control=None)
-    store.create_run(rec)
-    return rec
+    draws = GENERATED_NAME_DRAWS
+    while True:
+        try:
+            store.create_run(rec)
+            return rec
+        except RunExists:  # a generated name that is taken: draw again, as Kubernetes' clients do
+            draws -= 1
+            if prefix is None or not draws:
+                raise
+            rec.name = meta["name"] = f"{prefix}{_suffix()}"
 
 
 def run_foreground(store: Store, name: str, backend: Backend | None = None,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wfexec.engine.workflow_key import workflow_key
-from wfexec.errors import StoreError
+from wfexec.errors import RunExists, StoreError
 from wfexec.home import wfexec_home
 
 SCHEMA = """
@@ -190,7 +190,7 @@ class Store:
     def create_run(self, rec: RunRecord) -> None:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM runs WHERE name=?", (rec.name,)).fetchone():
-                raise StoreError(f"a run named {rec.name!r} already exists")
+                raise RunExists(f"a run named {rec.name!r} already exists")
             db.execute(
                 "INSERT INTO runs (name, uid, namespace, phase, message, created_at, started_at, finished_at,"
                 " manifest, options, status, engine_pid, control, workflow_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

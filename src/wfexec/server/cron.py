@@ -27,7 +27,7 @@ from wfexec.engine.gc import delete_run
 from wfexec.engine.objects import API_VERSION, CRON_WORKFLOW, ObjectStore, StoredObject
 from wfexec.engine.store import RunRecord, Store
 from wfexec.engine.submit_from import workflow_from_cron
-from wfexec.errors import ExpressionError, SpecError, StoreError, WfexecError
+from wfexec.errors import ExpressionError, RunExists, SpecError, StoreError, WfexecError
 from wfexec.expr.exprlang import evaluate_expr, parse_expr
 
 log = logging.getLogger("wfexec.server.cron")
@@ -310,9 +310,7 @@ class CronScheduler:
         name = f"{obj.name}-{int(due.timestamp())}"
         try:
             rec = self.launch(self.store, workflow_from_cron(obj, name=name, scheduled=rfc3339(due)))
-        except StoreError as exc:
-            if "already exists" not in str(exc):
-                raise
+        except RunExists:
             return None  # fired before (another scheduler, or before a restart)
         status["lastScheduledTime"] = rfc3339(due)
         status["active"] = [*active, {"apiVersion": API_VERSION, "kind": "Workflow", "name": rec.name,

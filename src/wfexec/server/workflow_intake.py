@@ -12,7 +12,6 @@ from typing import Any
 
 from wfexec.engine import api
 from wfexec.engine.store import RunRecord, Store
-from wfexec.errors import StoreError
 from wfexec.server.http import bad_request
 from wfexec.spec.document import Document
 
@@ -78,13 +77,6 @@ def start_run(store: Store, wf: dict[str, Any], labels: dict[str, str] | None = 
     _check_backend(runtime, executor, None)
     opts = api.SubmitOptions(runtime=runtime, executor=executor, labels=dict(labels or {}),
                              executor_source=getattr(cfg, "executor_source", "default"))
-    generated = not (wf.get("metadata") or {}).get("name")
-    for attempt in range(5):
-        try:
-            rec = api.create_run(store, wf, opts, file=BODY)
-            break
-        except StoreError as exc:  # a generated name that is taken: draw again, as Kubernetes does
-            if not generated or "already exists" not in str(exc) or attempt == 4:
-                raise
+    rec = api.create_run(store, wf, opts, file=BODY)  # a generated name that is taken is drawn again there
     api.start_background(rec.name)
     return rec
