@@ -177,7 +177,7 @@ class Resident:
             return "other code (PYTHONPATH)"
         if not os.path.isdir(os.fsdecode(fields[5])):
             return "no such directory"
-        if self.sources is not None and self.sources.maybe_changed() and _loaded() != self.loaded:
+        if (self.sources is None or self.sources.maybe_changed()) and _loaded() != self.loaded:
             self.stopping = True
             return "stale: a source file changed since it started"
         return ""
@@ -256,6 +256,8 @@ class Resident:
                 run.conn.close()
             for pidfd in self.given:
                 os.close(pidfd)
+            if self.sources is not None:
+                self.sources.close()
             signal.set_wakeup_fd(-1)
             for fd in _WAKE:
                 os.close(fd)

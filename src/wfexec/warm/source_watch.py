@@ -37,6 +37,12 @@ class SourceWatch:
         except (OSError, AttributeError):
             self.fd = -1
 
+    def close(self) -> None:
+        """This process's watch (a forked command has no use for the engine's)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
     def maybe_changed(self) -> bool:
         """True when a watched directory saw a change since the last call, when a module was loaded
         since (its directory may not be watched), or when nothing is watched. Each call drains the
