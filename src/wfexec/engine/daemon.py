@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from wfexec.engine.api import run_foreground
+from wfexec.engine.api import run_dir, run_foreground
 from wfexec.engine.handoff import signal_done, take_done_fd
 from wfexec.engine.options import RunOptions
 from wfexec.engine.store import Store
@@ -53,9 +53,8 @@ def drive(name: str, done_fd: int | None, store: Store | None = None, early: Ear
 
 def _end_in_error(store: Store | None, name: str, exc: Exception) -> None:
     from wfexec.engine.fault import end_in_error, fault_message
-    from wfexec.home import wfexec_home
 
-    message = fault_message(exc, wfexec_home() / "runs" / name / "engine.log")
+    message = fault_message(exc, run_dir(name) / "engine.log")
     try:
         end_in_error(store or Store(), name, message)
     except Exception:  # noqa: BLE001 - the store itself fails: the log has said what it could

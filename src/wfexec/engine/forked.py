@@ -5,10 +5,10 @@ the command already has. Instead `submit` forks itself as its first act, and the
 terminal's session (`setsid`: Ctrl-C and a closed terminal reach the command alone). It stays the
 command's child until the command exits (one fork, not the two of a classic daemon: the second cost
 the command some 2 ms on each warm submit), and a zombie it may leave meanwhile is no live engine to
-`pid_alive`. The engine imports its
-modules and opens the store while the command reads, lints and creates the run; then the command
-writes the run's name into a pipe and the engine drives it, as the daemon would. End of that pipe
-with no name (a bad file, Ctrl-C, the command killed) ends the engine at once.
+`pid_alive`. The engine imports its modules and opens the store while the command reads, lints and
+creates the run; then the command writes the run's name into a pipe and the engine drives it, as the
+daemon would. End of that pipe with no name (a bad file, Ctrl-C, the command killed) ends the engine
+at once.
 
 What the daemon's start gave is kept: stdin is /dev/null, stdout and stderr go to the run's
 `engine.log` (what the warm-up wrote too), no other descriptor of the command stays open in it (a pipe reader waiting for the

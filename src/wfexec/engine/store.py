@@ -88,16 +88,16 @@ class Store:
         else:
             with self._said():
                 self._conn().executescript(SCHEMA)  # a store from before a table was added
-            self._add_workflow_keys()
-            with self._said():
-                self._conn().executescript(INDEXES)
+                try:
+                    self._conn().executescript(INDEXES)
+                except sqlite3.OperationalError as exc:
+                    if "workflow_key" not in str(exc):
+                        raise
+                    self._add_workflow_keys()
+                    self._conn().executescript(INDEXES)
 
     def _add_workflow_keys(self) -> None:
         """A store made before runs had a `workflow_key`: the column, and each run's key, once."""
-        conn = self._conn()
-        with self._said():
-            if any(col[1] == "workflow_key" for col in conn.execute("PRAGMA table_info(runs)")):
-                return
         with self._tx() as db:  # another process may have added it while this one waited for the lock
             if any(col[1] == "workflow_key" for col in db.execute("PRAGMA table_info(runs)")):
                 return
@@ -244,7 +244,7 @@ class Store:
                 raise StoreError(f"no run named {name!r}")
             if tuple(row) != seen:
                 return None
-            db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(name, i) for i in drop])
+            _delete_node_rows(db, name, drop)
             _put_node_rows(db, name, [(n["id"], json.dumps(n)) for n in put])
             pid = start()
             _update_run(db, name, {**fields, "engine_pid": pid})
@@ -368,7 +368,11 @@ class Store:
 
     def delete_nodes(self, run: str, ids: list[str]) -> None:
         with self._tx() as db:
-            db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(run, i) for i in ids])
+            _delete_node_rows(db, run, ids)
+
+
+def _delete_node_rows(db: sqlite3.Connection, run: str, ids: list[str]) -> None:
+    db.executemany("DELETE FROM nodes WHERE run=? AND id=?", [(run, i) for i in ids])
 
 
 def _update_run(db: sqlite3.Connection, name: str, fields: dict[str, Any]) -> None:

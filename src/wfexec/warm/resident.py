@@ -372,17 +372,21 @@ def _reap(pid: int) -> None:
         pass
 
 
+def _source_files() -> list[str]:
+    """The loaded modules' wfexec source files."""
+    paths = (getattr(module, "__file__", None) or "" for module in list(sys.modules.values()))
+    return [path for path in paths if path.startswith(_PACKAGE)]
+
+
 def _loaded() -> dict[str, tuple[int, int]]:
     """Each loaded wfexec source file's change time and size: a change means this process runs old code."""
     seen = {}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None) or ""
-        if path.startswith(_PACKAGE):
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
-            seen[path] = (st.st_mtime_ns, st.st_size) if st else (0, -1)
+    for path in _source_files():
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        seen[path] = (st.st_mtime_ns, st.st_size) if st else (0, -1)
     return seen
 
 
@@ -434,7 +438,7 @@ def main(argv: list[str]) -> int:
     _preload()
     os.chdir("/")  # no directory of the caller's is held
     resident = Resident(home, args.idle, listener)
-    resident.sources = SourceWatch(list(_loaded()))  # before the stat of each: a change between them is seen
+    resident.sources = SourceWatch(_source_files())  # before the stat of each: a change between them is seen
     resident.loaded = _loaded()
     _prestart(home)
     _WAKE.extend(os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
