@@ -97,3 +97,15 @@ def test_a_generated_name_that_is_taken_is_drawn_again(tmp_path: Path, monkeypat
         api.create_run(store, _wf("w"), api.SubmitOptions())
     with pytest.raises(RunExists):  # a name given is never changed
         api.create_run(store, _wf("w"), api.SubmitOptions(name="w-aaaaa"))
+
+
+def test_latest_is_the_run_stored_last_when_two_share_a_second(tmp_path: Path) -> None:
+    """created_at has whole seconds, and two short runs often start in the same one: `@latest` is then
+    the one stored last, as `list` shows it first, whatever their names."""
+    store = Store(tmp_path / "runs.db")
+    for name in ("zeta-run", "alpha-run", "mid-run"):
+        api.create_run(store, _wf("w"), api.SubmitOptions(name=name))
+    with store._tx() as db:
+        db.execute("UPDATE runs SET created_at='2026-12-07T17:30:18Z'")
+    assert [r.name for r in store.list_runs()][0] == "mid-run"
+    assert store.get_run("@latest").name == "mid-run"

@@ -256,11 +256,12 @@ class Store:
             " options, status, engine_pid, control FROM runs WHERE name=?", (name,))
         if not rows:
             matches = [r[0] for r in self._read(
-                "SELECT name FROM runs WHERE name LIKE ? ORDER BY created_at DESC", (f"{name}%",))]
+                "SELECT name FROM runs WHERE name LIKE ? ORDER BY created_at DESC, rowid DESC", (f"{name}%",))]
             if len(matches) == 1:
                 return self.get_run(matches[0])
             if name == "@latest":
-                latest = self._read("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1")
+                # the last stored, as `list` shows it first: created_at has whole seconds
+                latest = self._read("SELECT name FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1")
                 if latest:
                     return self.get_run(latest[0][0])
             raise StoreError(f"no run named {name!r}" + (f" (did you mean {', '.join(matches[:5])}?)" if matches else ""))
