@@ -11,6 +11,7 @@ from wfexec.engine import nodes as N
 from wfexec.engine.status import progress, workflow_object  # noqa: F401 - the builder's old home
 from wfexec.engine.store import RunRecord
 from wfexec.engine.tree import display_children
+from wfexec.kfp_runs import is_kfp_v2
 
 #: Icon and ANSI colour per phase, as `argo get` shows them.
 ICONS = {N.SUCCEEDED: ("✔", "32"), N.FAILED: ("✖", "31"), N.ERROR: ("⚠", "31"), N.RUNNING: ("●", "36"),
@@ -39,11 +40,6 @@ def pod_name_of(run: str, node: dict[str, Any]) -> str:
     return N.pod_name(run, node["name"], node.get("templateName", ""))
 
 
-def is_kfp_v2(rec: RunRecord) -> bool:
-    """A run of a KFP v2 pipeline; read here, so other runs' commands never import the kfp package."""
-    return bool(((rec.manifest.get("metadata") or {}).get("annotations") or {}).get("wfexec.io/kfp-v2"))
-
-
 def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]:
     """`argo get`'s header: one `Label:  value` line each."""
     rows = [("Name:", rec.name), ("Namespace:", rec.namespace)]
@@ -65,7 +61,7 @@ def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]
         rows.append(("Parameters:", ""))
         for p in decl:
             rows.append((f"  {p['name']}:", str(params.get(p["name"], p.get("value", "")))))
-    if is_kfp_v2(rec):
+    if is_kfp_v2(rec.manifest):
         from wfexec.kfp.v2.metrics import scalar_metrics
 
         metrics = scalar_metrics(nodes)
@@ -83,7 +79,7 @@ def tree_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]], term: Terminal,
         columns += [Column("ARTIFACTS", drop_order=4), Column("NODENAME", drop_order=5)]
     columns.append(Column("MESSAGE", wraps=True))
     rows: list[Row] = []
-    if is_kfp_v2(rec):
+    if is_kfp_v2(rec.manifest):
         from wfexec.kfp.v2.cache_view import with_cache_messages
 
         nodes = with_cache_messages(nodes)

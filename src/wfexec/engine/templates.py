@@ -12,6 +12,7 @@ from wfexec.engine.scope import sequence_items
 from wfexec.engine.values import as_text, merge
 from wfexec.errors import SpecError
 from wfexec.expr.template import substitute, substitute_obj
+from wfexec.kfp_runs import is_kfp_v2
 
 TEMPLATE_KINDS = ("container", "script", "containerSet", "steps", "dag", "suspend", "resource", "data", "http",
                   "plugin")
@@ -45,6 +46,9 @@ class Templates:
         self.workflow_templates: dict[str, dict[str, Any]] = {}
         for doc in ctx.options.workflow_templates:
             self.workflow_templates[(doc.get("metadata") or {}).get("name", "")] = doc
+        #: Argo substitutes into an input's value (the whole template is its text); a KFP pipeline's
+        #: values are its data, which KFP's driver passes on untouched, `{{…}}` and all.
+        self.values_are_data = is_kfp_v2(ctx.manifest)
 
     def resolve(self, ref: Any, where: str) -> dict[str, Any]:
         """The template `ref` names: a name, a `templateRef`, an `inline` template, or a step holding one."""
@@ -96,7 +100,7 @@ class Templates:
             else:
                 raise SpecError(f"inputs.parameters.{name} was not supplied", field=f"{where}.arguments")
             value = as_text(value)
-            if "{{" in value:
+            if "{{" in value and not self.values_are_data:
                 value = substitute(value, local, where=f"{where}.inputs.parameters.{name}", strict=False)
             local[f"inputs.parameters.{name}"] = value
             if p.get("enum") and value not in [as_text(e) for e in p["enum"]]:

@@ -23,6 +23,7 @@ from wfexec.kfp.v2 import kubernetes_platform as platform
 from wfexec.kfp.v2.conditions import to_when
 from wfexec.kfp.v2.ir import ArtifactBinding, Component, Interface, Pipeline, Task
 from wfexec.kfp.v2.launcher import ABSENT, to_text
+from wfexec.kfp_runs import ANNOTATION as KFP_V2
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
 LAUNCHER_VOLUME = "kfp-launcher"
@@ -124,7 +125,7 @@ class Compiler:
             "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
             "metadata": {"generateName": wf_name + "-",
                          "labels": {"wfexec.io/kfp-pipeline": wf_name},
-                         "annotations": {"wfexec.io/kfp-v2": "true", "wfexec.io/kfp-pipeline-name": self.pl.name}},
+                         "annotations": {KFP_V2: "true", "wfexec.io/kfp-pipeline-name": self.pl.name}},
             "spec": {"entrypoint": entry, "arguments": {"parameters": params},
                      "volumes": [{"name": KFP_VOLUME, "hostPath": {"path": self.rt.kfp_root}}] + (
                          [{"name": LAUNCHER_VOLUME, "hostPath": {"path": os.path.dirname(LAUNCHER)}}]
@@ -192,7 +193,7 @@ class Compiler:
         if depends:
             out["depends"] = depends
         if task.condition:
-            out["when"] = to_when(task.condition, lambda k: self._cond_arg(args, comp, k, task), where)
+            out["when"] = to_when(task.condition, lambda k: self._cond_arg(args, comp, k, task, where), where)
         if task.iterator is not None:
             it = task.iterator
             arguments[(a if it.input_artifact is not None else p)(it.item_input)] = "{{item}}"
@@ -263,14 +264,14 @@ class Compiler:
             return " && ".join(f"({d}.Succeeded || {d}.Skipped || {d}.Failed || {d}.Errored)" for d in deps)
         return " && ".join(deps)
 
-    def _cond_arg(self, args: TaskArgs, comp: Component, key: str, task: Task) -> tuple[str, str]:
+    def _cond_arg(self, args: TaskArgs, comp: Component, key: str, task: Task, where: str) -> tuple[str, str]:
         ptype = comp.inputs.parameters[key].type if key in comp.inputs.parameters else "STRING"
         if p(key) in args.params:
             return args.params[p(key)], ptype
         if key in args.constants:
             return to_text(args.constants[key], ptype), ptype
         raise SpecError(f"the condition reads {key!r}, which is not an input of task {task.name!r}",
-                        field="triggerPolicy.condition")
+                        file=self.pl.file, field=f"{where}.triggerPolicy.condition")
 
     def arguments(self, parent: Component, task: Task, comp: Component, where: str) -> TaskArgs:
         out = TaskArgs()

@@ -1,13 +1,15 @@
 """A KFP trigger condition (the CEL subset kfp.compiler writes) as an Argo `when` expression.
 
 KFP writes conditions such as `int(inputs.parameter_values['x']) > 5` or
-`!(inputs.parameter_values['a'] == 'heads')`; Argo's `when` is govaluate text after `{{…}}`
-substitution. Each `inputs.parameter_values['k']` becomes the task's own argument for `k`,
-quoted unless it sits in `int()`/`double()` or its type is a number or a boolean.
+`!(inputs.parameter_values['a'] == 'heads')`, and its driver evaluates them on the typed values.
+Here the whole condition becomes one Argo expression (`{{=…}}`) that reads each value as a
+variable, so a value holding quotes, `{{…}}` or a newline is compared as it is: pasted into
+govaluate text, it would break the expression or change it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -15,7 +17,7 @@ from wfexec.errors import SpecError
 
 _TOKEN = re.compile(r"""
     (?P<ref>inputs\.parameter_values\[\s*'(?P<key>[^']*)'\s*\])
-  | (?P<cast>\b(?:int|double|string|bool)\s*\()
+  | (?P<cast>\b(?P<fn>int|double|string|bool)\s*\()
   | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<num>-?\d+(?:\.\d+)?)
   | (?P<op>==|!=|<=|>=|&&|\|\||[<>!()])
@@ -23,13 +25,17 @@ _TOKEN = re.compile(r"""
   | (?P<ws>\s+)
 """, re.VERBOSE)
 
-UNQUOTED_TYPES = ("NUMBER_INTEGER", "NUMBER_DOUBLE", "BOOLEAN")
+NUMBER_TYPES = ("NUMBER_INTEGER", "NUMBER_DOUBLE")
+_CASTS = {"int": "int(", "double": "float(", "string": "string(", "bool": "("}
+_REF = re.compile(r"\{\{(?:(inputs\.parameters)\.(?P<input>[^{}]+)|tasks\.(?P<task>[^.{}]+)\.outputs\.parameters\."
+                  r"(?P<output>[^{}]+))\}\}")
+_CEL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: str) -> str:
-    """`argument(key)` gives (Argo expression of the value, KFP parameter type)."""
+    """`argument(key)` gives (the Argo text of the value: a reference or a constant, its KFP type)."""
     out: list[str] = []
-    casts: list[bool] = []  # per open parenthesis: was it a cast?
+    casts: list[str | None] = []  # per open parenthesis: the cast it opened, if any
     pos = 0
     while pos < len(condition):
         m = _TOKEN.match(condition, pos)
@@ -41,16 +47,15 @@ def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: s
         if m.group("ws"):
             continue
         if m.group("ref"):
-            expr, ptype = argument(m.group("key"))
-            in_cast = bool(casts and casts[-1])
-            out.append(expr if in_cast or ptype in UNQUOTED_TYPES else "'" + expr + "'")
+            text, ptype = argument(m.group("key"))
+            out.append(_typed(_variable(text), ptype, casts[-1] if casts else None))
         elif m.group("cast"):
-            casts.append(True)
-            out.append("(")
+            casts.append(m.group("fn"))
+            out.append(_CASTS[m.group("fn")])
         elif m.group("str"):
-            out.append("'" + m.group("str")[1:-1].replace("'", "\\'") + "'")
+            out.append(json.dumps(_cel_string(m.group("str"))))
         elif m.group("op") == "(":
-            casts.append(False)
+            casts.append(None)
             out.append("(")
         elif m.group("op") == ")":
             if casts:
@@ -58,4 +63,29 @@ def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: s
             out.append(")")
         else:
             out.append(m.group(0))
-    return " ".join(out)
+    return "{{=" + " ".join(out) + "}}"
+
+
+def _variable(text: str) -> str:
+    """The expression that reads the value the Argo `text` stands for: the reference, or the constant."""
+    m = _REF.fullmatch(text)
+    if m is None:
+        return json.dumps(text)
+    if m.group("input") is not None:
+        return f"inputs.parameters[{json.dumps(m.group('input'))}]"
+    return f"tasks[{json.dumps(m.group('task'))}].outputs.parameters[{json.dumps(m.group('output'))}]"
+
+
+def _typed(var: str, ptype: str, cast: str | None) -> str:
+    """An Argo parameter is text: read it as the value of its KFP type, or as the cast around it takes it."""
+    if cast == "string":
+        return var
+    if cast == "bool" or (cast is None and ptype == "BOOLEAN"):
+        return f"({var} == \"true\")"
+    if ptype in NUMBER_TYPES:
+        return f"float({var})"
+    return var
+
+
+def _cel_string(literal: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _CEL_ESCAPES.get(m.group(1), m.group(1)), literal[1:-1], flags=re.S)

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wfexec.kfp.v2.metrics import METRICS_TYPES
+from wfexec.kfp_runs import is_kfp_v2
 
-KFP_RUN = "wfexec.io/kfp-v2"
 KFP_TASK = "wfexec.io/kfp-task"
 TEXT_TYPES = {"system.Markdown": "markdown", "system.HTML": "html"}
 MAX_TEXT = 256 * 1024  # a Markdown or HTML artifact shown inline; a bigger one is cut and says so
@@ -53,10 +53,6 @@ class KfpNodeView:
 
 class NotKfp(ValueError):
     """The run or node is not a KFP v2 task."""
-
-
-def is_kfp_run(manifest: dict[str, Any]) -> bool:
-    return ((manifest.get("metadata") or {}).get("annotations") or {}).get(KFP_RUN) == "true"
 
 
 def _launcher_spec(template: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +141,7 @@ def _metrics(name: str, art: dict[str, Any], root: str) -> list[MetricsArtifact]
 
 def kfp_node_view(manifest: dict[str, Any], node: dict[str, Any]) -> KfpNodeView:
     """The KFP view of one node of a KFP v2 run; NotKfp when the run or node has none."""
-    if not is_kfp_run(manifest):
+    if not is_kfp_v2(manifest):
         raise NotKfp("not a KFP v2 run")
     templates = {t.get("name"): t for t in (manifest.get("spec") or {}).get("templates") or []}
     tmpl = templates.get(node.get("templateName")) or {}
