@@ -87,3 +87,18 @@ def test_caching_off_runs_the_task_every_time(tmp_path: Path) -> None:
     first, second = submit(home, file, "text=hello"), submit(home, file, "text=hello")
     assert outputs(pods(second, "nonce")[0])["cached"] == "false"
     assert param(second, "nonce", "nonce") != param(first, "nonce", "nonce")
+
+
+def test_a_task_whose_metrics_it_never_wrote_is_still_taken_from_cache(tmp_path: Path) -> None:
+    """A Metrics output that a task only logs to (or leaves alone) has no file; the cache entry still holds."""
+    nonce = container('od -An -N8 -tx8 /dev/urandom | tr -d " \\n" > "$0"', out_file("nonce"),
+                      outputs={"nonce": "STRING"})
+    nonce["outputDefinitions"]["artifacts"] = {"metrics": {"artifactType": {"schemaTitle": "system.Metrics",
+                                                                            "schemaVersion": "0.0.1"}}}
+    file = write(tmp_path / "metrics.yaml", pipeline("metrics-cache", {"nonce": task("nonce", cachingOptions={
+        "enableCache": True})}, {"nonce": nonce}))
+    home = tmp_path / "home"
+    first, second = submit(home, file), submit(home, file)
+    assert first["status"]["phase"] == second["status"]["phase"] == "Succeeded"
+    assert outputs(pods(second, "nonce")[0])["cached"] == "true"
+    assert param(second, "nonce", "nonce") == param(first, "nonce", "nonce")

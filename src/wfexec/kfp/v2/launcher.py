@@ -59,6 +59,10 @@ STATE_BY_PHASE = {"Succeeded": "COMPLETE", "Failed": "FAILED", "Error": "FAILED"
 REMOTE_SCHEMES = ("gs://", "http://", "https://", "oci://", "minio://", "s3://")
 
 
+def _local(uri: str) -> bool:
+    return uri.startswith("/")
+
+
 class Launch:
     def __init__(self, spec: dict[str, Any], argv: list[str]) -> None:
         self.spec = spec
@@ -315,8 +319,11 @@ class Launch:
                 entry = json.load(f)
         except (OSError, ValueError):
             return False
+        # A local artifact deleted since (its run deleted) makes the entry useless; one the task never
+        # wrote (a Metrics it only logged to) was never there to lose
+        unwritten = set(entry.get("unwritten", ()))
         for arts in entry["artifacts"].values():
-            if any(a["uri"].startswith("/") and not os.path.exists(a["uri"]) for a in arts):
+            if any(_local(a["uri"]) and a["uri"] not in unwritten and not os.path.exists(a["uri"]) for a in arts):
                 return False
         self.publish(entry["parameters"], entry["artifacts"], cached=True)
         print(f"[launcher] task {self.spec['task']!r} taken from cache (key {key[:12]})", flush=True)
@@ -326,8 +333,9 @@ class Launch:
         path = self.cache_file(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+        unwritten = [a["uri"] for v in arts.values() for a in v if _local(a["uri"]) and not os.path.exists(a["uri"])]
         with os.fdopen(fd, "w") as f:
-            json.dump({"parameters": params, "artifacts": arts}, f)
+            json.dump({"parameters": params, "artifacts": arts, "unwritten": unwritten}, f)
         os.replace(tmp, path)
 
     def publish(self, params: dict[str, Any], arts: dict[str, list[dict[str, Any]]], cached: bool) -> None:

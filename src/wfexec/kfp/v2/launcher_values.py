@@ -25,6 +25,8 @@ def to_text(value: Any, ptype: str) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if ptype == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
+        return str(int(value))  # the IR holds every number as a double: an int default reads 4.0
     return json.dumps(value)
 
 
