@@ -21,8 +21,9 @@ from typing import Any
 from wfexec.errors import SpecError
 from wfexec.kfp.v2 import kubernetes_platform as platform
 from wfexec.kfp.v2.conditions import to_when
-from wfexec.kfp.v2.ir import ArtifactBinding, Component, Interface, Pipeline, Task
-from wfexec.kfp.v2.launcher import ABSENT, to_text
+from wfexec.kfp.v2.ir import ArtifactBinding, Component, Interface, ParamBinding, Pipeline, Task
+from wfexec.kfp.v2.launcher import ABSENT, LaunchError, to_text
+from wfexec.kfp.v2.launcher_values import selector_keys
 from wfexec.kfp_runs import ANNOTATION as KFP_V2
 
 LAUNCHER = str(Path(__file__).with_name("launcher.py"))
@@ -288,7 +289,9 @@ class Compiler:
             elif b.kind == "final_status":
                 out.statuses[p(name)] = f"{{{{tasks.{b.producer}.status}}}}"
                 out.final_status_producers[name] = parent.tasks[b.producer].display_name
-            if b.selector:
+            if b.selector and comp.is_dag and p(name) in out.params:
+                out.params[p(name)] = _selected(b, where)
+            elif b.selector:
                 out.selectors[name] = b.selector
         for name, ab in task.artifacts.items():
             if ab.kind == "component_input":
@@ -425,6 +428,22 @@ class TaskArgs:
     final_status_producers: dict[str, str] = field(default_factory=dict)
     platform: dict[str, str] = field(default_factory=dict)  # k-<slot>: secret/ConfigMap names
     extra_deps: list[str] = field(default_factory=list)
+
+
+def _selected(b: ParamBinding, where: str) -> str:
+    """A sub-DAG's input given one field of a JSON parameter (parameterExpressionSelector): a DAG has
+    no launcher to apply the selector, so the field is taken as the value is passed down, by an Argo
+    expression. It renders as the launcher's selection does (a string as is, else JSON), and the
+    tasks inside type it as the sub-DAG's input declares."""
+    if b.kind == "component_input":
+        ref = f"inputs.parameters['{p(b.name)}']"
+    else:
+        ref = f"tasks['{b.producer}'].outputs.parameters['{p(b.name)}']"
+    try:
+        path = "".join(f"[{json.dumps(k)}]" for k in selector_keys(b.selector))
+    except LaunchError as exc:
+        raise SpecError(str(exc), field=f"{where}.inputs.parameters") from None
+    return f"{{{{=jsonpath({ref}, '$'){path}}}}}"
 
 
 def _retry(task: Task) -> dict[str, Any]:

@@ -64,14 +64,20 @@ def normal(value: Any, ptype: str) -> Any:
     return value
 
 
-def select(value: str, selector: str) -> str:
-    """parameterExpressionSelector, in the forms kfp.compiler writes (`parseJson(string_value)["k"]`)."""
+def selector_keys(selector: str) -> list[str | int]:
+    """The keys and indexes of a parameterExpressionSelector, in the form kfp.compiler writes
+    (`parseJson(string_value)["k"][0]`): the one grammar the launcher and the compiler share."""
     m = re.fullmatch(r'parseJson\(string_value\)((?:\[(?:"[^"]*"|\d+)\])+)', selector.strip())
     if not m:
         raise LaunchError(f"parameter selector {selector!r} is not supported")
+    return [json.loads(k) if k.startswith('"') else int(k) for k in re.findall(r'\[("[^"]*"|\d+)\]', m.group(1))]
+
+
+def select(value: str, selector: str) -> str:
+    """parameterExpressionSelector applied to a JSON parameter's text: a string as is, else JSON."""
     data: Any = json.loads(value)
-    for key in re.findall(r'\[("[^"]*"|\d+)\]', m.group(1)):
-        data = data[json.loads(key)] if key.startswith('"') else data[int(key)]
+    for key in selector_keys(selector):
+        data = data[key]
     return data if isinstance(data, str) else json.dumps(data)
 
 
