@@ -16,3 +16,9 @@ def test_a_selected_loop_item_field_reaches_a_nested_pipeline_typed(tmp_path: Pa
     assert wf["status"]["phase"] == "Succeeded"
     assert sorted(param(wf, "train")) == ["lr=0.1", "lr=0.2"]  # as kfp.local gives
     assert param(wf, "train-b") == ["lr=0.2"]
+
+
+def test_collected_across_nested_loops_is_a_typed_list_of_lists(tmp_path: Path) -> None:
+    wf = submit(tmp_path / "home", DATA / "collected_nested_loops.yaml")
+    assert wf["status"]["phase"] == "Succeeded"
+    assert param(wf, "show") == ["[[10, 20], [20, 40], [30, 60]]"]  # one list per outer iteration, in order

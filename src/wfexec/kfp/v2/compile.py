@@ -281,9 +281,9 @@ class Compiler:
                 out.params[p(name)] = f"{{{{inputs.parameters.{p(b.name)}}}}}"
             elif b.kind == "task_output":
                 out.params[p(name)] = f"{{{{tasks.{b.producer}.outputs.parameters.{p(b.name)}}}}}"
-                producer = self.pl.components[parent.tasks[b.producer].component]
-                if parent.tasks[b.producer].iterator is not None:
-                    out.collected[name] = self.element_type(producer, b.name)
+                ptype, depth = self.collected_shape(parent.tasks[b.producer], b.name)
+                if depth:
+                    out.collected[name] = {"type": ptype, "depth": depth}
             elif b.kind == "constant":
                 out.constants[name] = b.constant
             elif b.kind == "final_status":
@@ -304,16 +304,19 @@ class Compiler:
             raise SpecError(f"required input {missing[0]!r} of {comp.name!r} has no value", field=where)
         return out
 
-    def element_type(self, comp: Component, key: str) -> str:
-        """The type of one element of a Collected output: what the task inside the loop produced."""
+    def collected_shape(self, task: Task, key: str) -> tuple[str, int]:
+        """A task's output as loops collect it (`dsl.Collected`): the type of the value the executor
+        inside produced, and how many loops lie between (each wraps the values in one more list)."""
+        depth = 1 if task.iterator is not None else 0
+        comp = self.pl.components[task.component]
         if not comp.is_dag:
             spec = comp.outputs.parameters.get(key)
-            return spec.type if spec else "STRING"
+            return (spec.type if spec else "STRING"), depth
         sels = comp.dag_outputs.parameters.get(key) or []
         if not sels:
-            return "STRING"
-        inner_task = comp.tasks[sels[0].producer]
-        return self.element_type(self.pl.components[inner_task.component], sels[0].key)
+            return "STRING", depth
+        ptype, inner = self.collected_shape(comp.tasks[sels[0].producer], sels[0].key)
+        return ptype, depth + inner
 
     # ---- executor tasks -----------------------------------------------------------------
     def executor_template(self, comp: Component, task: Task, args: TaskArgs, where: str) -> str:
@@ -424,7 +427,7 @@ class TaskArgs:
     statuses: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     selectors: dict[str, str] = field(default_factory=dict)
-    collected: dict[str, str] = field(default_factory=dict)
+    collected: dict[str, dict[str, Any]] = field(default_factory=dict)  # input -> element type, loop depth
     final_status_producers: dict[str, str] = field(default_factory=dict)
     platform: dict[str, str] = field(default_factory=dict)  # k-<slot>: secret/ConfigMap names
     extra_deps: list[str] = field(default_factory=list)

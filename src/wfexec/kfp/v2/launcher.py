@@ -37,6 +37,7 @@ if __package__:  # imported as part of wfexec (compile.py reads ABSENT and to_te
         ABSENT,
         LaunchError,
         copy_into,
+        from_collected,
         from_text,
         local_path,
         normal,
@@ -46,7 +47,17 @@ if __package__:  # imported as part of wfexec (compile.py reads ABSENT and to_te
 else:  # run as a script inside the step: they are on sys.path[0]
     from launcher_command import own_log_tail, report_network, run_in_warm_process, run_watching_network
     from launcher_placeholders import Placeholders
-    from launcher_values import ABSENT, LaunchError, copy_into, from_text, local_path, normal, select, to_text
+    from launcher_values import (
+        ABSENT,
+        LaunchError,
+        copy_into,
+        from_collected,
+        from_text,
+        local_path,
+        normal,
+        select,
+        to_text,
+    )
 
 __all__ = ["ABSENT", "LaunchError", "Launch", "Placeholders", "from_text", "lightweight_argv", "main", "to_text"]
 
@@ -140,8 +151,7 @@ class Launch:
                     text = select(text, sel)
                 collected = (self.spec.get("collected") or {}).get(name)
                 if collected:
-                    out[name] = [from_text(v if isinstance(v, str) else json.dumps(v), collected, name)
-                                 for v in json.loads(text)]
+                    out[name] = from_collected(text, collected["type"], collected["depth"], name)
                 else:
                     out[name] = from_text(text, ptype, name)
                 continue

@@ -55,6 +55,21 @@ def from_text(text: str, ptype: str, name: str) -> Any:
     return text
 
 
+def from_collected(value: Any, ptype: str, depth: int, name: str) -> list[Any]:
+    """A `dsl.Collected` input as typed nested lists, one level per loop. Each loop's aggregate holds
+    its iterations' outputs as text, so the lists of an inner loop arrive as JSON text inside the outer."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list):
+        raise LaunchError(f"input parameter {name!r}: expected a collected list, got {str(value)[:80]!r}")
+    if depth > 1:
+        return [from_collected(v, ptype, depth - 1, name) for v in value]
+    return [from_text(v if isinstance(v, str) else json.dumps(v), ptype, name) for v in value]
+
+
 def normal(value: Any, ptype: str) -> Any:
     """A constant or default as its declared type (YAML may hold an integer as 2.0)."""
     if ptype == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
