@@ -4,9 +4,10 @@ a nested pipeline's input, Collected across nested loops, an importer of a local
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.kfp_v2.helpers import DATA, param, submit
+from tests.kfp_v2.helpers import DATA, logs, param, pods, submit
 
 
 def test_a_selected_loop_item_field_reaches_a_nested_pipeline_typed(tmp_path: Path) -> None:
@@ -22,3 +23,25 @@ def test_collected_across_nested_loops_is_a_typed_list_of_lists(tmp_path: Path) 
     wf = submit(tmp_path / "home", DATA / "collected_nested_loops.yaml")
     assert wf["status"]["phase"] == "Succeeded"
     assert param(wf, "show") == ["[[10, 20], [20, 40], [30, 60]]"]  # one list per outer iteration, in order
+
+
+def test_an_importer_of_a_local_file_leaves_it_alone_and_the_next_task_reads_it(tmp_path: Path) -> None:
+    # under /tmp, which a step does not see (its /tmp is private): bound in read-only, as the host's other files are
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "x.csv").write_text("h,1\n")
+    wf = submit(tmp_path / "home", DATA / "importer_local_file.yaml", f"path={user / 'x.csv'}")
+    assert wf["status"]["phase"] == "Succeeded"
+    assert param(wf, "read") == ["h,1 meta=local"]
+    assert [p.name for p in user.iterdir()] == ["x.csv"]  # nothing written beside the user's file
+    sides = list((tmp_path / "home" / "kfp" / "runs").glob("*/*/artifact.kfp-metadata.json"))
+    assert [json.loads(p.read_text())["metadata"] for p in sides] == [{"src": "local"}]
+
+
+def test_an_importer_of_a_missing_local_file_fails_with_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    wf = submit(tmp_path / "home", DATA / "importer_local_file.yaml", f"path={missing}")
+    assert wf["status"]["phase"] == "Failed"
+    text = logs(tmp_path / "home", wf["metadata"]["name"])
+    assert f"kfp launcher: task 'importer' imports {missing}: no such file or folder" in text
+    assert "Traceback" not in text and not pods(wf, "read")

@@ -107,6 +107,7 @@ class Compiler:
         self.pending_volumes: list[dict[str, Any]] = []  # pod volumes the tasks' settings ask for
         self.renames: dict[str, dict[str, str]] = {}  # component -> task key -> display name used
         self.renamed: dict[str, str] = {}  # those of the DAG being compiled
+        self.imports: list[dict[str, Any]] = []  # read-only mounts of the local files importers name
 
     def _name(self, base: str) -> str:
         base = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:50] or "t"
@@ -118,6 +119,9 @@ class Compiler:
         return name
 
     def workflow(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        for i, path in enumerate(self.imported_paths(arguments)):
+            self.imports.append({"name": f"kfp-import-{i}", "mountPath": path, "readOnly": True})
+            self.extra_volumes([{"name": f"kfp-import-{i}", "hostPath": {"path": path}}])
         entry = self.dag(self.pl.root)
         params = [{"name": p(k), "value": to_text(v, self.pl.root.inputs.parameters[k].type)}
                   for k, v in arguments.items()]
@@ -133,6 +137,41 @@ class Compiler:
                          if self.rt.bind_launcher else []),
                      "templates": self.templates},
         }
+
+    def imported_paths(self, arguments: dict[str, Any]) -> list[str]:
+        """The local files and folders importers name that a step may not see: KFP's importer records
+        the URI as it is (no copy), so each is bound read-only at its own path into every executor step
+        (a step has a private /tmp; under docker it sees no host file). Only URIs known before the run
+        (a constant, a pipeline parameter) and paths that exist; the importer reports a missing one."""
+        root = self.rt.kfp_root.rstrip("/") + "/"
+        out: list[str] = []
+        for parent in [self.pl.root, *self.pl.components.values()]:
+            for t in parent.tasks.values():
+                uri = self.import_uri(parent, t, arguments)
+                path = os.path.normpath(uri) if uri.startswith("/") else ""
+                if path and os.path.exists(path) and path not in out and not path.startswith(root) and \
+                        not root.startswith(path.rstrip("/") + "/") and path not in ("/tmp", "/run"):
+                    out.append(path)
+        return out
+
+    def import_uri(self, parent: Component, task: Task, arguments: dict[str, Any]) -> str:
+        """The URI an importer task imports, when known before the run; "" otherwise."""
+        comp = self.pl.components.get(task.component)
+        if comp is None or comp.is_dag:
+            return ""
+        imp = self.pl.executors[comp.executor_label].importer
+        if imp is None:
+            return ""
+        if imp.uri_constant:
+            return imp.uri_constant
+        b = task.parameters.get(imp.uri_parameter)
+        if b is None:
+            return ""
+        if b.kind == "constant":
+            return str(b.constant or "")
+        if b.kind == "component_input" and parent is self.pl.root:
+            return str(arguments.get(b.name) or "")
+        return ""
 
     # ---- DAG components -----------------------------------------------------------------
     def dag(self, comp: Component) -> str:
@@ -366,7 +405,7 @@ class Compiler:
             volumes.append({"name": LAUNCHER_VOLUME, "mountPath": os.path.dirname(LAUNCHER), "readOnly": True})
         extra = platform.executor_settings(self.pl, comp.executor_label, task.display_name, self.rt.warnings)
         spec.update(extra.spec)
-        volumes += extra.volume_mounts + self.extra_mounts
+        volumes += extra.volume_mounts + self.extra_mounts + self.imports
         if self.rt.s3 is not None:  # the launcher reads the repository's keys from the secrets folder
             spec["s3"] = self.rt.s3
             secrets = spec["secrets_root"]

@@ -360,12 +360,25 @@ class Launch:
         for name, value in arts.items():
             with open(os.path.join(ARGO_OUT, "a", name), "w") as f:
                 json.dump(value, f)
-            for a in value:
-                if a["uri"].startswith("/") and os.path.isdir(os.path.dirname(a["uri"])):
-                    with open(a["uri"] + ".kfp-metadata.json", "w") as f:
+            for i, a in enumerate(value):
+                path = self.metadata_file(name, i, a["uri"])
+                if path:
+                    with open(path, "w") as f:
                         json.dump({"name": a["name"], "type": a["type"], "metadata": a["metadata"]}, f)
         with open(ARGO_OUT + "/cached", "w") as f:
             f.write("true" if cached else "false")
+
+    def metadata_file(self, name: str, index: int, uri: str) -> str:
+        """Where an artifact's metadata file goes: beside it when it lives in the kfp root (the runs'
+        artifact area); else (an imported local file, a URI a component set) in this task's own folder,
+        never beside a user's file, which may be read-only or not the run's to litter. "" for a remote URI."""
+        if not uri.startswith("/"):
+            return ""
+        root = self.root.rstrip("/") + "/"
+        if uri.startswith(root):
+            return uri + ".kfp-metadata.json" if os.path.isdir(os.path.dirname(uri)) else ""
+        os.makedirs(self.outdir, exist_ok=True)
+        return os.path.join(self.outdir, name + (f"-{index}" if index else "") + ".kfp-metadata.json")
 
     # ---- the run ------------------------------------------------------------------------
     def run(self) -> int:
@@ -427,6 +440,8 @@ class Launch:
         if uri.startswith(REMOTE_SCHEMES):
             raise LaunchError(f"task {self.spec['task']!r} imports {uri}: a download this machine cannot make "
                               "(import a local path)")
+        if not os.path.exists(uri):  # KFP's importer records the URI as it is: the file must be there to read
+            raise LaunchError(f"task {self.spec['task']!r} imports {uri}: no such file or folder")
         art = {"name": os.path.basename(uri.rstrip("/")) or "artifact", "uri": uri, "metadata": imp["metadata"],
                "type": {"schemaTitle": imp["schema_title"], "schemaVersion": "0.0.1"}}
         self.publish({}, {"artifact": [art]}, cached=False)
