@@ -68,6 +68,9 @@ def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: s
 
 def _variable(text: str) -> str:
     """The expression that reads the value the Argo `text` stands for: the reference, or the constant."""
+    if text.startswith("{{=") and text.endswith("}}"):  # a field of a JSON value, as passed down rendered
+        value = text[3:-2]
+        return f'(type({value}) == "string" ? {value} : toJson({value}))'
     m = _REF.fullmatch(text)
     if m is None:
         return json.dumps(text)
