@@ -28,9 +28,40 @@ def test_dry_runs_print_the_workflow_and_create_nothing(tmp_path: Path) -> None:
     assert wf["spec"]["arguments"]["parameters"] == [{"name": "message", "value": "dry"}]
     server = json.loads(wfexec("submit", str(PARAMS), "--server-dry-run", "-o", "json", home=home, check=True).stdout)
     assert server["kind"] == "Workflow"
-    bad = wfexec("submit", str(PARAMS), "--server-dry-run", "-p", "nope=1", home=home)
-    assert bad.returncode == 1 and "'nope' is not declared" in bad.stderr
+    extra = YAML(typ="safe").load(wfexec("submit", str(PARAMS), "--server-dry-run", "-p", "extra=1", "-p",
+                                         "message=m", home=home, check=True).stdout)
+    # as argo submit -p: the given ones first, in order, an undeclared one too; then the declared rest
+    assert extra["spec"]["arguments"]["parameters"] == [{"name": "extra", "value": "1"},
+                                                        {"name": "message", "value": "m"}]
     assert _names(home) == []
+
+
+def test_the_run_shows_the_parameters_it_ran_with_and_takes_undeclared_ones(tmp_path: Path) -> None:
+    """`get -o json` is the Workflow the run ran: its spec.arguments hold the -p values, not the file's.
+    A parameter the Workflow does not declare is taken, as argo does: a WorkflowTemplate whose entrypoint
+    has an input and no spec.arguments runs with -p."""
+    home = tmp_path / "home"
+    wf = json.loads(wfexec("submit", str(PARAMS), "-p", "message=given", "--wait", "-o", "json", home=home,
+                           check=True).stdout)
+    assert wf["spec"]["arguments"]["parameters"] == [{"name": "message", "value": "given"}]
+    got = json.loads(wfexec("get", wf["metadata"]["name"], "-o", "json", home=home, check=True).stdout)
+    assert got["spec"]["arguments"] == wf["spec"]["arguments"]
+    template = tmp_path / "tpl.yaml"
+    template.write_text("""apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: print-message}
+spec:
+  entrypoint: print
+  templates:
+  - name: print
+    inputs: {parameters: [{name: message}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.message}}"]}
+""")
+    wfexec("template", "create", str(template), home=home, check=True)
+    run = wfexec("submit", "--from", "workflowtemplate/print-message", "-p", "message=hi", "--wait", "-o", "name",
+                 home=home)
+    assert run.returncode == 0, run.stderr
+    assert wfexec("logs", run.stdout.strip(), home=home, check=True).stdout.strip().endswith("hi")
 
 
 def test_parameter_file_labels_generate_name_and_service_account(tmp_path: Path) -> None:

@@ -138,6 +138,10 @@ def test_cluster_template_and_submit_from(url: str) -> None:
     missing = call("POST", url, f"/api/v1/workflows/{NS}/submit", status=404,
                    json={"resourceKind": "WorkflowTemplate", "resourceName": "nope"})
     assert "nope" in missing["message"]
+    bad = call("POST", url, f"/api/v1/workflows/{NS}/submit", status=400,
+               json={"resourceKind": "ClusterWorkflowTemplate", "resourceName": "shared",
+                     "submitOptions": {"name": "../../sub"}})
+    assert "metadata.name" in bad["message"]  # a run's name is its directory's: never a path
     call("DELETE", url, "/api/v1/cluster-workflow-templates/shared")
 
 

@@ -89,6 +89,27 @@ def test_bad_input_gets_4xx_naming_the_field(server) -> None:
     assert r.status_code == 409 and r.json()["code"] == 6
 
 
+def test_a_name_that_is_no_kubernetes_name_is_refused_and_touches_no_path(server) -> None:
+    """A run's name is its directory's: `..`, `../x` or a name the file system cannot hold is a 400, as
+    Kubernetes refuses it, and nothing is stored or made, in the home or beside it."""
+    base = f"{server.url}/api/v1/workflows/default"
+    home = Path(server.home)
+    before = set(home.parent.iterdir())
+    names = ["..", "../../outside", "a/b", "UPPER_bad", "a b", "x" * 300, "-lead", "trail-"]
+    for name in names:
+        wf = container_wf("true")
+        wf["metadata"] = {"name": name, "annotations": {}}
+        r = check_response(requests.post(base, json={"workflow": wf}, timeout=10))
+        assert r.status_code == 400 and "metadata.name" in r.json()["message"], (name, r.text)
+    for prefix in ("../", "Bad-", "x" * 250):
+        r = check_response(requests.post(base, json={"workflow": container_wf("true", name=prefix)}, timeout=10))
+        assert r.status_code == 400 and "metadata.generateName" in r.json()["message"], (prefix, r.text)
+    listed = check_response(requests.get(base, timeout=10)).json()["items"] or []
+    assert not [i for i in listed if i["metadata"]["name"] in names]
+    assert set(home.parent.iterdir()) == before
+    assert not (home / "outside").exists() and (home / "runs.db").exists()
+
+
 def test_lint_and_dry_run_create_nothing(server) -> None:
     base = f"{server.url}/api/v1/workflows/default"
     r = check_response(requests.post(f"{base}/lint", json={"workflow": container_wf("true", name="lint-")},

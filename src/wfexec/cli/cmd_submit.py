@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import argparse
 import copy
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfexec.cli.common import add_output_flag, dump, load_executor_config, open_store, parse_kv, say, warn
 from wfexec.engine import api
+from wfexec.engine.object_names import EXPECTED, check_generate_name, valid_name
 from wfexec.engine.store import Store
+from wfexec.engine.workflow_arguments import apply_parameters
 from wfexec.errors import SpecError, WfexecError
 
 if TYPE_CHECKING:
     from wfexec.engine.forked import ForkedEngine
-
-#: Kubernetes object names (RFC 1123 subdomain), which Argo requires of a Workflow's name.
-NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-PREFIX_RE = re.compile(r"^[a-z0-9]([-.a-z0-9]*)?$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -178,14 +175,16 @@ def _parameter_file(file: str) -> dict[str, str]:
     return out
 
 
-def _check(wf: dict[str, Any], args: argparse.Namespace, file: str, params: dict[str, str]) -> None:
-    """What the server refuses before it creates anything: a bad name, an unknown entrypoint or parameter."""
-    if args.name and (len(args.name) > 253 or not NAME_RE.match(args.name)):
-        raise WfexecError(f"--name {args.name!r}: a Workflow name must be lowercase letters, digits, '-' and '.', "
-                          "starting and ending with a letter or digit, at most 253 characters (RFC 1123)")
-    if args.generate_name and not PREFIX_RE.match(args.generate_name):
-        raise WfexecError(f"--generate-name {args.generate_name!r}: expected lowercase letters, digits, '-' and '.',"
-                          " starting with a letter or digit")
+def _check(wf: dict[str, Any], args: argparse.Namespace, file: str) -> None:
+    """What the server refuses before it creates anything: a bad name, an unknown entrypoint."""
+    if args.name and not valid_name(args.name):
+        raise WfexecError(f"--name {args.name!r}: a Workflow name must be {EXPECTED}")
+    if args.generate_name:
+        try:
+            check_generate_name(args.generate_name, "Workflow")
+        except SpecError:
+            raise WfexecError(f"--generate-name {args.generate_name!r}: expected {EXPECTED}, once 5 random "
+                              "characters are added") from None
     spec = wf.get("spec") or {}
     if spec.get("workflowTemplateRef"):
         return  # a stored template's: create_run checks it once the template is in
@@ -194,12 +193,6 @@ def _check(wf: dict[str, Any], args: argparse.Namespace, file: str, params: dict
         raise SpecError(f"--entrypoint {args.entrypoint!r}: no template of that name"
                         + (f" (templates: {', '.join(n for n in names if n)})" if names else ""),
                         file=file or None, field="spec.templates")
-    declared = {p.get("name") for p in (spec.get("arguments") or {}).get("parameters") or []}
-    unknown = sorted(set(params) - declared)
-    if unknown:
-        raise SpecError(f"parameter {unknown[0]!r} is not declared in spec.arguments.parameters"
-                        + (f" (declared: {', '.join(sorted(n for n in declared if n))})" if declared else ""),
-                        file=file or None, field="spec.arguments.parameters")
 
 
 def _prepare(wf: dict[str, Any], args: argparse.Namespace, params: dict[str, str]) -> dict[str, Any]:
@@ -226,9 +219,7 @@ def _dry_run_object(wf: dict[str, Any], args: argparse.Namespace, params: dict[s
     spec = wf.setdefault("spec", {})
     if args.entrypoint:
         spec["entrypoint"] = args.entrypoint
-    for p in (spec.get("arguments") or {}).get("parameters") or []:
-        if p.get("name") in params:
-            p["value"] = params[p["name"]]
+    apply_parameters(spec, params)
     return wf
 
 
@@ -312,7 +303,7 @@ def _run_here(args: argparse.Namespace, engine: ForkedEngine | None) -> int:
         raise WfexecError(f"--name {args.name!r}: the file holds {len(workflows)} Workflows, and names are unique; "
                           "use --generate-name")
     for wf in workflows:
-        _check(wf, args, file, params)
+        _check(wf, args, file)
     source = "--executor" if args.executor else (cfg.executor_source if cfg is not None else "default")
     if args.dry_run or args.server_dry_run:
         if args.server_dry_run:

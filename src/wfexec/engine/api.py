@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.object_names import check_generate_name, check_name
 from wfexec.engine.options import RunOptions
 from wfexec.engine.store import RunRecord, Store, pid_alive
+from wfexec.engine.workflow_arguments import apply_parameters
 from wfexec.errors import RunExists, SpecError, WfexecError
 from wfexec.home import wfexec_home
 
@@ -119,17 +121,13 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     if (wf.get("spec") or {}).get("workflowTemplateRef"):
         wf = workflow_from_document(wf, file, templates)
         meta = wf.setdefault("metadata", {})
-    spec = wf.setdefault("spec", {})
-    declared = {p["name"] for p in (spec.get("arguments") or {}).get("parameters") or []}
-    for name in opts.parameters:
-        if name not in declared:
-            raise SpecError(f"parameter {name!r} is not declared in spec.arguments.parameters"
-                            + (f" (declared: {', '.join(sorted(declared))})" if declared else ""),
-                            file=file or None, field="spec.arguments.parameters")
+    apply_parameters(wf.setdefault("spec", {}), opts.parameters)
     name = opts.name or meta.get("name")
     prefix = None if name else opts.generate_name or meta.get("generateName") or "workflow-"
     if prefix is not None:
+        check_generate_name(prefix, "Workflow", file=file or None)
         name = f"{prefix}{_suffix()}"
+    check_name(name, "Workflow", file=file or None)
     meta["name"] = name
     meta.pop("generateName", None)
     meta.setdefault("namespace", "default")
@@ -228,6 +226,8 @@ def _start_unless_driven(store: Store, name: str, *, started_only: bool) -> bool
 
 
 def run_dir(name: str) -> Path:
+    if "/" in name or name in ("", ".", ".."):  # create_run allows none; a row another tool wrote might
+        raise WfexecError(f"run name {name!r} cannot name a directory under runs/")
     return wfexec_home() / "runs" / name
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfexec.engine.labels import LabelSelector
+from wfexec.engine.object_names import check_name
 from wfexec.engine.store import Store
 from wfexec.errors import SpecError, StoreError
 
@@ -38,10 +39,6 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (kind, namespace, name)
 );
 """
-
-# Kubernetes object names: lowercase RFC 1123 subdomain.
-_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-.")
-
 
 class ObjectNotFound(StoreError):
     """No stored object of that kind and name."""
@@ -98,16 +95,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_name(name: Any, kind: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise SpecError(f"a {kind} needs a name", field="metadata.name")
-    if len(name) > 253 or not set(name) <= _NAME_CHARS or name[0] in "-." or name[-1] in "-.":
-        raise SpecError(f"{kind} name {name!r} is not valid: expected lowercase letters, digits, '-' and '.',"
-                        " starting and ending with a letter or digit, at most 253 characters",
-                        field="metadata.name")
-    return name
-
-
 def _labels_of(meta: dict[str, Any]) -> dict[str, str]:
     labels = meta.get("labels") or {}
     if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str)
@@ -159,7 +146,7 @@ class ObjectStore:
         name = meta.get("name")
         if not name and isinstance(meta.get("generateName"), str):
             name = meta["generateName"] + uuid.uuid4().hex[:5]
-        name = _check_name(name, kind)
+        name = check_name(name, kind)
         obj = StoredObject(kind, ns, name, str(uuid.uuid4()), 1, _now(), _labels_of(meta), _clean(body))
         with self.store._tx() as db:
             if db.execute("SELECT 1 FROM objects WHERE kind=? AND namespace=? AND name=?",
@@ -173,7 +160,7 @@ class ObjectStore:
         """Replace the spec, labels and annotations; a stale `metadata.resourceVersion` is a conflict."""
         kind, meta = _kind_and_meta(body)
         ns = _scope(kind, meta.get("namespace") or namespace)
-        name = _check_name(name or meta.get("name"), kind)
+        name = check_name(name or meta.get("name"), kind)
         if meta.get("name") and name != meta["name"]:
             raise SpecError(f"metadata.name {meta['name']!r} does not match {name!r} in the path",
                             field="metadata.name")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wfexec.engine.api import RUNNABLE_KINDS, workflow_from_document
+from wfexec.engine.workflow_arguments import apply_parameters
 from wfexec.errors import SpecError
 from wfexec.spec.document import TEMPLATE_KINDS, Document
 from wfexec.spec.lint import lint_documents
@@ -52,7 +53,7 @@ def load_source(path: str, *, arguments: dict[str, Any], parameters: dict[str, s
         raise SpecError("no Workflow, WorkflowTemplate or CronWorkflow in the file", file=path, field="kind")
     main = next((d for d in runnable if d.kind == "Workflow"), runnable[0])
     workflow = _as_workflow(main, local, inline)
-    _set_parameters(workflow, parameters, local, path)
+    apply_parameters(workflow.setdefault("spec", {}), parameters)  # as argo submit -p: declared or not
     return Source(workflow, path, local)
 
 
@@ -97,30 +98,3 @@ def _as_workflow(doc: Document, local: dict[tuple[bool, str], Document], inline:
         wf["spec"]["workflowTemplateRef"] = kept
         return wf
     return workflow_from_document(data, doc.file, [])
-
-
-def _set_parameters(wf: dict[str, Any], values: dict[str, str], local: dict[tuple[bool, str], Document],
-                    file: str) -> None:
-    """-p NAME=VALUE: the value of a declared workflow parameter (declared here or in the referenced template)."""
-    if not values:
-        return
-    spec = wf["spec"]
-    params = spec.setdefault("arguments", {}).setdefault("parameters", [])
-    declared = {p.get("name") for p in params}
-    ref = spec.get("workflowTemplateRef")
-    target = local.get(_ref_key(ref)) if isinstance(ref, dict) else None
-    if target is not None:
-        declared |= {p.get("name") for p in ((target.workflow_spec or {}).get("arguments") or {}).get("parameters")
-                     or []}
-    open_ended = isinstance(ref, dict) and target is None  # the template lives only in the cluster
-    for name, value in values.items():
-        if name not in declared and not open_ended:
-            known = ", ".join(sorted(str(n) for n in declared)) or "none"
-            raise SpecError(f"parameter {name!r} is not declared (declared: {known})", file=file,
-                            field="spec.arguments.parameters")
-        entry = next((p for p in params if p.get("name") == name), None)
-        if entry is None:
-            params.append({"name": name, "value": value})
-        else:
-            entry.pop("valueFrom", None)
-            entry["value"] = value
