@@ -118,3 +118,31 @@ def test_suspend_holds_new_steps_until_resume_and_queue_time_is_not_duration(tmp
     two = _nodes(home, name)["two"]
     started = calendar.timegm(time.strptime(two["startedAt"], "%Y-%m-%dT%H:%M:%SZ"))
     assert started >= resumed  # the time held by `suspend` is not the step's: it starts once resumed
+
+
+BACKOFF = """\
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {{limit: 3, backoff: {{duration: "{duration}", factor: {factor}}}}}
+    container: {{image: busybox, command: [sh, -c, "exit 1"]}}
+"""
+
+
+def test_stop_and_terminate_end_a_run_waiting_out_a_retry_backoff(tmp_path: Path) -> None:
+    """Argo ends the run at once: a backoff of minutes (or of a factor too large for a number) is not waited
+    out. `--wait` is given 60 s against a backoff of 10 minutes."""
+    home = tmp_path / "home"
+    runs = []
+    for verb, duration, factor in (("stop", "10m", 2), ("terminate", "10m", 2), ("terminate", "1s", "1e308")):
+        name = wfexec("submit", str(workflow(tmp_path, f"backoff-{len(runs)}", BACKOFF.format(
+            duration=duration, factor=factor))), "-o", "name", home=home, check=True).stdout.strip()
+        wait_for(lambda: len([n for n in _nodes(home, name).values() if n.get("type") == "Pod"]) >= (
+            1 if duration == "10m" else 2), timeout=60, what="the first failed attempt")
+        runs.append((verb, name))
+    for verb, name in runs:
+        done = wfexec(verb, name, "--wait", home=home, timeout=60)
+        assert done.returncode == 0, done.stderr
+        nodes = _nodes(home, name)
+        assert nodes[name]["phase"] == "Failed"
+        assert all(n["phase"] not in ("Pending", "Running") for n in nodes.values())

@@ -4,6 +4,7 @@ global outputs, and whether it is being stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from wfexec.engine.nodes import Node
 from wfexec.engine.options import RunOptions
 
 Scope = dict[str, Any]
+#: The longest wait asyncio is asked for (a backoff of factor 1e308 is no reason to fail).
+LONGEST_PAUSE = 10.0 ** 7
 
 
 @dataclass
@@ -37,6 +40,8 @@ class RunContext:
     shutdown_exempt: bool = False
     #: Set while new pods may start; cleared by `wfexec suspend` (or spec.suspend), set again by resume or stop.
     unsuspended: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set once the run starts to end (stop, terminate, deadline, fault): what waits for time wakes up.
+    ending: asyncio.Event = field(default_factory=asyncio.Event)
     #: Told of every pod node that has ended (podGC); set by the run when its spec has podGC.
     on_pod_end: Callable[[Node], None] | None = None
 
@@ -52,6 +57,12 @@ class RunContext:
         if self.fault:
             return self.fault
         return f"Stopped with strategy '{(self.shutdown or '').capitalize()}'"
+
+    async def pause(self, seconds: float) -> None:
+        """Wait `seconds` (a retry's backoff), or less when the run starts to end: a stop or terminate
+        ends the run now, as Argo's does, not after the backoff."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ending.wait(), timeout=min(seconds, LONGEST_PAUSE))
 
     def set_global_output(self, name: str, value: str) -> None:
         self.global_outputs[name] = value

@@ -278,11 +278,12 @@ def collect_artifacts(store: Store, run: str, strategy: str) -> list[str]:
 # -- deleting runs ----------------------------------------------------------------------------
 def delete_run(store: Store, name: str) -> None:
     """Delete a run as Argo deletes a Workflow: its OnWorkflowDeletion artifacts, pods, directory and rows."""
+    from wfexec.engine.api import run_dir as dir_of
     from wfexec.engine.pod_dirs import PodDirs
 
     rec = store.get_run(name)
     collect_artifacts(store, rec.name, "OnWorkflowDeletion")
-    run_dir = wfexec_home() / "runs" / rec.name
+    run_dir = dir_of(rec.name)
     PodDirs.for_run(run_dir).remove_all()
     shutil.rmtree(run_dir, ignore_errors=True)
     DueTable(store).forget_run(rec.name)

@@ -3,8 +3,8 @@ expression and backoff rules."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import math
 import time
 from typing import Any, Protocol
 
@@ -71,8 +71,11 @@ def backoff_delay(backoff: dict[str, Any], attempt: int) -> float:
     """Seconds to wait before the attempt after `attempt`: duration × factor^attempt, at most `cap`."""
     if not backoff.get("duration"):
         return 0.0
-    delay = parse_duration(str(backoff["duration"]), "retryStrategy.backoff.duration") * \
-        (float(backoff.get("factor") or 1) ** attempt)
+    try:
+        delay = parse_duration(str(backoff["duration"]), "retryStrategy.backoff.duration") * \
+            (float(backoff.get("factor") or 1) ** attempt)
+    except OverflowError:  # a factor such as 1e308: a wait longer than any run
+        delay = math.inf
     if backoff.get("cap"):
         delay = min(delay, parse_duration(str(backoff["cap"]), "retryStrategy.backoff.cap"))
     return delay
@@ -134,7 +137,9 @@ async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str,
             if time.time() - started + delay > max_d:
                 book.finish_node(rnode, child["phase"], "Max duration limit exceeded")
                 return rnode
-        await asyncio.sleep(delay)
+        await ctx.pause(delay)
+        if ctx.shutdown:
+            break
         attempt += 1
     if child.get("outputs"):
         rnode["outputs"] = child["outputs"]

@@ -312,8 +312,10 @@ class WorkflowRun:
         return message
 
     def _release(self) -> None:
-        """The run is ending: suspended steps end with it, and pods held by `wfexec suspend` go on to stop."""
+        """The run is ending: suspended steps end with it, pods held by `wfexec suspend` go on to stop,
+        and a retry's backoff stops waiting."""
         self.ctx.unsuspended.set()
+        self.ctx.ending.set()
         self.suspensions.resume_all()
 
     async def _workflow_deadline(self, delay: float) -> None:
