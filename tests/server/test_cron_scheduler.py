@@ -70,13 +70,17 @@ def test_due_times_follow_the_timezone_and_every_schedule() -> None:
     assert latest_due(rules, after, dt.datetime(2026, 6, 1, 0, 59, tzinfo=UTC)) is None
     assert latest_due(rules, after, dt.datetime(2026, 6, 1, 1, 0, tzinfo=UTC)) == dt.datetime(2026, 6, 1, 1, 0,
                                                                                                tzinfo=UTC)
-    with pytest.raises(SpecError, match="spec.schedules"):
+    with pytest.raises(SpecError, match='missing required field "schedules"'):
         cron_rules({"schedules": []})
     with pytest.raises(SpecError, match="concurrencyPolicy"):
         cron_rules({"schedules": ["@hourly"], "concurrencyPolicy": "Sometimes"})
     assert cron_rules({"schedule": "@hourly"}).schedules == ("@hourly",)  # the field Argo v4 removed
     with pytest.raises(SpecError, match=r"spec.schedules\[0\]"):
         cron_rules({"schedules": ["* * * * * *"]})  # seconds: croniter would take it, Argo does not
+    with pytest.raises(SpecError, match=r"spec.schedule: '61 \* \* \* \*' is not a cron schedule"):
+        cron_rules({"schedule": "61 * * * *"})  # named as written: v3's singular field
+    with pytest.raises(SpecError, match="spec.timezone: unknown time zone 'Mars/Olympus'"):
+        cron_rules({"schedules": ["@hourly"], "timezone": "Mars/Olympus"})
 
 
 def test_fires_on_schedule_and_keeps_status(store: Store) -> None:

@@ -124,7 +124,7 @@ def test_local_template_and_cron_verbs(wfexec: Cli, tmp_path: Path, files: Path)
     assert "nightly" in listed and "Europe/Paris" in listed and "true" in listed
     assert "resumed" in wfexec(home, "cron", "resume", "nightly").stdout
     bad = wfexec(home, "cron", "lint", "-", stdin=CRON.replace("0 3 * * *", "every day"), ok=False)
-    assert bad.returncode == 1 and "schedules" in bad.stderr
+    assert bad.returncode == 1 and "-:5: spec.schedules[0]: 'every day' is not a cron schedule" in bad.stderr
 
     # submit --from each kind, and `submit -` whose templateRef resolves from the store.
     out = wfexec(home, "submit", "--from", "workflowtemplate/greet", "-p", "msg=by-from", "--wait", "-o", "name")

@@ -254,6 +254,22 @@ def test_cron_workflow_spec_is_checked_under_workflow_spec() -> None:
     assert issue.path == "spec.workflowSpec.entrypoint"
 
 
+def test_cron_schedules_and_timezone_are_checked_at_the_field_as_written() -> None:
+    """`argo lint` runs ValidateCronWorkflow: a malformed schedule or an unknown zone fails, at its own line."""
+    head = "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nmetadata: {name: c}\nspec:\n"
+    body = ("  workflowSpec:\n    entrypoint: m\n    templates:\n"
+            "    - {name: m, container: {image: busybox, command: [echo]}}\n")
+    v3 = head + '  schedule: "61 * * * *"\n  timezone: "Mars/Olympus"\n' + body
+    assert [str(i) for i in lint_documents(load_text(v3, "cron.yaml"))] == [
+        "cron.yaml:5: spec.schedule: '61 * * * *' is not a cron schedule: expected five fields like"
+        " '*/5 * * * *' or a macro like '@hourly'",
+        "cron.yaml:6: spec.timezone: unknown time zone 'Mars/Olympus': expected an IANA name like 'Europe/Paris'"]
+    v4 = head + "  schedules:\n  - '@hourly'\n  - '* * * * * *'\n  timezone: Europe/Paris\n" + body
+    (issue,) = lint_documents(load_text(v4, "cron.yaml"))
+    assert (issue.line, issue.path) == (7, "spec.schedules[1]")
+    assert lint_documents(load_text(v4.replace("* * * * * *", "*/5 * * * *"), "cron.yaml")) == []
+
+
 def test_load_and_lint_turns_unloadable_files_into_issues(tmp_path) -> None:
     (tmp_path / "bad.yaml").write_text("kind: Workflow\nspec: [\n")
     (tmp_path / "data.json").write_text('{"panels": []}')  # not a k8s object: skipped in a directory walk

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +28,8 @@ from wfexec.engine.store import RunRecord, Store
 from wfexec.engine.submit_from import workflow_from_cron
 from wfexec.errors import ExpressionError, RunExists, SpecError, StoreError, WfexecError
 from wfexec.expr.exprlang import evaluate_expr, parse_expr
+from wfexec.spec.cron_spec import cron_problems, load_timezone, schedules
+from wfexec.spec.document import format_path
 
 log = logging.getLogger("wfexec.server.cron")
 
@@ -75,28 +76,15 @@ class CronRules:
 
 def cron_rules(spec: dict[str, Any]) -> CronRules:
     """The rules of a CronWorkflow spec; a SpecError names the bad field."""
-    raw: list[Any] = list(spec.get("schedules") or [])
-    if spec.get("schedule"):  # removed in Argo v4, still written by older tools
-        raw.append(spec["schedule"])
-    if not raw:
-        raise SpecError("a CronWorkflow needs at least one schedule", field="spec.schedules")
-    for i, text in enumerate(raw):
-        # Argo parses standard cron: five fields or a macro (croniter alone would also take seconds).
-        fields = text.split() if isinstance(text, str) else []
-        standard = len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))
-        if not standard or not croniter.is_valid(text):
-            raise SpecError(f"{text!r} is not a cron schedule: expected five fields like '*/5 * * * *'"
-                            " or a macro like '@hourly'", field=f"spec.schedules[{i}]")
-    tz_name = spec.get("timezone") or "UTC"
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise SpecError(f"unknown time zone {tz_name!r}: expected an IANA name like 'Europe/Paris'",
-                        field="spec.timezone") from None
+    problems = cron_problems(spec)
+    if problems:
+        path, message = problems[0]
+        raise SpecError(message, field=format_path(path))
+    tz: dt.tzinfo = load_timezone(spec.get("timezone") or "UTC") or dt.UTC  # an unknown name was refused above
     policy = spec.get("concurrencyPolicy") or "Allow"
     if policy not in POLICIES:
         raise SpecError(f"{policy!r}: expected one of {', '.join(POLICIES)}", field="spec.concurrencyPolicy")
-    return CronRules(tuple(raw), tz, policy, _count(spec, "startingDeadlineSeconds", None),
+    return CronRules(tuple(schedules(spec)), tz, policy, _count(spec, "startingDeadlineSeconds", None),
                      bool(spec.get("suspend")), _count(spec, "successfulJobsHistoryLimit", 3) or 0,
                      _count(spec, "failedJobsHistoryLimit", 1) or 0, _stop_expression(spec), _when(spec))
 

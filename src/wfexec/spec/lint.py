@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from wfexec.errors import SpecError
 from wfexec.spec.checks import SpecChecker
@@ -45,16 +46,22 @@ def lint_document(doc: Document, index: TemplateIndex, *, strict: bool = False) 
         return _other_kind(doc, strict)
     issues = validate(doc, strict=strict)
     spec = doc.data.get("spec")
-    if doc.kind == "CronWorkflow" and isinstance(spec, dict) and not spec.get("schedules") \
-            and not spec.get("schedule"):
-        issues.append(LintIssue(doc.file, doc.line_of(("spec",)), "spec",
-                                'missing required field "schedules" (or "schedule", as Argo 3.x writes it)'))
+    if doc.kind == "CronWorkflow" and isinstance(spec, dict):
+        issues.extend(_cron_issues(doc, spec))
     api = doc.data.get("apiVersion")
     if api != API_VERSION and isinstance(api, str) and not strict:  # strict: the schema's own const says it
         issues.append(LintIssue(doc.file, doc.line_of(("apiVersion",)), "apiVersion",
                                 f"expected {json.dumps(API_VERSION)}, got {json.dumps(api)}"))
     issues.extend(SpecChecker(doc, index).run())
     return issues
+
+
+def _cron_issues(doc: Document, spec: dict[str, Any]) -> list[LintIssue]:
+    """Argo's ValidateCronWorkflow, run by `argo lint`: the check `cron lint|create` and the scheduler use."""
+    from wfexec.spec.cron_spec import cron_problems
+
+    return [LintIssue(doc.file, doc.line_of(path), format_path(path), message)
+            for path, message in cron_problems(spec)]
 
 
 def _other_kind(doc: Document, strict: bool) -> list[LintIssue]:
