@@ -144,6 +144,15 @@ def test_local_template_and_cron_verbs(wfexec: Cli, tmp_path: Path, files: Path)
     assert "deleted" in wfexec(home, "cron", "delete", "--all").stdout
 
 
+def test_cron_list_and_get_show_a_v3_schedule(wfexec: Cli, tmp_path: Path) -> None:
+    """`schedule:` (Argo 3.x) and `schedules:` are one list to every view of a CronWorkflow."""
+    home = tmp_path / "home"
+    wfexec(home, "cron", "create", "-", stdin=CRON.replace('schedules: ["0 3 * * *"]', 'schedule: "0 3 * * *"'))
+    header, row = wfexec(home, "cron", "list").stdout.splitlines()
+    assert row[header.index("SCHEDULES"):].startswith("0 3 * * *")
+    assert "Schedules:                0 3 * * *" in wfexec(home, "cron", "get", "nightly").stdout
+
+
 def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files: Path) -> None:
     client_home = tmp_path / "client"  # the client's own store stays empty: everything goes to the server
     remote = {"ARGO_SERVER": f"127.0.0.1:{server.port}", "ARGO_NAMESPACE": "default"}

@@ -18,6 +18,7 @@ from wfexec.cli.render import duration
 from wfexec.engine.labels import parse_selector
 from wfexec.engine.objects import CLUSTER_WORKFLOW_TEMPLATE, CRON_WORKFLOW, WORKFLOW_TEMPLATE, ObjectStore
 from wfexec.errors import SpecError, WfexecError
+from wfexec.spec.cron_spec import schedules
 from wfexec.spec.document import Document
 
 
@@ -145,8 +146,7 @@ def print_object(obj: dict[str, Any], fmt: str | None) -> None:
 
 def cron_rows(obj: dict[str, Any]) -> list[tuple[str, str]]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    schedules = list(spec.get("schedules") or []) + ([spec["schedule"]] if spec.get("schedule") else [])
-    rows = [("Schedules:", ",".join(schedules)), ("Suspended:", str(bool(spec.get("suspend"))).lower()),
+    rows = [("Schedules:", ",".join(schedules(spec))), ("Suspended:", str(bool(spec.get("suspend"))).lower()),
             ("StartingDeadlineSeconds:", str(spec.get("startingDeadlineSeconds") or 0)),
             ("ConcurrencyPolicy:", spec.get("concurrencyPolicy") or "Allow")]
     if spec.get("timezone"):
@@ -199,7 +199,7 @@ def print_list(objs: list[dict[str, Any]], fmt: str | None, all_namespaces: bool
             spec, status = o.get("spec") or {}, o.get("status") or {}
             last = status.get("lastScheduledTime")
             row += [duration(meta.get("creationTimestamp"), now), duration(last, now) if last else "N/A",
-                    next_run(spec) or "N/A", ",".join(spec.get("schedules") or []), spec.get("timezone") or "",
+                    next_run(spec) or "N/A", ",".join(schedules(spec)), spec.get("timezone") or "",
                     str(bool(spec.get("suspend"))).lower()]
         table.add_row(*row)
     console.print(table)
