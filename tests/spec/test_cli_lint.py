@@ -101,3 +101,20 @@ def test_syntax_error_is_an_issue_not_a_traceback(tmp_path: Path, capsys: pytest
     assert code == 1
     assert out.startswith(f"{path}:") and "YAML syntax error" in out
     assert "Traceback" not in out + err
+
+
+def test_an_unreadable_backoff_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Argo's validation passes retryStrategy.backoff; only the controller reads it, when a retry is due."""
+    path = tmp_path / "bo.yaml"
+    path.write_text(MISSPELT.replace("contianer", "container").replace(
+        "    - name: main\n", '    - name: main\n      retryStrategy: {limit: 2, backoff: {duration: "abc", factor: "x",'
+        ' cap: 1m30s, maxDuration: \"90\"}}\n'))
+    code, out, _ = run(["-o", "simple", str(path)], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        f'{path}:9: spec.templates[0].retryStrategy.backoff.duration: warning: invalid duration "abc": expected a'
+        " Go duration such as 300ms, 1.5h or 2h45m (units ns, us, µs, ms, s, m, h); the Retry node will end in"
+        " Error when a retry is due",
+        f"{path}:9: spec.templates[0].retryStrategy.backoff.factor: warning: value 'x' cannot be resolved to an"
+        " int; the Retry node will end in Error when a retry is due",
+        "✔ no linting errors found!"]

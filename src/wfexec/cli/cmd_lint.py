@@ -6,7 +6,7 @@ import argparse
 
 from wfexec.cli.term import stdout_terminal, write_lines
 from wfexec.spec.issue import LintIssue
-from wfexec.spec.lint import load_and_lint, yaml11_warnings
+from wfexec.spec.lint import backoff_warnings, load_and_lint, yaml11_warnings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if others:
         docs, more = load_and_lint(others, strict=args.strict, templates_paths=args.templates)
         issues += more
-        warnings = yaml11_warnings(docs)  # printed, but they do not fail the lint
+        warnings = yaml11_warnings(docs) + backoff_warnings(docs)  # printed, but they do not fail the lint
     if args.output == "simple" or not stdout_terminal().colour:  # pretty is simple plus colour
         write_lines([*(str(issue) for issue in [*issues, *warnings]), summary(issues)])
     else:

@@ -14,7 +14,8 @@ from wfexec.engine.durations import parse_duration
 from wfexec.engine.nodes import Node
 from wfexec.engine.templates import TEMPLATE_KINDS, resolve_text
 from wfexec.engine.values import expr_env, node_duration
-from wfexec.errors import ExpressionError
+from wfexec.errors import ExpressionError, SpecError
+from wfexec.spec.backoff import backoff_factor
 
 TRANSIENT_WORDS = ("transient", "timeout", "connection", "temporar")
 #: The variables an attempt of a retried template sees (Argo's values before the first attempt).
@@ -73,12 +74,19 @@ def backoff_delay(backoff: dict[str, Any], attempt: int) -> float:
         return 0.0
     try:
         delay = parse_duration(str(backoff["duration"]), "retryStrategy.backoff.duration") * \
-            (float(backoff.get("factor") or 1) ** attempt)
+            (backoff_factor(backoff.get("factor")) ** attempt)
     except OverflowError:  # a factor such as 1e308: a wait longer than any run
         delay = math.inf
     if backoff.get("cap"):
         delay = min(delay, parse_duration(str(backoff["cap"]), "retryStrategy.backoff.cap"))
     return delay
+
+
+def backoff_limit(backoff: dict[str, Any]) -> float | None:
+    """Seconds `maxDuration` allows for all attempts, or None when it does not apply (no base duration)."""
+    if not (backoff.get("duration") and backoff.get("maxDuration")):
+        return None
+    return parse_duration(str(backoff["maxDuration"]), "retryStrategy.backoff.maxDuration")
 
 
 async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str, tmpl: dict[str, Any],
@@ -131,12 +139,13 @@ async def run_retry(ctx: RunContext, run_body: RunBody, name: str, display: str,
                 return rnode
             if not ok:
                 break
-        delay = backoff_delay(backoff, attempt)
-        if backoff.get("duration") and backoff.get("maxDuration"):
-            max_d = parse_duration(str(backoff["maxDuration"]), "retryStrategy.backoff.maxDuration")
-            if time.time() - started + delay > max_d:
-                book.finish_node(rnode, child["phase"], "Max duration limit exceeded")
-                return rnode
+        try:
+            delay, max_d = backoff_delay(backoff, attempt), backoff_limit(backoff)
+        except SpecError as exc:  # Argo marks the Retry node Error with what it could not read
+            return book.finish_node(rnode, N.ERROR, str(exc))
+        if max_d is not None and time.time() - started + delay > max_d:
+            book.finish_node(rnode, child["phase"], "Max duration limit exceeded")
+            return rnode
         await ctx.pause(delay)
         if ctx.shutdown:
             break

@@ -7,13 +7,13 @@ validator is built once per process and the semantic checks are one pass over pl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from wfexec.errors import SpecError
 from wfexec.spec.checks import SpecChecker
-from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document, format_path
+from wfexec.spec.document import TEMPLATE_KINDS, WORKFLOW_KINDS, Document, FieldPath, format_path
 from wfexec.spec.issue import LintIssue
 from wfexec.spec.loader import MissingKindError, load_file, spec_files
 from wfexec.spec.refs import TemplateIndex
@@ -86,6 +86,35 @@ def yaml11_warnings(docs: list[Document]) -> list[LintIssue]:
                                  f"warning: {r.text} is read as {json.dumps(r.kubernetes)} by Kubernetes (YAML 1.1),"
                                  f" as {json.dumps(r.yaml12)} by YAML 1.2; quote it to keep the text"))
     return out
+
+
+def backoff_warnings(docs: list[Document]) -> list[LintIssue]:
+    """A retryStrategy.backoff value Argo cannot read: a warning each, not an error, since Argo's validation
+    passes it and only the controller, about to wait for a retry, finds it (the Retry node ends in Error)."""
+    from wfexec.spec.backoff import backoff_problems
+
+    out: list[LintIssue] = []
+    for doc in docs:
+        spec = doc.workflow_spec if doc.kind in WORKFLOW_KINDS else None
+        for path, strategy in _retry_strategies(spec, doc.spec_path):
+            for key, why in backoff_problems(strategy.get("backoff")):
+                where = (*path, "backoff", key)
+                out.append(LintIssue(doc.file, doc.line_of(where), format_path(where),
+                                     f"warning: {why}; the Retry node will end in Error when a retry is due"))
+    return out
+
+
+def _retry_strategies(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Every `retryStrategy` object under `node`: templates, inline ones, templateDefaults."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "retryStrategy" and isinstance(value, dict):
+                yield (*path, key), value
+            else:
+                yield from _retry_strategies(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _retry_strategies(value, (*path, i))
 
 
 def load_and_lint(paths: Iterable[str | Path], strict: bool = False,
