@@ -130,15 +130,19 @@ BACKOFF = """\
 
 
 def test_stop_and_terminate_end_a_run_waiting_out_a_retry_backoff(tmp_path: Path) -> None:
-    """Argo ends the run at once: a backoff of minutes (or of a factor too large for a number) is not waited
-    out. `--wait` is given 60 s against a backoff of 10 minutes."""
+    """Argo ends the run at once: a backoff of minutes (or of 2^31 s, after a first one of 1 s) is not
+    waited out. `--wait` is given 60 s against backoffs of 10 minutes and more."""
     home = tmp_path / "home"
     runs = []
-    for verb, duration, factor in (("stop", "10m", 2), ("terminate", "10m", 2), ("terminate", "1s", "1e308")):
+    for verb, duration, factor, attempts in (("stop", "10m", 2, 1), ("terminate", "10m", 2, 1),
+                                             ("terminate", "1s", 2147483647, 2)):
         name = wfexec("submit", str(workflow(tmp_path, f"backoff-{len(runs)}", BACKOFF.format(
             duration=duration, factor=factor))), "-o", "name", home=home, check=True).stdout.strip()
-        wait_for(lambda: len([n for n in _nodes(home, name).values() if n.get("type") == "Pod"]) >= (
-            1 if duration == "10m" else 2), timeout=60, what="the first failed attempt")
+
+        def failed(name: str = name, attempts: int = attempts) -> bool:
+            return len([n for n in _nodes(home, name).values() if n.get("type") == "Pod"]) >= attempts
+
+        wait_for(failed, timeout=60, what="the attempts before the long backoff")
         runs.append((verb, name))
     for verb, name in runs:
         done = wfexec(verb, name, "--wait", home=home, timeout=60)
