@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -74,3 +75,31 @@ def test_a_bad_label_selector_is_an_error_even_on_an_empty_store(tmp_path: Path)
     assert res.returncode == 1 and "-l: label selector 'team in (a'" in res.stderr and "Traceback" not in res.stderr
     res = wfexec("list", "-l", "team notin (b),!gone", home=tmp_path / "home")
     assert res.returncode == 0, res.stderr
+
+
+PHASE, COMPLETED = "workflows.argoproj.io/phase", "workflows.argoproj.io/completed"
+
+
+def test_argo_phase_and_completed_labels_on_the_cli(store: tuple[Path, str, str]) -> None:
+    """The labels Argo's controller keeps on a Workflow (and the server shows) are seen by `-l` and `-o json`."""
+    home, ok, bad = store
+    assert _names(home, "-l", f"{COMPLETED}=true") == {ok, bad}
+    assert _names(home, "-l", f"{COMPLETED}=false") == set()
+    assert _names(home, "-l", f"{PHASE}=Failed") == {bad}
+    assert _names(home, "-l", f"{PHASE}=Succeeded,team=a") == {ok}
+    assert set(wfexec("archive", "list", "-o", "name", "-l", f"{PHASE}=Failed", home=home,
+                      check=True).stdout.split()) == {bad}
+    got = json.loads(wfexec("get", bad, "-o", "json", home=home, check=True).stdout)
+    assert got["metadata"]["labels"] == {"team": "b", PHASE: "Failed", COMPLETED: "true"}
+    listed = json.loads(wfexec("list", "-o", "json", home=home, check=True).stdout)
+    assert {w["metadata"]["name"]: w["metadata"]["labels"][PHASE] for w in listed} == {ok: "Succeeded", bad: "Failed"}
+
+
+def test_delete_by_argo_phase_label(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ok = wfexec("submit", str(one_step(tmp_path, "good", "true")), "--wait", "-o", "name", home=home,
+                check=True).stdout.strip()
+    wfexec("submit", str(one_step(tmp_path, "bad", "exit 1")), "--wait", home=home)
+    res = wfexec("delete", "-l", f"{PHASE}=Failed", home=home, check=True)
+    assert res.stdout.count("deleted") == 1
+    assert _names(home) == {ok}

@@ -74,7 +74,8 @@ def test_parameter_file_labels_generate_name_and_service_account(tmp_path: Path)
     wf = json.loads(wfexec("get", name, "-o", "json", home=home, check=True).stdout)
     pod = next(n for n in wf["status"]["nodes"].values() if n["type"] == "Pod")
     assert pod["inputs"]["parameters"][0]["value"] == "from the file"
-    assert wf["metadata"]["labels"] == {"a": "1", "b": "2"}
+    assert wf["metadata"]["labels"] == {"a": "1", "b": "2", "workflows.argoproj.io/phase": "Succeeded",
+                                        "workflows.argoproj.io/completed": "true"}
     assert wf["spec"]["serviceAccountName"] == "robot"
     assert "ServiceAccount:      robot" in wfexec("get", name, home=home, check=True).stdout
     over = wfexec("submit", str(PARAMS), "-f", str(pfile), "-p", "message=flag wins", "--wait", "-o", "json",

@@ -51,8 +51,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     recs = [r for r in _finished(store) if not args.prefix or r.name.startswith(args.prefix)]
     if args.selector:
         from wfexec.cli.selectors import labels_match
+        from wfexec.engine.status import run_labels
 
-        recs = [r for r in recs if labels_match(args.selector, (r.manifest.get("metadata") or {}).get("labels") or {})]
+        recs = [r for r in recs if labels_match(args.selector, run_labels(r))]
     if args.output in ("json", "yaml"):
         dump([workflow_object(r, store.get_nodes(r.name)) for r in recs], args.output)
     elif args.output == "name":

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wfexec.engine import nodes as N
+from wfexec.engine.status import LABEL_COMPLETED, LABEL_PHASE, run_labels
 from wfexec.errors import WfexecError
 
 if TYPE_CHECKING:
     from wfexec.engine.store import RunRecord
 
 PHASES = (N.PENDING, N.RUNNING, N.SUCCEEDED, N.FAILED, N.ERROR)
-LABEL_PHASE = "workflows.argoproj.io/phase"
-LABEL_COMPLETED = "workflows.argoproj.io/completed"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class ListFilter:
         if self.selectors:
             from wfexec.cli.selectors import labels_match
 
-            if not labels_match(list(self.selectors), (rec.manifest.get("metadata") or {}).get("labels") or {}):
+            if not labels_match(list(self.selectors), run_labels(rec)):  # Argo's phase/completed labels too
                 return False
         return self.keeps_beyond_api(rec)
 

@@ -3,6 +3,7 @@ progress, nodes, outputs). Every face of the engine (CLI, server, tests) shows t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from wfexec.engine import nodes as N
@@ -14,6 +15,25 @@ from wfexec.engine.store import RunRecord
 HIDDEN_STATUS_KEYS = {"globalOutputs", "globalArtifacts"}
 #: Node keys the engine keeps for itself (a pod was started: re-attach, never start it twice).
 HIDDEN_NODE_KEYS = ("attached",)
+#: Labels Argo's controller keeps on every Workflow; `argo list -l`/`delete -l` and the UI filter on them.
+LABEL_PHASE = "workflows.argoproj.io/phase"
+LABEL_COMPLETED = "workflows.argoproj.io/completed"
+#: Phases of a run that has not completed (its completed label is "false").
+ACTIVE = (N.PENDING, N.RUNNING)
+
+
+def live_labels(own: Mapping[str, Any] | None, phase: str) -> dict[str, str]:
+    """A run's labels as Argo's controller keeps them: its own plus its phase and whether it completed.
+    The one place both faces (CLI `-l`/`-o json`, the server) get them from; `own` as the manifest has them."""
+    labels = {k: str(v) for k, v in (own or {}).items()}
+    labels[LABEL_PHASE] = phase
+    labels[LABEL_COMPLETED] = "false" if phase in ACTIVE else "true"
+    return labels
+
+
+def run_labels(rec: RunRecord) -> dict[str, str]:
+    """`live_labels` of a run record (a full one or a Store.run_summaries one: both have the metadata)."""
+    return live_labels((rec.manifest.get("metadata") or {}).get("labels"), rec.phase)
 
 
 def progress(nodes: dict[str, Node]) -> str:
@@ -29,6 +49,7 @@ def public_node(node: Node) -> dict[str, Any]:
 def workflow_object(rec: RunRecord, nodes: dict[str, Node]) -> dict[str, Any]:
     """The run as `argo get -o json` shows a Workflow."""
     wf = dict(rec.manifest)
+    wf["metadata"] = {**(wf.get("metadata") or {}), "labels": run_labels(rec)}
     status: dict[str, Any] = {"phase": rec.phase}
     if rec.started_at:
         status["startedAt"] = rec.started_at

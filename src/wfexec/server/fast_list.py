@@ -15,13 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from wfexec.engine.status import ACTIVE, LABEL_COMPLETED, LABEL_PHASE, live_labels
 from wfexec.engine.store import Store
 from wfexec.server.listing import Projection, Tree
-from wfexec.server.run_view import ACTIVE, LABEL_COMPLETED, LABEL_PHASE, progress_sql
+from wfexec.server.run_view import progress_sql
 
+# engine.status.live_labels in SQL (tests/server/test_fast_list.py holds the two side by side)
 _LABELS = (f"json_set(COALESCE(json_extract(manifest, '$.metadata.labels'), json('{{}}')),"
-           f" '$.\"{LABEL_PHASE}\"', phase,"
-           f" '$.\"{LABEL_COMPLETED}\"', CASE WHEN phase IN ('Pending', 'Running') THEN 'false' ELSE 'true' END)")
+           f" '$.\"{LABEL_PHASE}\"', phase, '$.\"{LABEL_COMPLETED}\"',"
+           f" CASE WHEN phase IN ({', '.join(repr(p) for p in ACTIVE)}) THEN 'false' ELSE 'true' END)")
 
 _PROGRESS = f"({progress_sql('runs.name')})"
 
@@ -128,10 +130,7 @@ class ItemCache:
 
 
 def labels_of(row: FastRow) -> dict[str, str]:
-    labels = {k: str(v) for k, v in (json.loads(row.labels_json) if row.labels_json else {}).items()}
-    labels[LABEL_PHASE] = row.phase
-    labels[LABEL_COMPLETED] = "false" if row.phase in ACTIVE else "true"
-    return labels
+    return live_labels(json.loads(row.labels_json) if row.labels_json else None, row.phase)
 
 
 def plan(projection: Projection | None) -> FastList | None:

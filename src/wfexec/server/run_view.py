@@ -2,7 +2,7 @@
 
 A list of 10,000 runs is one query over `runs`; nodes are read (in one more query) only when the
 response asks for `status.nodes`. The Argo labels the UI filters on (`workflows.argoproj.io/phase`,
-`…/completed`) are added as Argo's controller adds them.
+`…/completed`) are engine.status.live_labels, as the CLI shows them.
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.accounting import EXECUTABLE
-from wfexec.engine.status import workflow_object
+from wfexec.engine.status import ACTIVE, live_labels, workflow_object  # noqa: F401 - ACTIVE: the API's V.ACTIVE
 from wfexec.engine.store import RunRecord, Store
-
-LABEL_PHASE = "workflows.argoproj.io/phase"
-LABEL_COMPLETED = "workflows.argoproj.io/completed"
-ACTIVE = (N.PENDING, N.RUNNING)
 
 _COLUMNS = ("name, uid, namespace, phase, message, created_at, started_at, finished_at, manifest, options,"
             " status, engine_pid, control")
@@ -127,14 +123,7 @@ def as_workflow(row: RunRow, nodes: dict[str, dict[str, Any]] | None, progress: 
     wf = workflow_object(rec, nodes or {})
     wf.setdefault("apiVersion", "argoproj.io/v1alpha1")
     wf["kind"] = "Workflow"
-    meta = wf["metadata"] = dict(wf.get("metadata") or {})
-    labels = dict(meta.get("labels") or {})
-    labels[LABEL_PHASE] = row.phase
-    if row.phase not in ACTIVE:
-        labels[LABEL_COMPLETED] = "true"
-    else:
-        labels[LABEL_COMPLETED] = "false"
-    meta["labels"] = {k: str(v) for k, v in labels.items()}
+    meta = wf["metadata"]  # workflow_object's own copy, its labels the live ones
     meta["namespace"] = row.namespace
     meta["resourceVersion"] = resource_version(row, nodes)
     status = wf.get("status") or {}
@@ -153,7 +142,4 @@ def as_workflow(row: RunRow, nodes: dict[str, dict[str, Any]] | None, progress: 
 def labels_of(row: RunRow) -> dict[str, str]:
     """The labels a selector sees: the run's own plus Argo's phase and completed labels."""
     meta = (json.loads(row.manifest).get("metadata") or {}) if row.manifest else {}
-    labels = {k: str(v) for k, v in (meta.get("labels") or {}).items()}
-    labels[LABEL_PHASE] = row.phase
-    labels[LABEL_COMPLETED] = "false" if row.phase in ACTIVE else "true"
-    return labels
+    return live_labels(meta.get("labels"), row.phase)
