@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.engine_fast.conftest import pod, steps, wf
+from wfexec.engine import nodes as N
 
 OK = pod("ok", "echo ok")
 BAD = pod("bad", "exit 1")
@@ -52,7 +55,8 @@ def test_workflow_exit_handler_sees_the_status_and_the_failures(run) -> None:
     assert handler["phase"] == "Succeeded"
     status, failures = handler["outputs"]["result"].split(" ", 1)
     assert status == "Failed"
-    assert "displayName:a," in failures.replace(" ", "")  # the JSON, its quotes taken by `sh -c`
+    # Argo's value is quoted: `sh -c` takes the quotes and leaves the JSON
+    assert [f["displayName"] for f in json.loads(failures)][-1] == "a"
     assert r.phase == "Failed"
 
 
@@ -74,3 +78,25 @@ def test_workflow_hooks_fire_on_their_expression(run) -> None:
     r = run(wf([steps("main", [{"name": "a", "template": "bad"}]), BAD, STATUS], hooks=hooks))
     names = {n["name"].split(".", 1)[1] for n in r.nodes.values() if ".hooks." in n["name"]}
     assert names == {"hooks.on-fail"}
+
+
+def test_workflow_failures_is_argos_quoted_list_of_every_failed_node(run) -> None:
+    """operator.go: every Failed/Error node (the Steps root and its StepGroup too), each with Argo's
+    v2 pod name, marshalled as Go does and strconv.Quote'd."""
+    report = steps("report", [{"name": "say", "template": "say", "arguments": _say("{{workflow.failures}}")}])
+    r = run(wf([steps("main", [{"name": "a", "template": "bad"}]), BAD, SAY, report], onExit="report"))
+    root, a = r.root(), r.node("a")
+    name = root["name"]
+    group = r.nodes[N.node_id(name, f"{name}[0]")]
+    expected = [{"displayName": n["displayName"], "message": n.get("message", ""), "templateName": template,
+                 "phase": n["phase"], "podName": pod, "finishedAt": n["finishedAt"]}
+                for n, template, pod in ((root, "main", name), (group, "", N.pod_name(name, group["name"], "")),
+                                         (a, "bad", f"{name}-bad-{N.fnv32a(a['name'])}"))]
+    said = r.node("say")["inputs"]["parameters"][0]["value"]
+    assert said == json.dumps(json.dumps(expected, separators=(",", ":")))  # = Go's strconv.Quote of ASCII
+
+
+def test_workflow_failures_without_failures_is_quoted_null(run) -> None:
+    report = steps("report", [{"name": "say", "template": "say", "arguments": _say("{{workflow.failures}}")}])
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, SAY, report], onExit="report"))
+    assert r.node("say")["inputs"]["parameters"][0]["value"] == '"null"'  # Go marshals a nil slice as null

@@ -37,7 +37,7 @@ def pod_name_of(run: str, node: dict[str, Any]) -> str:
     """The pod name `get` shows and `logs` accepts (Argo's v2 naming); "" for nodes that are not pods."""
     if node.get("type") != N.POD:
         return ""
-    return N.pod_name(run, node["name"], node.get("templateName", ""))
+    return N.node_pod_name(run, node)
 
 
 def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]:

@@ -3,7 +3,6 @@ expression hooks, and the workflow's exit handler (`spec.onExit` or `spec.hooks.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wfexec.engine import nodes as N
@@ -15,6 +14,7 @@ from wfexec.engine.templates import resolve_text
 from wfexec.engine.values import expr_env, ref_name
 from wfexec.errors import WfexecError
 from wfexec.expr.template import substitute_obj
+from wfexec.expr.values import go_json, go_quote
 
 
 async def run_step_hooks(ctx: RunContext, execute: Execute, step: dict[str, Any], child: Node, name: str,
@@ -91,7 +91,7 @@ class WorkflowHooks:
         """Run the exit handler; its failure fails a run that had succeeded."""
         ctx = self.ctx
         ctx.gscope["workflow.status"] = phase
-        ctx.gscope["workflow.failures"] = json.dumps(self.failures())
+        ctx.gscope["workflow.failures"] = failures_text(self.failures())
         ctx.shutdown_exempt = True
         handler = await self.execute(name=f"{ctx.name}.onExit", display=f"{ctx.name}.onExit",
                                      ref=self.exit_template(), args={}, scope=ctx.gscope, parent=None,
@@ -101,11 +101,18 @@ class WorkflowHooks:
         return phase, message
 
     def failures(self) -> list[dict[str, Any]]:
-        """`{{workflow.failures}}`: the pods that failed."""
-        out = []
-        for n in self.ctx.book.nodes.values():
-            if n.get("phase") in (N.FAILED, N.ERROR) and n.get("type") == N.POD:
-                out.append({"displayName": n["displayName"], "message": n.get("message", ""),
-                            "templateName": n.get("templateName", ""), "phase": n["phase"],
-                            "podName": n["id"], "finishedAt": n.get("finishedAt", "")})
-        return out
+        """`{{workflow.failures}}` as Argo's operator.go builds it: every Failed or Error node of any type
+        (the entrypoint's and its groups' too), each with its v2 pod name whether or not it is a pod. Argo
+        walks a Go map, in no set order; these come in the order the nodes were made."""
+        ctx = self.ctx
+        return [{"displayName": n.get("displayName", ""), "message": n.get("message", ""),
+                 "templateName": N.node_template(n), "phase": n["phase"],
+                 "podName": N.node_pod_name(ctx.name, n), "finishedAt": n.get("finishedAt")}
+                for n in ctx.book.nodes.values() if n.get("phase") in (N.FAILED, N.ERROR)]
+
+
+def failures_text(failures: list[dict[str, Any]]) -> str:
+    """The list as Go's json.Marshal writes its struct slice (fields in order, no spaces, nil as `null`),
+    then strconv.Quote'd as Argo sets it: a pod gets `"[{\\"displayName\\":…}]"`, which `sh -c` echoes as JSON."""
+    items = ["{" + ",".join(f"{go_json(k)}:{go_json(v)}" for k, v in f.items()) + "}" for f in failures]
+    return go_quote("[" + ",".join(items) + "]" if items else "null")

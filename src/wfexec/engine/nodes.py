@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Final, Required, TypedDict
 
 # Phases
@@ -96,6 +97,20 @@ def pod_name(workflow_name: str, node_name: str, template_name: str) -> str:
     if len(prefix) > 63 - 11:
         prefix = prefix[: 63 - 11]
     return f"{prefix}-{fnv32a(node_name)}"
+
+
+def node_template(node: Mapping[str, Any]) -> str:
+    """The template a node ran, as Argo's GetTemplateFromNode names it: a templateRef's template (the
+    engine writes a templateRef's templateName as `name/template`), else its templateName ("" for a group)."""
+    ref = node.get("templateRef")
+    if isinstance(ref, dict):
+        return str(ref.get("template") or "")
+    return str(node.get("templateName") or "").rsplit("/", 1)[-1]
+
+
+def node_pod_name(workflow_name: str, node: Mapping[str, Any]) -> str:
+    """`pod_name` of a node, as Argo computes it for any node (a pod's name; `workflow.failures` too)."""
+    return pod_name(workflow_name, node["name"], node_template(node))
 
 
 def new_node(workflow_name: str, name: str, display_name: str, node_type: str, *, template_name: str | None,

@@ -53,6 +53,28 @@ def _json_str(text: str) -> str:
     return out
 
 
+_QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+                  "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def go_quote(text: str) -> str:
+    """Go's `strconv.Quote`: what Argo wraps some values in before substitution (`workflow.failures`),
+    so a pod sees the quotes and backslashes Argo's does."""
+    out = []
+    for ch in text:
+        if ch in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[ch])
+        elif ch.isprintable():  # as Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols, " "
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def go_json(value: Any, *, indent: str | None = None, _level: int = 0) -> str:
     """JSON text as Go's `json.Marshal` (or `MarshalIndent`) writes it: sorted keys, no spaces."""
     if value is None:

@@ -26,7 +26,7 @@ class PodLog:
 
 
 def pod_name_of(run: str, node: dict[str, Any]) -> str:
-    return N.pod_name(run, node["name"], node.get("templateName") or "")
+    return N.node_pod_name(run, node)
 
 
 def pods_of(run: str, nodes: dict[str, dict[str, Any]], pod: str | None) -> list[dict[str, Any]]:
