@@ -199,3 +199,33 @@ def test_archived_workflows(url: str) -> None:
     call("DELETE", url, f"/api/v1/archived-workflows/{uid}")
     call("GET", url, f"/api/v1/archived-workflows/{uid}", status=404)
     call("GET", url, f"/api/v1/workflows/{NS}/{name}", status=404)
+
+
+def test_refs_to_stored_templates_are_checked_when_a_workflow_is_created(url: str) -> None:
+    """Argo validates a Workflow against the stored templates before it creates it: a missing template, a
+    template or an entrypoint the template lacks is a 400 naming the field, and no run is made."""
+    greet_template("checked").create()
+    base = f"/api/v1/workflows/{NS}"
+    before = {i["metadata"]["name"] for i in call("GET", url, base)["items"] or []}
+
+    def steps(ref: dict[str, str]) -> dict[str, Any]:
+        return {"metadata": {"generateName": "refs-"}, "spec": {"entrypoint": "s", "templates": [
+            {"name": "s", "steps": [[{"name": "a", "templateRef": ref,
+                                      "arguments": {"parameters": [{"name": "msg", "value": "x"}]}}]]}]}}
+
+    cases = [
+        (steps({"name": "no-such-template", "template": "say"}), "templateRef.name"),
+        (steps({"name": "checked", "template": "nope"}), "templateRef.template"),
+        ({"metadata": {"generateName": "refs-"}, "spec": {"entrypoint": "nope", "workflowTemplateRef": {
+            "name": "checked"}}}, "spec.entrypoint"),
+        ({"metadata": {"generateName": "refs-"}, "spec": {"workflowTemplateRef": {"name": "no-such-template"}}},
+         "workflowTemplateRef.name"),
+    ]
+    for wf, field in cases:
+        assert field in call("POST", url, base, status=400, json={"workflow": wf})["message"]
+    bad_entry = call("POST", url, f"{base}/submit", status=400, json={
+        "resourceKind": "WorkflowTemplate", "resourceName": "checked", "submitOptions": {"entryPoint": "nope"}})
+    assert "spec.entrypoint" in bad_entry["message"]
+    assert {i["metadata"]["name"] for i in call("GET", url, base)["items"] or []} == before
+    good = call("POST", url, base, json={"workflow": steps({"name": "checked", "template": "say"})})
+    assert wait_phase(url, good["metadata"]["name"]) == "Succeeded"

@@ -20,8 +20,11 @@ _checked_backends: set[tuple[str, str, str | None]] = set()
 _checked_lock = threading.Lock()
 
 
-def checked_workflow(wf: dict[str, Any], namespace: str, *, require_name: bool = True) -> dict[str, Any]:
-    """The body's workflow, linted; its namespace is the path's, as Argo Server makes it."""
+def checked_workflow(wf: dict[str, Any], namespace: str, *, require_name: bool = True,
+                     store: Store | None = None) -> dict[str, Any]:
+    """The body's workflow, linted; its namespace is the path's, as Argo Server makes it. With the
+    `store`, its templateRefs and workflowTemplateRef are checked against the namespace's stored
+    templates (a missing one, or a template or entrypoint not in it, is a 400, as Argo validates)."""
     from wfexec.spec.lint import lint_documents
 
     kind = wf.get("kind", "Workflow")
@@ -46,7 +49,13 @@ def checked_workflow(wf: dict[str, Any], namespace: str, *, require_name: bool =
     for key in ("uid", "resourceVersion", "creationTimestamp"):
         meta.pop(key, None)
     wf.pop("status", None)
-    issues = lint_documents([Document(data=wf, file=BODY, index=0, kind="Workflow")])
+    templates = None
+    if store is not None:
+        from wfexec.engine.template_refs import gather
+
+        templates = [Document(data=t, file=f"stored {t['kind']}", index=0, kind=t["kind"])
+                     for t in gather(store, [wf], namespace, [])]
+    issues = lint_documents([Document(data=wf, file=BODY, index=0, kind="Workflow")], templates=templates)
     if issues:
         shown = "; ".join(f"{i.path}: {i.message}" if i.path else i.message for i in issues[:10])
         more = f" (and {len(issues) - 10} more)" if len(issues) > 10 else ""

@@ -78,19 +78,16 @@ async def submit(request: Request) -> Response:
     objects = objects_of(request)
 
     def create() -> dict[str, Any]:
+        from wfexec.engine.workflow_arguments import apply_parameters
         from wfexec.server import run_view as V
-        from wfexec.server.workflow_intake import start_run
+        from wfexec.server.workflow_intake import checked_workflow, start_run
 
         obj = objects.get(kind, ns, name)
         wf = workflow_from_object(obj)
         wf["metadata"]["namespace"] = ns
-        params = apply_submit_options(wf, opts)
-        if params:
-            args = wf["spec"].setdefault("arguments", {})
-            given = {p.get("name"): p for p in args.get("parameters") or [] if isinstance(p, dict)}
-            for k, v in params.items():
-                given[k] = {**given.get(k, {}), "name": k, "value": v}
-            args["parameters"] = list(given.values())
+        apply_parameters(wf.setdefault("spec", {}), apply_submit_options(wf, opts))
+        # as Argo validates a submitted Workflow: an entryPoint the template lacks is a 400, not a failed run
+        wf = checked_workflow(wf, ns, store=request.app.state.store)
         if dry:
             return wf
         rec = start_run(request.app.state.store, wf)

@@ -79,12 +79,12 @@ async def create_workflow(request: Request) -> Response:
     namespace = request.path_params["namespace"]
     authorize(request, namespace, "edit")
     body = await read_json(request, request.app.state.settings.max_body_bytes)
-    wf = checked_workflow(body_object(body, "workflow") or {}, namespace)
+    store = _store(request)
+    wf = await run_in_threadpool(checked_workflow, body_object(body, "workflow") or {}, namespace, store=store)
     dry = body_bool(body, "serverDryRun") or bool((body_object(body, "createOptions", required=False) or {})
                                                    .get("dryRun"))
     if dry:
         return json_response(wf)
-    store = _store(request)
 
     def create() -> dict[str, Any]:
         name = (wf.get("metadata") or {}).get("name")
