@@ -79,3 +79,12 @@ def test_steps_timeout_spares_a_sibling_whose_name_starts_alike(run) -> None:
     assert r.node("in")["phase"] == "Failed"
     assert r.node("inner")["phase"] == "Succeeded"
     assert r.node("inner")["outputs"]["result"] == "done"
+
+
+def test_a_sequence_too_long_to_hold_ends_its_step_in_error(run) -> None:
+    """A count of 10^11 was built in memory first: the engine died of MemoryError."""
+    huge = {"name": "s", "template": "nap", "withSequence": {"count": "100000000000"}}
+    r = run(wf([steps("main", [huge]), NAP]))
+    assert r.phase == "Failed" and r.node("s")["phase"] == "Error"
+    assert "withSequence makes 100000000000 items" in r.node("s")["message"]
+    assert not r.backend.pods

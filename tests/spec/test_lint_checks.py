@@ -333,3 +333,13 @@ def test_arguments_and_outputs_need_a_value_source() -> None:
     assert len(found) == 2, found
     assert 'steps[0][0].arguments.parameters[0]: an argument "text" needs "value" or "valueFrom"' in found[0]
     assert 'spec.templates[1].outputs.parameters[0]: an output parameter "o" needs "value" or "valueFrom"' in found[1]
+
+
+def test_a_parallelism_below_one_is_an_error_at_its_field() -> None:
+    """Nothing could start: Argo's controller would wait for ever; wfexec's engine failed on it."""
+    found = lint(OK.replace("  entrypoint: main\n", "  entrypoint: main\n  parallelism: -5\n")
+                 .replace("    - name: main\n", "    - name: main\n      parallelism: 0\n"))
+    assert [f.split(": ", 1)[1] for f in found] == [
+        "spec.parallelism: expected 1 or more (pods or steps at once), got -5",
+        "spec.templates[0].parallelism: expected 1 or more (pods or steps at once), got 0"]
+    assert lint(OK.replace("  entrypoint: main\n", "  entrypoint: main\n  parallelism: 1\n")) == []

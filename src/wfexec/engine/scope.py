@@ -154,6 +154,11 @@ def item_scope(item: Any) -> dict[str, Any]:
     return scope
 
 
+#: A sequence of more items is refused before it is made: each item is a node, and a count such as
+#: 10^11 would only exhaust the engine's memory.
+MAX_SEQUENCE = 1_000_000
+
+
 def sequence_items(seq: dict[str, Any], where: str) -> list[str]:
     """withSequence: count, start, end, format (printf-style)."""
     try:
@@ -161,13 +166,16 @@ def sequence_items(seq: dict[str, Any], where: str) -> list[str]:
         if "count" in seq and seq.get("count") not in (None, ""):
             count = int(str(seq["count"]))
             end = start + count - 1
-            values = list(range(start, end + 1))
+            values = range(start, end + 1)
         else:
             end = int(str(seq.get("end", 0)))
             step = 1 if end >= start else -1
-            values = list(range(start, end + step, step))
+            values = range(start, end + step, step)
     except ValueError as exc:
         raise SpecError(f"withSequence needs integers: {exc}", field=f"{where}.withSequence") from None
+    if len(values) > MAX_SEQUENCE:
+        raise SpecError(f"withSequence makes {len(values)} items, more than one run can hold (at most "
+                        f"{MAX_SEQUENCE})", field=f"{where}.withSequence")
     fmt = seq.get("format")
     if fmt:
         return [_printf(fmt, v) for v in values]

@@ -51,6 +51,7 @@ class SpecChecker:
         if self.wftmpl_ref is not None and templates:
             self.report((*base, "templates"), "templates cannot be given together with workflowTemplateRef")
         self._entrypoint(spec)
+        self._parallelism(spec, base)
         if isinstance(spec.get("onExit"), str):
             self._named_template(spec["onExit"], (*base, "onExit"))
         self._hooks(spec.get("hooks"), (*base, "hooks"))
@@ -169,6 +170,7 @@ class SpecChecker:
             self.report(path, f'template "{name}" has no type: give one of {", ".join(TEMPLATE_TYPES)}')
         elif len(types) > 1:
             self.report(path, f'template "{name}" has several types ({", ".join(types)}): give only one')
+        self._parallelism(tmpl, path)
         inputs = _dict(tmpl.get("inputs")) or {}
         outputs = _dict(tmpl.get("outputs")) or {}
         for section, where in ((inputs, "inputs"), (outputs, "outputs")):
@@ -309,6 +311,12 @@ class SpecChecker:
                     self.report((*path, "arguments", kind, i, key),
                                 f'uses task "{name}", which is not among this task\'s dependencies '
                                 '(add it to "depends" or "dependencies")')
+
+    def _parallelism(self, holder: dict[str, Any], path: FieldPath) -> None:
+        """A limit below 1 lets nothing start: Argo's controller then waits for ever."""
+        value = holder.get("parallelism")
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            self.report((*path, "parallelism"), f"expected 1 or more (pods or steps at once), got {value}")
 
     def _loop(self, holder: dict[str, Any], path: FieldPath) -> None:
         loops = [k for k in ("withItems", "withParam", "withSequence") if holder.get(k) not in (None, "", [])]
