@@ -42,6 +42,11 @@ def test_logs_as_argo_streams_them(server) -> None:
     assert [e["content"] for e in grep] == ["two", "three"]
     tail = _entries(requests.get(f"{base}/{pod_a}/log", params={"logOptions.tailLines": 1}, timeout=10))
     assert [e["content"] for e in tail] == ["three"]
+    # limitBytes counts each pod's log bytes ("one\ntwo\n" is 8), and cuts the last line, as the kubelet does
+    limited = _entries(requests.get(f"{base}/log", params={"logOptions.container": "main",
+                                                           "logOptions.limitBytes": 10}, timeout=10))
+    assert [(e["content"], e["podName"] == pod_a) for e in limited] == [
+        ("one", True), ("two", True), ("th", True), ("four", False)]
     none = _entries(requests.get(f"{base}/log", params={"logOptions.container": "sidecar"}, timeout=10))
     assert none == []
     r = check_response(requests.get(f"{base}/nope-pod/log", timeout=10))

@@ -140,22 +140,32 @@ async def _stream(request: Request, namespace: str, name: str, pod: str | None) 
 
     async def lines() -> AsyncIterator[bytes]:
         readers: dict[str, _Reader] = {}
-        sent = 0
+        sent: dict[str, int] = {}  # log bytes per pod
         while True:
             current = await run_in_threadpool(V.get_row, store, namespace, name)
             ended = current is None or current.phase not in V.ACTIVE or not opts.follow
             batch = await run_in_threadpool(one_pass, readers, ended)
             for content, pod_name in batch:
-                chunk = _entry(content, pod_name)
-                sent += len(chunk)
-                if opts.limit_bytes and sent > opts.limit_bytes:
-                    return
-                yield chunk
+                if opts.limit_bytes:
+                    content = _within(content, opts.limit_bytes - sent.get(pod_name, 0))
+                    if content is None:
+                        continue
+                    sent[pod_name] = sent.get(pod_name, 0) + len(content.encode()) + 1
+                yield _entry(content, pod_name)
             if ended:
                 return
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
 
     return StreamingResponse(lines(), media_type="application/json")
+
+
+def _within(content: str, left: int) -> str | None:
+    """`logOptions.limitBytes` as the kubelet applies it: bytes of each container's log (a line and its
+    newline), the last line cut where the budget ends; None once a pod's budget is spent."""
+    if left <= 0:
+        return None
+    data = content.encode() + b"\n"
+    return content if len(data) <= left else data[:left].decode(errors="ignore")
 
 
 def _maybe_later(node: dict[str, Any]) -> bool:
