@@ -115,6 +115,44 @@ def test_watch_sees_each_node_change(server) -> None:
     assert phases[-1] == "Succeeded" and "Running" in phases
 
 
+def test_a_watch_with_selectors_sees_only_its_runs_deleted_and_a_retried_run_modified(server) -> None:
+    """As a Kubernetes watch with selectors: DELETED only for a run the stream matched; a run retried
+    after it ended is MODIFIED (it was never gone), not ADDED again."""
+    base = f"{server.url}/api/v1/workflows/default"
+    other = create(server.url, container_wf("true", labels={"grp": "odd"}))
+    mine = create(server.url, container_wf("exit 1", labels={"grp": "even"}))
+    wait_phase(server.url, other)
+    wait_phase(server.url, mine)
+    events: list[dict] = []
+    started = threading.Event()
+
+    def watch() -> None:
+        with requests.get(f"{server.url}/api/v1/workflow-events/default", stream=True, timeout=60, params={
+                "listOptions.labelSelector": "grp=even", "fields": "result.type,result.object.metadata.name,"
+                                                                    "result.object.status.phase"}) as resp:
+            started.set()
+            for line in resp.iter_lines():
+                if line:
+                    events.append(json.loads(line)["result"])
+                    if events[-1]["type"] == "DELETED":
+                        return
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    assert started.wait(10)
+    wait_for(lambda: events, 10, "the first ADDED")
+    requests.delete(f"{base}/{other}", timeout=30)
+    check_response(requests.put(f"{base}/{mine}/retry", json={}, timeout=30))
+    wait_for(lambda: any(e["type"] == "MODIFIED" and e["object"].get("status", {}).get("phase") == "Failed"
+                         and len([x for x in events if x["type"] == "MODIFIED"]) > 1 for e in events), 30,
+             "the retried run's end")
+    requests.delete(f"{base}/{mine}", timeout=30)
+    t.join(20)
+    assert not t.is_alive()
+    assert {e["object"]["metadata"]["name"] for e in events} == {mine}
+    assert [e["type"] for e in events if e["type"] != "MODIFIED"] == ["ADDED", "DELETED"]
+
+
 def _raw_get(url: str) -> tuple[int, bytes]:
     """GET without any client-side normalising of `..` (requests would fold it away)."""
     parts = urlsplit(url)

@@ -127,13 +127,14 @@ class StoreWatcher:
         seen: set[str] = set()
         for rowid, name, ns, phase, message, started, finished, status_len, control in rows:
             seen.add(name)
+            new = name not in self._names  # else an ended run come back (retried): MODIFIED, as in Kubernetes
             self._names[name] = ns
             self._max_rowid = max(self._max_rowid, rowid)
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM nodes WHERE run=?", (name,)).fetchone()[0]
             sig = (phase, message, started, finished, status_len, control)
             old = self._known.get(name)
             if old is None:
-                changes.append(RunChange(ADDED, name, ns))
+                changes.append(RunChange(ADDED if new else MODIFIED, name, ns))
             elif old.signature != sig or old.node_seq != seq:
                 changes.append(RunChange(MODIFIED, name, ns))
             if phase in ACTIVE_PHASES:

@@ -21,7 +21,7 @@ from wfexec.server import run_view as V
 from wfexec.server.auth import authorize
 from wfexec.server.http import bad_request, query_int, query_str
 from wfexec.server.listing import parse_field_selector, parse_fields
-from wfexec.server.watch import ADDED, DELETED, RunChange, StoreWatcher
+from wfexec.server.watch import ADDED, DELETED, MODIFIED, RunChange, StoreWatcher
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -61,23 +61,38 @@ async def watch_workflows(request: Request) -> Response:
             return _event(kind, obj)
         return (json.dumps(projection.apply({"result": {"type": kind, "object": obj}})) + "\n").encode()
 
+    shown: set[str] = set()  # the runs this stream has sent, as they last matched
+
+    def gone(name: str, ns: str) -> bytes | None:
+        """DELETED for a run this stream showed: deleted, or no longer matching its selectors (as a
+        Kubernetes watch with selectors says it); nothing for a run it never showed."""
+        if name not in shown:
+            return None
+        shown.discard(name)
+        return shaped(DELETED, {"metadata": {"name": name, "namespace": ns}, "spec": {}})
+
     def render(change: RunChange) -> bytes | None:
         if change.kind == DELETED:
-            if namespace and change.namespace != namespace:
-                return None
-            return shaped(DELETED, {"metadata": {"name": change.name, "namespace": change.namespace}, "spec": {}})
+            return gone(change.name, change.namespace)
         row = V.get_row(store, change.namespace, change.name)
         if row is None or not matches(row):
-            return None
+            return gone(change.name, change.namespace)
+        kind = MODIFIED if change.name in shown else ADDED  # ADDED: it starts to match
+        shown.add(change.name)
         nodes = store.get_nodes(row.name) if want_nodes else None
         progress = V.progress_of(store, row.name) if want_progress else None
-        return shaped(change.kind, V.as_workflow(row, nodes, progress))
+        return shaped(kind, V.as_workflow(row, nodes, progress))
 
     def render_all(changes: list[RunChange]) -> list[bytes | None]:
         return [render(c) for c in changes]
 
     def first() -> list[bytes]:
+        """The runs that match now: sent as ADDED without a resourceVersion; with one, the client has
+        listed them, and they only count as shown (their deletion is sent)."""
         rows = [r for r in V.list_rows(store, namespace) if matches(r)]
+        if not initial:
+            shown.update(r.name for r in rows)
+            return []
         return [b for r in rows if (b := render(RunChange(ADDED, r.name, r.namespace)))]
 
     sub = watcher.subscribe()  # before the first read, so nothing falls between the two
@@ -87,9 +102,8 @@ async def watch_workflows(request: Request) -> Response:
 
         end = time.monotonic() + timeout if timeout else None
         try:
-            if initial:
-                for chunk in await run_in_threadpool(first):
-                    yield chunk
+            for chunk in await run_in_threadpool(first):
+                yield chunk
             while end is None or time.monotonic() < end:
                 wait = KEEPALIVE_SECONDS if end is None else min(KEEPALIVE_SECONDS, end - time.monotonic())
                 changes = await sub.next(timeout=max(wait, 0.0))
