@@ -153,6 +153,22 @@ def test_cron_list_and_get_show_a_v3_schedule(wfexec: Cli, tmp_path: Path) -> No
     assert "Schedules:                0 3 * * *" in wfexec(home, "cron", "get", "nightly").stdout
 
 
+def test_deleting_a_cron_workflow_deletes_the_runs_it_started(wfexec: Cli, tmp_path: Path) -> None:
+    """As Kubernetes' garbage collector deletes the Workflows a deleted CronWorkflow owns: ended or still
+    running (terminated first). A run it does not own stays."""
+    home = tmp_path / "home"
+    wfexec(home, "cron", "create", "-", stdin=CRON.replace('"echo from-cron"', '"sleep 30"'))
+    owned = [wfexec(home, "submit", "--from", "cronwf/nightly", "-o", "name").stdout.strip() for _ in range(2)]
+    other = wfexec(home, "submit", "-", "--wait", "-o", "name", stdin=USES_REF.replace(
+        "    steps:\n    - - name: hello\n        templateRef: {name: greet, template: say}\n"
+        "        arguments: {parameters: [{name: msg, value: from-stdin}]}\n",
+        "    container: {image: busybox, command: [\"true\"]}\n")).stdout.strip()
+    wfexec(home, "cron", "delete", "nightly")
+    assert wfexec(home, "list", "-o", "name").stdout.split() == [other]
+    for name in owned:
+        assert not (home / "runs" / name).exists()
+
+
 def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files: Path) -> None:
     client_home = tmp_path / "client"  # the client's own store stays empty: everything goes to the server
     remote = {"ARGO_SERVER": f"127.0.0.1:{server.port}", "ARGO_NAMESPACE": "default"}

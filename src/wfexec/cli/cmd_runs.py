@@ -323,15 +323,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not names:
         raise WfexecError("name runs to delete, or use --all, --completed, --older, --prefix or -l")
     for name in names:
-        rec = store.get_run(name)
-        if not _ended(rec) and rec.engine_pid and pid_alive(rec.engine_pid):
-            store.set_control(rec.name, "terminate")
-            deadline = time.time() + 60
-            while not _ended(store.get_run(rec.name)) and time.time() < deadline:
-                time.sleep(0.2)
-        from wfexec.engine.gc import delete_run
+        from wfexec.engine.gc import end_and_delete
 
-        delete_run(store, rec.name)  # its OnWorkflowDeletion artifacts, pods, directory and rows
+        rec = store.get_run(name)
+        end_and_delete(store, rec.name)  # terminated first; its OnWorkflowDeletion artifacts, pods, directory, rows
         say(f"Workflow '{rec.name}' deleted")
     try:
         store.compact()

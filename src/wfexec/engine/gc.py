@@ -290,6 +290,36 @@ def delete_run(store: Store, name: str) -> None:
     store.delete_run(rec.name)
 
 
+#: How long deleting a running run waits for its engine to end it after `terminate`.
+DELETE_WAIT_SECONDS = 60.0
+
+
+def end_and_delete(store: Store, name: str, wait: float = DELETE_WAIT_SECONDS) -> None:
+    """Delete a run as `argo delete` does, one still running too: it is terminated first, and its engine
+    is given `wait` seconds to end it (its pods killed, its exit handler skipped)."""
+    rec = store.get_run(name)
+    if rec.phase in (N.PENDING, N.RUNNING) and rec.engine_pid and pid_alive(rec.engine_pid):
+        store.set_control(rec.name, "terminate")
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and store.get_run(rec.name).phase in (N.PENDING, N.RUNNING):
+            time.sleep(0.1)
+    delete_run(store, rec.name)
+
+
+def delete_owned_runs(store: Store, owner_uid: str) -> list[str]:
+    """The runs an object owns (their ownerReferences name its uid), deleted with it, as Kubernetes'
+    garbage collector deletes a deleted CronWorkflow's Workflows."""
+    owned = [r.name for r in store.run_summaries()
+             if any(isinstance(o, dict) and o.get("uid") == owner_uid
+                    for o in r.manifest.get("metadata", {}).get("ownerReferences") or [])]
+    for name in owned:
+        try:
+            end_and_delete(store, name)
+        except WfexecError:
+            pass  # deleted meanwhile by another hand
+    return owned
+
+
 def apply_retention(store: Store, config_path: str | None) -> list[str]:
     """The executor config's retentionPolicy: runs beyond the newest N of a phase, or older than maxAge, go."""
     from wfexec.config import load_config

@@ -202,12 +202,18 @@ class ObjectStore:
         return obj
 
     def delete(self, kind: str, namespace: str, name: str) -> None:
+        """A CronWorkflow takes the runs it started with it (Kubernetes' garbage collection of dependents)."""
+        uid = self.get(kind, namespace, name).uid
         with self.store._tx() as db:
-            gone = db.execute("DELETE FROM objects WHERE kind=? AND namespace=? AND name=?",
-                              (kind, _scope(kind, namespace), name)).rowcount
+            gone = db.execute("DELETE FROM objects WHERE kind=? AND namespace=? AND name=? AND uid=?",
+                              (kind, _scope(kind, namespace), name, uid)).rowcount
         if not gone:
             where = f" in namespace {namespace!r}" if _scope(kind, namespace) else ""
             raise ObjectNotFound(f"{kind} {name!r} not found{where}")
+        if kind == CRON_WORKFLOW:
+            from wfexec.engine.gc import delete_owned_runs
+
+            delete_owned_runs(self.store, uid)
 
 
 def _scope(kind: str, namespace: str | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +13,10 @@ from starlette.routing import BaseRoute, Route
 
 from wfexec.engine import api
 from wfexec.engine import nodes as N
-from wfexec.engine.gc import delete_run
+from wfexec.engine.gc import end_and_delete
 from wfexec.engine.labels import SelectorError, parse_selector
 from wfexec.engine.run_control import check_supplied, send, suspend_run, suspended_nodes
-from wfexec.engine.store import Store, pid_alive
+from wfexec.engine.store import Store
 from wfexec.errors import WfexecError
 from wfexec.server import fast_list as FL
 from wfexec.server import run_view as V
@@ -48,8 +47,6 @@ from wfexec.server.listing import (
     parse_fields,
 )
 from wfexec.server.workflow_intake import checked_workflow, start_run
-
-DELETE_WAIT_SECONDS = 60
 
 
 def _item_cache(request: Request) -> FL.ItemCache:
@@ -209,15 +206,7 @@ async def delete_workflow(request: Request) -> Response:
         row = _row(store, namespace, name)
         if dry:
             return
-        if row.phase in V.ACTIVE and row.engine_pid and pid_alive(row.engine_pid):
-            store.set_control(row.name, "terminate")
-            deadline = time.monotonic() + DELETE_WAIT_SECONDS
-            while time.monotonic() < deadline:
-                current = V.get_row(store, namespace, name)
-                if current is None or current.phase not in V.ACTIVE:
-                    break
-                time.sleep(0.1)
-        delete_run(store, row.name)  # its OnWorkflowDeletion artifacts, pods, directory and rows
+        end_and_delete(store, row.name)  # terminated first; its OnWorkflowDeletion artifacts, pods, directory, rows
 
     await run_in_threadpool(delete)
     return json_response({})
