@@ -109,6 +109,28 @@ def test_update_conflict_lint_and_delete(url: str) -> None:
     assert gone["code"] == 5
 
 
+def test_template_and_cron_lists_page_by_limit_and_continue(url: str) -> None:
+    for i in range(3):
+        greet_template(f"paged-{i}").create()
+    every = {i["metadata"]["name"] for i in call("GET", url, f"/api/v1/workflow-templates/{NS}")["items"]}
+    seen, token, pages = [], "", 0
+    while True:
+        page = call("GET", url, f"/api/v1/workflow-templates/{NS}",
+                    params={"listOptions.limit": 2, "listOptions.continue": token})
+        assert len(page["items"]) <= 2
+        seen += [i["metadata"]["name"] for i in page["items"]]
+        pages += 1
+        token = page["metadata"].get("continue", "")
+        if not token:
+            break
+        assert page["metadata"]["remainingItemCount"] == len(every) - len(seen)
+    assert sorted(seen) == sorted(every) and pages == (len(every) + 1) // 2
+    crons = call("GET", url, f"/api/v1/cron-workflows/{NS}", params={"listOptions.limit": 1})
+    assert len(crons["items"] or []) <= 1
+    bad = call("GET", url, f"/api/v1/workflow-templates/{NS}", status=400, params={"listOptions.continue": "x!"})
+    assert "continue" in bad["message"]
+
+
 def test_cluster_template_and_submit_from(url: str) -> None:
     cwt = greet_template("shared").to_dict()
     cwt["kind"] = "ClusterWorkflowTemplate"

@@ -73,7 +73,7 @@ async def get(request: Request) -> Response:
 async def list_(request: Request) -> Response:
     ns = request.path_params["namespace"]
     authorize(request, ns, "view")
-    return json_response(list_body(await listed(request, CRON_WORKFLOW, ns)))
+    return json_response(list_body(request, await listed(request, CRON_WORKFLOW, ns)))
 
 
 async def list_all_namespaces(request: Request) -> Response:

@@ -25,7 +25,16 @@ from wfexec.engine.objects import (
 )
 from wfexec.errors import SpecError
 from wfexec.server.auth import authorize
-from wfexec.server.http import INVALID_ARGUMENT, ApiError, bad_request, json_response, read_json
+from wfexec.server.http import (
+    INVALID_ARGUMENT,
+    ApiError,
+    bad_request,
+    json_response,
+    query_int,
+    query_str,
+    read_json,
+)
+from wfexec.server.listing import decode_continue, encode_continue
 
 ABORTED = 10  # gRPC's code for a conflicting write; grpc-gateway answers it with 409
 
@@ -60,15 +69,22 @@ def selector_of(request: Request) -> Any:
         raise bad_request(f"query listOptions.labelSelector: {exc}") from None
 
 
-def list_body(objs: list[StoredObject]) -> dict[str, Any]:
-    return {"metadata": {}, "items": [o.manifest() for o in objs]}
+def list_body(request: Request, objs: list[StoredObject]) -> dict[str, Any]:
+    """One page of `objs` (`listOptions.limit` and `continue`, as for workflows), with the token to the next."""
+    limit = query_int(request, "listOptions.limit", 0) or 0
+    offset = decode_continue(query_str(request, "listOptions.continue"))
+    page = objs[offset:offset + limit] if limit else objs[offset:]
+    meta: dict[str, Any] = {}
+    if limit and offset + limit < len(objs):
+        meta.update({"continue": encode_continue(offset + limit), "remainingItemCount": len(objs) - offset - limit})
+    return {"metadata": meta, "items": [o.manifest() for o in page]}
 
 
 async def list_in_all_namespaces(request: Request, kind: str) -> Response:
     """The objects of `kind` in every namespace the caller may read (a namespace-less list path)."""
     who = authorize(request, None, "view")
     ns = None if who.namespace == "*" else who.namespace
-    return json_response(list_body(await listed(request, kind, ns)))
+    return json_response(list_body(request, await listed(request, kind, ns)))
 
 
 async def listed(request: Request, kind: str, ns: str | None) -> list[StoredObject]:

@@ -90,7 +90,7 @@ async def list_(request: Request) -> Response:
     pattern = request.query_params.get("namePattern")
     if pattern:
         objs = [o for o in objs if pattern in o.name or fnmatch.fnmatchcase(o.name, pattern)]
-    return json_response(list_body(objs))
+    return json_response(list_body(request, objs))
 
 
 async def list_all_namespaces(request: Request) -> Response:
