@@ -180,6 +180,10 @@ def test_artifacts_by_name_uid_and_file(server) -> None:
     f = check_response(requests.get(
         f"{server.url}/artifact-files/default/workflow/{name}/{node['id']}/outputs/dir/sub/greeting.txt", timeout=10))
     assert f.status_code == 200 and f.content == b"hello\n"
+    archived = f"{server.url}/artifact-files/{{ns}}/archived-workflows/{uid}/{node['id']}/outputs/dir/sub/greeting.txt"
+    a = check_response(requests.get(archived.format(ns="default"), timeout=10))  # the UI's archive view asks so
+    assert a.status_code == 200 and a.content == b"hello\n"
+    assert check_response(requests.get(archived.format(ns="elsewhere"), timeout=10)).status_code == 404
     r = check_response(requests.get(f"{server.url}/artifacts/default/{name}/{node['id']}/nope", timeout=10))
     assert r.status_code == 404 and r.json()["code"] == 5
     r = check_response(requests.get(f"{server.url}/input-artifacts/default/{name}/{node['id']}/msg", timeout=10))

@@ -76,14 +76,23 @@ async def by_uid(request: Request) -> Response:
 
 
 async def artifact_file(request: Request) -> Response:
+    """By the run's name (`workflow`), or by the uid of an ended one (`archived-workflows`, as the UI's
+    archive view asks)."""
     p = request.path_params
-    if p["idDiscriminator"] != "workflow":
-        raise bad_request(f"idDiscriminator {p['idDiscriminator']!r}: expected workflow"
-                          " (archived workflows are served by /api/v1/archived-workflows)")
+    if p["idDiscriminator"] not in ("workflow", "archived-workflows"):
+        raise bad_request(f"idDiscriminator {p['idDiscriminator']!r}: expected workflow or archived-workflows")
     if p["artifactDiscriminator"] not in ("outputs", "inputs"):
         raise bad_request(f"artifactDiscriminator {p['artifactDiscriminator']!r}: expected outputs or inputs")
-    row = await run_in_threadpool(V.get_row, request.app.state.store, p["namespace"], p["id"])
-    return await _serve(request, row, p["id"], p["nodeId"], p["artifactName"], p["artifactDiscriminator"],
+    store = request.app.state.store
+    if p["idDiscriminator"] == "workflow":
+        row = await run_in_threadpool(V.get_row, store, p["namespace"], p["id"])
+        what = p["id"]
+    else:
+        row = await run_in_threadpool(V.get_row_by_uid, store, p["id"])
+        if row is not None and (row.namespace != p["namespace"] or row.phase in V.ACTIVE):
+            row = None  # not an archived workflow of that namespace
+        what = f"archived with uid {p['id']!r}"
+    return await _serve(request, row, what, p["nodeId"], p["artifactName"], p["artifactDiscriminator"],
                         p.get("path", ""))
 
 
