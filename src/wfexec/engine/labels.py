@@ -1,4 +1,4 @@
-"""Kubernetes label selectors (`app=x,tier!=db,env in (a,b),!legacy`), parsed once and matched many times.
+"""Kubernetes label selectors (`app=x,tier!=db,env in (a,b),!legacy,gen>2`), parsed once and matched many times.
 
 The API's `listOptions.labelSelector` and the CLI's `-l` use the same grammar as kubectl's, so a
 selector a user already has works unchanged.
@@ -19,7 +19,7 @@ class SelectorError(WfexecError):
 @dataclass(frozen=True)
 class Requirement:
     key: str
-    op: str  # "=", "!=", "in", "notin", "exists", "!"
+    op: str  # "=", "!=", "in", "notin", "exists", "!", "gt", "lt"
     values: tuple[str, ...] = ()
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -35,6 +35,12 @@ class Requirement:
             return not has or value != self.values[0]
         if self.op == "in":
             return has and value in self.values
+        if self.op in ("gt", "lt"):  # a label whose value is no integer never matches, as in Kubernetes
+            try:
+                number = int(value or "")
+            except ValueError:
+                return False
+            return number > int(self.values[0]) if self.op == "gt" else number < int(self.values[0])
         return not has or value not in self.values  # notin
 
 
@@ -64,6 +70,7 @@ _VALUE = r"([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?"
 _SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s*\(([^)]*)\)\s*$")
 _CMP = re.compile(rf"^\s*({_KEY})\s*(==|=|!=)\s*({_VALUE})\s*$")
 _HAS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
+_ORDER = re.compile(rf"^\s*({_KEY})\s*([<>])\s*(-?[0-9]+)\s*$")
 
 
 def _split(text: str) -> list[str]:
@@ -97,9 +104,11 @@ def parse_selector(text: str | None) -> LabelSelector:
         elif m := _CMP.match(part):
             op = "=" if m.group(3) in ("=", "==") else "!="
             reqs.append(Requirement(m.group(1), op, (m.group(4),)))
+        elif m := _ORDER.match(part):
+            reqs.append(Requirement(m.group(1), "gt" if m.group(3) == ">" else "lt", (m.group(4),)))
         elif m := _HAS.match(part):
             reqs.append(Requirement(m.group(2), "!" if m.group(1) else "exists"))
         else:
             raise SelectorError(f"label selector {text!r}: cannot parse {part.strip()!r}; expected key, !key, "
-                                "key=value, key!=value, key in (v1,v2) or key notin (v1,v2)")
+                                "key=value, key!=value, key in (v1,v2), key notin (v1,v2), key>N or key<N")
     return LabelSelector(tuple(reqs))
