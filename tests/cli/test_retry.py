@@ -34,3 +34,36 @@ def test_restart_successful_runs_again_only_the_selected_steps(tmp_path: Path) -
     assert after["again"]["startedAt"] >= before["boom"]["finishedAt"]  # it ran again, after the first try ended
     bad = wfexec("retry", name, "--restart-successful", "--node-field-selector", "colour=red", home=home)
     assert bad.returncode == 1 and "expected FIELD=VALUE" in bad.stderr and "Traceback" not in bad.stderr
+
+
+CHAIN = ("  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
+         "    - - {name: gen, template: gen}\n"
+         "    - - name: use\n        template: use\n"
+         "        arguments: {parameters: [{name: v, value: '{{steps.gen.outputs.result}}'}]}\n"
+         "  - name: gen\n    script: {image: busybox, command: [sh], source: 'date +%s%N'}\n"
+         "  - name: use\n    inputs: {parameters: [{name: v}]}\n"
+         "    container: {image: busybox, command: [echo, 'got {{inputs.parameters.v}}']}\n")
+DIAMOND = ("  entrypoint: main\n  templates:\n  - name: main\n    dag:\n      tasks:\n"
+           "      - {name: a, template: gen}\n      - {name: b, template: gen, depends: a}\n"
+           "      - {name: c, template: gen, depends: b}\n      - {name: other, template: gen}\n"
+           "  - name: gen\n    script: {image: busybox, command: [sh], source: 'date +%s%N'}\n")
+
+
+def test_a_selected_step_runs_again_with_everything_after_it(tmp_path: Path) -> None:
+    """As Argo resets a selected node and all it leads to (its `children`): the next steps, the dependent
+    tasks; not a task beside it. A later step never keeps a result made from the old one."""
+    home = tmp_path / "home"
+    for text, chosen, again, kept in ((CHAIN, "gen", ["gen", "use"], []), (DIAMOND, "a", ["a", "b", "c"], ["other"])):
+        name = wfexec("submit", str(workflow(tmp_path, f"chain-{chosen}", text)), "--wait", "-o", "name",
+                      home=home, check=True).stdout.strip()
+        before = _pods(home, name)
+        wfexec("retry", name, "--restart-successful", "--node-field-selector", f"displayName={chosen}", "--wait",
+               home=home, check=True)
+        after = _pods(home, name)
+        assert all(after[n]["phase"] == "Succeeded" for n in after)
+        # each `gen` prints the time to the nanosecond, and `use` echoes it: a new result is a new run
+        assert [n for n in sorted(after) if after[n]["outputs"] != before[n]["outputs"]] == again
+        assert all(after[n]["id"] == before[n]["id"] for n in kept)
+        if chosen == "gen":  # `use` ran again, with the new result
+            result = after["gen"]["outputs"]["result"]
+            assert wfexec("logs", name, "use", home=home, check=True).stdout.strip().endswith(f"got {result}")

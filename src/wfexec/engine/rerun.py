@@ -47,14 +47,18 @@ def plan_retry(rec: RunRecord, nodes: dict[str, dict[str, Any]], *, restart_succ
     parent_of = {c: parent for parent, cs in view.items() for c in cs}
     drop: set[str] = set()
 
-    def descend(nid: str) -> None:
+    def descend(nid: str, links: bool = False) -> None:
+        """The node and what it holds; with `links`, also what comes after it (Argo's `children`: the next
+        step group, the dependent tasks), as Argo resets a node chosen by --node-field-selector."""
         if nid in drop:
             return
         drop.add(nid)
-        for c in view.get(nid, []):
-            descend(c)
+        for c in view.get(nid, []) + ((nodes.get(nid) or {}).get("children") or [] if links else []):
+            if c in nodes:
+                descend(c, links)
 
     roots: list[str] = []
+    chosen_roots: set[str] = set()
     for n in nodes.values():
         failed_leaf = (n.get("phase") in (N.FAILED, N.ERROR, N.OMITTED)
                        and n.get("type") in (N.POD, N.SKIPPED_TYPE, N.SUSPEND, N.CONTAINER))
@@ -62,10 +66,12 @@ def plan_retry(rec: RunRecord, nodes: dict[str, dict[str, Any]], *, restart_succ
         chosen = restart_successful and selector is not None and n.get("phase") == N.SUCCEEDED and selector(n)
         if failed_leaf or on_exit or chosen:
             roots.append(n["id"])
+        if chosen:
+            chosen_roots.add(n["id"])
     for nid in roots:
         if nid == rec.name:
             continue
-        descend(nid)
+        descend(nid, links=nid in chosen_roots)
     reset: set[str] = set()
     for nid in roots:
         parent = parent_of.get(nid)
