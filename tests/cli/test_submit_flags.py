@@ -142,4 +142,13 @@ def test_resubmit_and_retry_take_output_name(tmp_path: Path) -> None:
     home = tmp_path / "home"
     name = wfexec("submit", str(one_step(tmp_path, "f", "exit 1")), "--wait", "-o", "name", home=home).stdout.strip()
     again = wfexec("resubmit", name, "-o", "name", "--wait", home=home)
-    assert again.returncode == 1 and again.stdout.strip().startswith(f"{name}-") and len(again.stdout.split()) == 1
+    # as Argo: drawn from the same generateName (`f-`), and labelled with the run it came from
+    assert again.returncode == 1 and len(again.stdout.split()) == 1
+    new = again.stdout.strip()
+    assert new.startswith("f-") and len(new) == len(name) and new != name
+    meta = json.loads(wfexec("get", new, "-o", "json", home=home, check=True).stdout)["metadata"]
+    assert meta["generateName"] == "f-" and meta["labels"]["workflows.argoproj.io/resubmitted-from-workflow"] == name
+    plain = one_step(tmp_path, "g", "true")
+    plain.write_text(plain.read_text().replace("generateName: g-", "name: given"))
+    wfexec("submit", str(plain), "--wait", home=home, check=True)
+    assert wfexec("resubmit", "given", "-o", "name", home=home, check=True).stdout.startswith("given-")

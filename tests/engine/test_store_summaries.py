@@ -56,8 +56,10 @@ def test_the_latest_success_of_the_same_workflow(tmp_path: Path) -> None:
     running = api.create_run(store, _wf("w"), api.SubmitOptions()).name
     assert store.latest_succeeded_like(running) == newer
     assert store.latest_succeeded_like(newer) == older  # never the run itself
-    named = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:03Z", name="fixed")
-    assert store.latest_succeeded_like(named) is None  # a fixed name is a workflow of its own
+    named = _ended(store, {**_wf("w"), "metadata": {"name": "fixed"}}, "Succeeded", "2026-01-01T00:00:03Z")
+    assert store.latest_succeeded_like(named) is None  # a fixed name (no generateName) is a workflow of its own
+    given = _ended(store, _wf("w"), "Succeeded", "2026-01-01T00:00:04Z", name="given")
+    assert store.latest_succeeded_like(given) == newer  # --name on a file with generateName w-: still w-'s
     # a CronWorkflow's runs are one workflow whatever their names
     cron = {"labels": {"workflows.argoproj.io/cron-workflow": "nightly"}}
     first = _ended(store, {**_wf("a"), "metadata": {**cron, "name": "nightly-1"}}, "Succeeded", "2026-01-01T00:01:00Z")

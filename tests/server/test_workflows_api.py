@@ -185,7 +185,8 @@ def test_retry_and_resubmit(server) -> None:
     r = check_response(requests.put(f"{base}/{name}/resubmit", json={}, timeout=10))
     assert r.status_code == 200
     new = r.json()["metadata"]["name"]
-    assert new != name and new.startswith(name)
+    assert new != name and new.startswith(name.rsplit("-", 1)[0] + "-")  # as Argo: its generateName again
+    assert r.json()["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"] == name
     assert wait_phase(server.url, new)["status"]["phase"] == "Succeeded"
     shutil.rmtree(shared)
 

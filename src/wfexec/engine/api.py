@@ -127,9 +127,9 @@ def create_run(store: Store, wf: dict[str, Any], opts: SubmitOptions, file: str 
     if prefix is not None:
         check_generate_name(prefix, "Workflow", file=file or None)
         name = f"{prefix}{_suffix()}"
+        meta["generateName"] = prefix  # kept, as Kubernetes keeps it: resubmit draws from it again
     check_name(name, "Workflow", file=file or None)
     meta["name"] = name
-    meta.pop("generateName", None)
     meta.setdefault("namespace", "default")
     import uuid
 

@@ -120,6 +120,10 @@ def retry_run(store: Store, name: str, *, restart_successful: bool = False, node
     return plan
 
 
+#: The label Argo puts on a resubmitted Workflow: the run it was made from.
+RESUBMITTED_FROM = "workflows.argoproj.io/resubmitted-from-workflow"
+
+
 def resubmit_run(store: Store, name: str, parameters: dict[str, str] | None = None, *,
                  start: bool = True) -> RunRecord:
     """A new run from a run's manifest and options (its engine started in the background unless `start` is off)."""
@@ -129,7 +133,8 @@ def resubmit_run(store: Store, name: str, parameters: dict[str, str] | None = No
     base = meta.get("name", "workflow")
     for key in ("name", "uid", "creationTimestamp", "resourceVersion"):
         meta.pop(key, None)
-    meta["generateName"] = base + "-"
+    meta["generateName"] = meta.get("generateName") or base + "-"  # as Argo: the same prefix, else NAME-
+    meta["labels"] = {**(meta.get("labels") or {}), RESUBMITTED_FROM: base}
     wf["metadata"] = meta
     params = dict(rec.options.get("parameters") or {})
     params.update(parameters or {})

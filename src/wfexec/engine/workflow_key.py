@@ -17,7 +17,8 @@ SAME_WORKFLOW_LABELS = ("workflows.argoproj.io/workflow-template", "workflows.ar
 
 
 def workflow_key(name: str, meta: dict[str, Any]) -> str:
-    """The key of a run from its name and its manifest's metadata (the store keeps no generateName)."""
+    """The key of a run from its name and its manifest's metadata (runs stored before generateName was
+    kept have only the name's shape)."""
     labels = meta.get("labels") or {}
     for label in SAME_WORKFLOW_LABELS:
         if labels.get(label):
