@@ -77,7 +77,11 @@ def test_parameters_from_the_command_line_and_unknown_ones(wfexec_home: Path) ->
     wf = json.loads(res.stdout)
     pod = next(n for n in wf["status"]["nodes"].values() if n["type"] == "Pod")
     assert pod["inputs"]["parameters"][0]["value"] == "from cli"
-    bad = wfexec("submit", str(EX / "arguments-parameters.yaml"), "-p", "nope=1", "--wait", home=wfexec_home)
+    # one the Workflow does not declare is taken, as argo submit takes it
+    extra = json.loads(wfexec("submit", str(EX / "arguments-parameters.yaml"), "-p", "extra=1", "--wait", "-o",
+                              "json", home=wfexec_home, check=True).stdout)
+    assert {"name": "extra", "value": "1"} in extra["spec"]["arguments"]["parameters"]
+    bad = wfexec("submit", str(EX / "arguments-parameters.yaml"), "-p", "nope", "--wait", home=wfexec_home)
     assert bad.returncode != 0 and "nope" in bad.stderr and "Traceback" not in bad.stderr
 
 
