@@ -75,7 +75,7 @@ def backoff_delay(backoff: dict[str, Any], attempt: int) -> float:
     try:
         delay = parse_duration(str(backoff["duration"]), "retryStrategy.backoff.duration") * \
             (backoff_factor(backoff.get("factor")) ** attempt)
-    except OverflowError:  # a factor such as 1e308: a wait longer than any run
+    except OverflowError:  # a large factor to a high attempt: a wait longer than any run
         delay = math.inf
     if backoff.get("cap"):
         delay = min(delay, parse_duration(str(backoff["cap"]), "retryStrategy.backoff.cap"))
