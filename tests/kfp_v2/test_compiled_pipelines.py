@@ -25,6 +25,14 @@ def test_collected_across_nested_loops_is_a_typed_list_of_lists(tmp_path: Path) 
     assert param(wf, "show") == ["[[10, 20], [20, 40], [30, 60]]"]  # one list per outer iteration, in order
 
 
+def test_collected_under_a_condition_holds_only_the_iterations_that_ran(tmp_path: Path) -> None:
+    # `with dsl.If(x > 2)` in a loop over [1, 2, 3, 4]: the skipped iterations give no value (they gave "",
+    # which failed the consumer as an integer)
+    wf = submit(tmp_path / "home", DATA / "collected_under_condition.yaml")
+    assert wf["status"]["phase"] == "Succeeded"
+    assert param(wf, "summ") == ["[9, 16]"]
+
+
 def test_an_importer_of_a_local_file_leaves_it_alone_and_the_next_task_reads_it(tmp_path: Path) -> None:
     # under /tmp, which a step does not see (its /tmp is private): bound in read-only, as the host's other files are
     user = tmp_path / "user"

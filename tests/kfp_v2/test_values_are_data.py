@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,21 @@ def test_a_condition_compares_any_string(tmp_path: Path, value: str, literal: st
     assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
     ran = [name for name in ("then", "else") if [n["phase"] for n in pods(wf, name)] == ["Succeeded"]]
     assert ran == [branch]
+
+
+def test_whole_numbers_in_a_struct_default_arrive_as_integers_and_job_times_are_filled(tmp_path: Path) -> None:
+    """kfp.compiler writes every number of the IR as a double (`epochs: 2.0`); KFP's backend hands a
+    struct on through protojson, which writes 2.0 as 2, so `range(cfg["epochs"])` works. The job's
+    create and schedule time placeholders are the run's creation time (RFC 3339), as KFP's driver sets."""
+    show = container('printf "%s|%s|%s" "$0" "$1" "$2" > "$3"', "{{$.inputs.parameters['cfg']}}",
+                     "{{$.pipeline_job_create_time_utc}}", "{{$.pipeline_job_schedule_time_utc}}",
+                     out_file("Output"), inputs={"cfg": "STRUCT"}, outputs={"Output": "STRING"})
+    doc = pipeline("whole", {"show": task("show", inputs={"parameters": {"cfg": {"componentInputParameter": "cfg"}}})},
+                   {"show": show}, inputs={"cfg": {"parameterType": "STRUCT", "defaultValue": {
+                       "epochs": 2.0, "rate": 0.5, "layers": [1.0, 2.0]}}})
+    wf = submit(tmp_path / "home", write(tmp_path / "whole.yaml", doc))
+    assert wf["status"]["phase"] == "Succeeded"
+    cfg, created, scheduled = param(wf, "show")[0].split("|")
+    assert json.loads(cfg) == {"epochs": 2, "rate": 0.5, "layers": [1, 2]}
+    assert all(isinstance(v, int) for v in (json.loads(cfg)["epochs"], *json.loads(cfg)["layers"]))
+    assert created == scheduled == wf["metadata"]["creationTimestamp"]

@@ -212,7 +212,7 @@ class Compiler:
                     expr = (f"tasks['{task}'].status == 'Succeeded' ? "
                             f"tasks['{task}'].outputs.parameters['{param}'] : ({expr})")
                 vf = {"expression": expr}
-            vf["default"] = "" if is_param else "[]"
+            vf["default"] = ABSENT if is_param else "[]"  # a branch that did not run: no value, not ""
             out.append({"name": key(name), "valueFrom": vf})
         return out
 
@@ -394,7 +394,7 @@ class Compiler:
             limits = {k: v for k, v in (("cpu", c.cpu_limit), ("memory", c.memory_limit)) if v}
             if limits:
                 container["resources"] = {"limits": limits}
-        argv = ["--job", "{{workflow.name}}", "{{workflow.uid}}"]
+        argv = ["--job", "{{workflow.name}}", "{{workflow.uid}}", "--created", "{{workflow.creationTimestamp}}"]
         inputs = []
         for key in list(args.params) + list(args.artifacts) + list(args.statuses):
             flag = {"p": "--p", "a": "--a"}[key[0]] if key not in args.statuses else "--status"

@@ -81,6 +81,7 @@ class Launch:
         self.raw_artifacts: dict[str, str] = {}
         self.job = ""
         self.job_uid = ""
+        self.created = ""  # the run's creationTimestamp (RFC 3339, UTC)
         self.statuses: dict[str, str] = {}
         self.slots: dict[str, str] = {}
         it = iter(argv)
@@ -99,6 +100,8 @@ class Launch:
                 self.slots[name] = next(it)
             elif flag == "--job":
                 self.job, self.job_uid = next(it), next(it)
+            elif flag == "--created":
+                self.created = next(it)
             else:
                 raise LaunchError(f"unknown launcher argument {flag!r}")
         self.pod = os.environ.get("ARGO_POD_NAME") or uuid.uuid4().hex[:10]
@@ -126,7 +129,9 @@ class Launch:
         return {"pipeline_job_name": self.job, "pipeline_job_resource_name": self.job,
                 "pipeline_job_uuid": self.job_uid, "pipeline_task_name": self.spec["task"],
                 "pipeline_task_uuid": self.task_uid, "workspace_path": self.workspace(),
-                "pipeline_root": self.root}
+                "pipeline_root": self.root,
+                # as KFP's driver: the run's creation time; a run no schedule started has it as its schedule time
+                "pipeline_job_create_time_utc": self.created, "pipeline_job_schedule_time_utc": self.created}
 
     def workspace(self) -> str:
         return os.path.join(self.root, "runs", self.job or "job", "workspace")

@@ -27,7 +27,22 @@ def to_text(value: Any, ptype: str) -> str:
         return "true" if value else "false"
     if ptype == "NUMBER_INTEGER" and isinstance(value, float) and value.is_integer():
         return str(int(value))  # the IR holds every number as a double: an int default reads 4.0
+    if ptype in ("LIST", "STRUCT"):
+        value = whole_numbers(value)
     return json.dumps(value)
+
+
+def whole_numbers(value: Any) -> Any:
+    """A list or struct with its whole doubles as integers, as KFP's backend hands it on: the IR and ML
+    Metadata hold every number as a double, and protojson writes 2.0 as 2 (so `range(cfg["epochs"])`
+    works with a default of {"epochs": 2})."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return int(value)
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    return value
 
 
 def from_text(text: str, ptype: str, name: str) -> Any:
@@ -49,7 +64,7 @@ def from_text(text: str, ptype: str, name: str) -> Any:
             value = json.loads(text)
             if ptype == "LIST" and not isinstance(value, list) or ptype != "LIST" and not isinstance(value, dict):
                 raise ValueError(text)
-            return value
+            return value if ptype == "TASK_FINAL_STATUS" else whole_numbers(value)
     except ValueError:
         raise LaunchError(f"input parameter {name!r}: expected {ptype}, got {text[:80]!r}") from None
     return text
@@ -65,6 +80,7 @@ def from_collected(value: Any, ptype: str, depth: int, name: str) -> list[Any]:
             value = None
     if not isinstance(value, list):
         raise LaunchError(f"input parameter {name!r}: expected a collected list, got {str(value)[:80]!r}")
+    value = [v for v in value if v != ABSENT]  # an iteration whose task did not run (its condition was false)
     if depth > 1:
         return [from_collected(v, ptype, depth - 1, name) for v in value]
     return [from_text(v if isinstance(v, str) else json.dumps(v), ptype, name) for v in value]
@@ -76,6 +92,8 @@ def normal(value: Any, ptype: str) -> Any:
         return int(value)
     if ptype == "NUMBER_DOUBLE" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if ptype in ("LIST", "STRUCT"):
+        return whole_numbers(value)
     return value
 
 
