@@ -164,6 +164,24 @@ def test_suspend_and_starting_deadline(store: Store) -> None:
     assert CronScheduler(store, clock=clock).tick() == []
 
 
+def test_a_deadline_of_zero_fires_on_time_and_never_catches_up(store: Store) -> None:
+    """Argo's cron-workflow.yaml has `startingDeadlineSeconds: 0`: its runs fire on time, minute after minute
+    (the deadline only bounds catching up a time missed while no scheduler ran: 0 never does)."""
+    objects = ObjectStore(store)
+    objects.create(cron("zero", "echo at {{workflow.scheduledTime}}", startingDeadlineSeconds=0))
+    clock = ManualClock(dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC))
+    sched = CronScheduler(store, clock=clock)
+    sched.tick()
+    clock.advance(5 * 60 + 2)  # the 00:05 time, seen at the next tick (2 s late)
+    fired = sched.tick()
+    assert [f.split("-")[0] for f in fired] == ["zero"]
+    assert wait_ended(store, fired[0]) == "Succeeded"  # {{workflow.scheduledTime}} resolved
+    assert store.get_run(fired[0]).manifest["metadata"]["annotations"][
+        "workflows.argoproj.io/scheduled-time"] == "2026-01-01T00:05:00Z"
+    clock.advance(5 * 60 + 30)  # down over the 00:10 time: a new scheduler does not catch it up
+    assert CronScheduler(store, clock=clock).tick() == []
+
+
 def test_stop_strategy_ends_scheduling(store: Store) -> None:
     objects = ObjectStore(store)
     objects.create(cron("once", "true", stopStrategy={"expression": "cronworkflow.succeeded >= 1"}))

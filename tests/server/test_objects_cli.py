@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,16 @@ def test_deleting_a_cron_workflow_deletes_the_runs_it_started(wfexec: Cli, tmp_p
     assert wfexec(home, "list", "-o", "name").stdout.split() == [other]
     for name in owned:
         assert not (home / "runs" / name).exists()
+
+
+def test_a_cron_submitted_by_hand_has_a_scheduled_time(wfexec: Cli, tmp_path: Path) -> None:
+    """As Argo's submit --from cronwf: the run is stamped with the time it was made, so a template that reads
+    {{workflow.scheduledTime}} (Argo's own cron-workflow.yaml) runs (it ended in Error)."""
+    home = tmp_path / "home"
+    wfexec(home, "cron", "create", "-", stdin=CRON.replace('"echo from-cron"', '"echo at {{workflow.scheduledTime}}"'))
+    name = wfexec(home, "submit", "--from", "cronwf/nightly", "--wait", "-o", "name").stdout.strip()
+    logs = wfexec(home, "logs", name).stdout
+    assert re.search(r"at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", logs), logs
 
 
 def test_remote_mode_against_a_server(wfexec: Cli, server, tmp_path: Path, files: Path) -> None:

@@ -8,6 +8,9 @@ from typing import Any
 from wfexec.engine.nodes import Node
 from wfexec.errors import SpecError
 
+#: The annotation a CronWorkflow puts on its runs; `{{workflow.scheduledTime}}` reads it.
+SCHEDULED_TIME = "workflows.argoproj.io/scheduled-time"
+
 
 def workflow_scope(wf: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
     meta = wf.get("metadata") or {}
@@ -36,6 +39,9 @@ def workflow_scope(wf: dict[str, Any], parameters: dict[str, str]) -> dict[str, 
         scope[f"workflow.labels.{k}"] = str(v)
     for k, v in (meta.get("annotations") or {}).items():
         scope[f"workflow.annotations.{k}"] = str(v)
+    scheduled = (meta.get("annotations") or {}).get(SCHEDULED_TIME)
+    if scheduled:  # a CronWorkflow's run: the time it was due (or submitted by hand), as Argo sets it
+        scope["workflow.scheduledTime"] = str(scheduled)
     scope["workflow.labels.json"] = json.dumps(meta.get("labels") or {})
     scope["workflow.annotations.json"] = json.dumps(meta.get("annotations") or {})
     return scope

@@ -17,12 +17,12 @@ from wfexec.engine.objects import (
     WORKFLOW_TEMPLATE,
     StoredObject,
 )
+from wfexec.engine.scope import SCHEDULED_TIME
 from wfexec.errors import SpecError
 
 LABEL_WORKFLOW_TEMPLATE = "workflows.argoproj.io/workflow-template"
 LABEL_CLUSTER_WORKFLOW_TEMPLATE = "workflows.argoproj.io/cluster-workflow-template"
 LABEL_CRON_WORKFLOW = "workflows.argoproj.io/cron-workflow"
-ANNOTATION_SCHEDULED_TIME = "workflows.argoproj.io/scheduled-time"
 
 # The names `argo submit --from` and the API's `resourceKind` accept, lowercased.
 KIND_NAMES = {
@@ -64,6 +64,12 @@ def workflow_from_object(obj: StoredObject) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": meta, "spec": {"workflowTemplateRef": ref}}
 
 
+def _now_rfc3339() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def workflow_from_cron(obj: StoredObject, name: str | None = None, scheduled: str | None = None) -> dict[str, Any]:
     """A run of a CronWorkflow; a scheduled one gets Argo's name `<cron>-<unix time>` and annotation."""
     spec = obj.spec
@@ -75,8 +81,9 @@ def workflow_from_cron(obj: StoredObject, name: str | None = None, scheduled: st
         meta["name"] = name
     else:
         meta["generateName"] = f"{obj.name}-"
-    if scheduled:
-        meta.setdefault("annotations", {})[ANNOTATION_SCHEDULED_TIME] = scheduled
+    # a run submitted by hand is stamped with the time it was made, as Argo's submit --from cronwf does:
+    # the cron's templates may read {{workflow.scheduledTime}}
+    meta.setdefault("annotations", {})[SCHEDULED_TIME] = scheduled or _now_rfc3339()
     meta["ownerReferences"] = [{"apiVersion": API_VERSION, "kind": CRON_WORKFLOW, "name": obj.name,
                                 "uid": obj.uid, "controller": True, "blockOwnerDeletion": True}]
     if obj.namespace:

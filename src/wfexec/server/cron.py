@@ -3,8 +3,8 @@
 Each tick looks at every CronWorkflow: it settles the runs it started that have ended (counts,
 history limits), then fires once if a scheduled time has passed since the last look. Argo's
 rules: `suspend` skips; `concurrencyPolicy` Forbid skips while a run is active and Replace
-terminates the active runs first; a time later than `startingDeadlineSeconds` is skipped; on a
-restart, a time missed while the server was down fires only within `startingDeadlineSeconds`.
+terminates the active runs first; on a restart, a time missed while the server was down fires only
+within `startingDeadlineSeconds` (when above 0).
 Times are computed by croniter in the cron's `timezone`. The clock is injected, so a test can
 move time and call `tick()` itself.
 """
@@ -278,10 +278,12 @@ class CronScheduler:
 
     @staticmethod
     def _in_time(rules: CronRules, due: dt.datetime, now: dt.datetime, first_look: bool) -> bool:
-        late = (now - due).total_seconds()
-        if rules.deadline is not None:
-            return late <= rules.deadline
-        return not first_look  # a time missed while no scheduler ran fires only within a deadline
+        """A time that came while this scheduler ran fires, however late its tick (Argo's cron library
+        fires on time; `startingDeadlineSeconds` does not apply). One missed while no scheduler ran fires
+        only within a deadline above 0, as Argo catches up a missed run (0, the examples' value: never)."""
+        if not first_look:
+            return True
+        return bool(rules.deadline) and (now - due).total_seconds() <= (rules.deadline or 0)
 
     def _fire(self, obj: StoredObject, rules: CronRules, status: dict[str, Any], due: dt.datetime) -> str | None:
         active = list(status.get("active") or [])
