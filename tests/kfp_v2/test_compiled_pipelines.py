@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.kfp_v2.helpers import DATA, logs, param, pods, submit
+from tests.kfp_v2.helpers import DATA, logs, param, pods, submit, wfexec
 
 
 def test_a_selected_loop_item_field_reaches_a_nested_pipeline_typed(tmp_path: Path) -> None:
@@ -31,6 +31,10 @@ def test_collected_under_a_condition_holds_only_the_iterations_that_ran(tmp_path
     wf = submit(tmp_path / "home", DATA / "collected_under_condition.yaml")
     assert wf["status"]["phase"] == "Succeeded"
     assert param(wf, "summ") == ["[9, 16]"]
+    shown = wfexec(tmp_path / "home", "get", wf["metadata"]["name"]).stdout.splitlines()
+    # what the pipeline returned, and its parameters named as -p takes them
+    assert [" ".join(line.split()) for line in shown if line.startswith(("Outputs:", "  Output:", "  xs:"))] == [
+        "xs: [1, 2, 3, 4]", "Outputs:", "Output: [9, 16]"]
 
 
 def test_an_importer_of_a_local_file_leaves_it_alone_and_the_next_task_reads_it(tmp_path: Path) -> None:

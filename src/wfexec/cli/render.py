@@ -59,11 +59,18 @@ def summary_lines(rec: RunRecord, nodes: dict[str, dict[str, Any]]) -> list[str]
     decl = ((rec.manifest.get("spec") or {}).get("arguments") or {}).get("parameters") or []
     if decl:
         rows.append(("Parameters:", ""))
+        kfp = is_kfp_v2(rec.manifest)  # its parameters are `p-<name>` inside: shown as `-p` takes them
         for p in decl:
-            rows.append((f"  {p['name']}:", str(params.get(p["name"], p.get("value", "")))))
+            shown = p["name"][2:] if kfp and p["name"].startswith("p-") else p["name"]
+            rows.append((f"  {shown}:", str(params.get(p["name"], p.get("value", "")))))
     if is_kfp_v2(rec.manifest):
         from wfexec.kfp.v2.metrics import scalar_metrics
+        from wfexec.kfp.v2.run_outputs import pipeline_outputs
 
+        returned = pipeline_outputs(nodes, rec.name)
+        if returned:
+            rows.append(("Outputs:", ""))
+            rows += [(f"  {k}:", v.replace("\n", "\\n")) for k, v in returned]
         metrics = scalar_metrics(nodes)
         if metrics:
             rows.append(("Metrics:", ""))
