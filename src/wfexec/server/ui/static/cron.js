@@ -21,13 +21,23 @@ function schedules(c) {
   return [...(spec.schedules || []), ...(spec.schedule ? [spec.schedule] : [])].join(", ");
 }
 
+const leave = (url) => ({ leave: url });
+
 function actionsFor(c, after) {
   const ns = c.metadata.namespace, name = c.metadata.name;
   const base = `/api/v1/cron-workflows/${enc(ns)}/${enc(name)}`;
   const suspended = Boolean((c.spec || {}).suspend);
+  // An action that leaves the page (submit now, delete) returns `leave(url)`: `after` (the page's reload)
+  // must not run then, as it would draw this page over the next one, or fetch what was deleted. The
+  // "done" banner goes up after the move, which clears the banner.
   const run = async (label, fn, confirmText) => {
     if (confirmText && !(await confirmAction(confirmText))) return;
-    try { banner(null); const r = await fn(); banner(`${label} ${name}: done`, "info"); await after(r); } catch (e) { banner(`${label} ${name}: ${e.message}`); }
+    try {
+      banner(null);
+      const r = await fn();
+      if (r && r.leave) navigate(r.leave); else await after();
+      banner(`${label} ${name}: done`, "info");
+    } catch (e) { banner(`${label} ${name}: ${e.message}`); }
   };
   return el("span.actions",
     suspended
@@ -36,12 +46,12 @@ function actionsFor(c, after) {
     " ",
     el("button.cron-submit", { type: "button", onclick: () => run("Submit", async () => {
       const wf = await post(`/api/v1/workflows/${enc(ns)}/submit`, { namespace: ns, resourceKind: "CronWorkflow", resourceName: name });
-      navigate(`/workflows/${enc(wf.metadata.namespace || ns)}/${enc(wf.metadata.name)}`);
+      return leave(`/workflows/${enc(wf.metadata.namespace || ns)}/${enc(wf.metadata.name)}`);
     }) }, "Submit now"),
     " ",
     el("button.cron-delete.danger", { type: "button", onclick: () => run("Delete", async () => {
       await del(base);
-      navigate("/cron-workflows");
+      return leave("/cron-workflows");
     }, `Delete cron workflow ${name}? Runs it started are kept.`) }, "Delete"));
 }
 
