@@ -71,8 +71,12 @@ export async function render(view, { namespace: ns, name }) {
     view.dataset.phase = g.phase || "";
   }
 
+  // One action at a time: the buttons are disabled while a request is in flight, so a double click
+  // sends one request (a second retry of the same run is refused, and its error hid the first's "done").
   async function act(label, fn, confirmText) {
     if (confirmText && !(await confirmAction(confirmText))) return;
+    const buttons = [...actions.querySelectorAll("button")];
+    for (const b of buttons) b.disabled = true;
     try {
       banner(null);
       const res = await fn();
@@ -80,6 +84,8 @@ export async function render(view, { namespace: ns, name }) {
       return res;
     } catch (e) {
       banner(`${label}: ${e.message}`);
+    } finally {
+      for (const b of buttons) b.disabled = false;
     }
   }
 
@@ -98,7 +104,7 @@ export async function render(view, { namespace: ns, name }) {
       `Terminate ${name}? Everything stops at once, exit handlers too.`) }, "Terminate"),
     el("button#act-delete.danger", { type: "button", onclick: async () => {
       const ok = await act("Delete", () => del(apiBase), `Delete ${name} and its record?`);
-      if (ok !== undefined) navigate("/workflows");
+      if (ok !== undefined) navigate(`/workflows/${enc(ns)}`);  // the run's namespace, not the default one
     } }, "Delete"),
   );
 
