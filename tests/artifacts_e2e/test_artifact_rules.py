@@ -144,6 +144,51 @@ spec:
     assert run.log(run.by_display("inner")) == "deep\n"
 
 
+def test_a_node_records_where_its_input_artifacts_are_stored(runtime: str, executor: str, tmp_path: Path) -> None:
+    """As Argo: an input `from` another step's output carries that output's location on the node (the
+    input-artifacts endpoint serves it from there), through a steps template too; a raw input, with no
+    stored object, keeps name and path only."""
+    wf = _wf(tmp_path, """\
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make}
+    - - name: relay
+        template: relay
+        arguments:
+          artifacts: [{name: in, from: "{{steps.make.outputs.artifacts.out}}"}]
+      - name: literal
+        template: show
+        arguments:
+          artifacts: [{name: in, raw: {data: typed}}]
+  - name: make
+    container: {image: busybox, command: [sh, -c, "echo made > /tmp/out"]}
+    outputs:
+      artifacts: [{name: out, path: /tmp/out}]
+  - name: relay
+    inputs:
+      artifacts: [{name: in}]
+    steps:
+    - - name: inner
+        template: show
+        arguments:
+          artifacts: [{name: in, from: "{{inputs.artifacts.in}}"}]
+  - name: show
+    inputs:
+      artifacts: [{name: in, path: /tmp/in}]
+    container: {image: busybox, command: [cat, /tmp/in]}
+""")
+    run = _ok(run_file(wf, runtime=runtime, executor=executor))
+    made = artifact(run.by_display("make"), "out")
+    location = {k: v for k, v in made.items() if k not in ("name", "path")}
+    assert set(location) >= {"local"} and location["local"]["key"]
+    assert run.by_display("relay")["inputs"]["artifacts"] == [{"name": "in", **location}]
+    assert run.by_display("inner")["inputs"]["artifacts"] == [{"name": "in", "path": "/tmp/in", **location}]
+    assert run.by_display("literal")["inputs"]["artifacts"] == [{"name": "in", "path": "/tmp/in"}]
+
+
 def test_git_input_artifact(runtime: str, executor: str, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()

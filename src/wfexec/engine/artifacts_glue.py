@@ -72,6 +72,30 @@ def parse_artifact_ref(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
+def node_input_artifacts(arts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A node's `inputs.artifacts` as Argo records them: name and path and, for an input `from` a stored
+    artifact, its location (the same fields as on its producer's outputs), which the input-artifacts
+    endpoints serve. Other inputs (raw, git, http: nothing stored to serve) keep only name and path."""
+    from wfexec.artifacts.location import DRIVERS
+
+    out = []
+    for a in arts:
+        entry = {"name": a["name"], **({"path": a["path"]} if a.get("path") else {})}
+        ref = a.get("from")
+        if ref not in (None, "") and "{{" not in str(ref):
+            try:
+                stored = parse_artifact_ref(ref, str(a["name"]))
+            except ArtifactError:
+                stored = {}  # staging the input reports it; the node still records the input's name
+            entry.update({d: stored[d] for d in DRIVERS if isinstance(stored.get(d), dict)})
+            if stored.get("archive") and "archive" not in a:
+                entry["archive"] = stored["archive"]
+        if a.get("archive"):
+            entry["archive"] = a["archive"]
+        out.append(entry)
+    return out
+
+
 class ArtifactGlue:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx

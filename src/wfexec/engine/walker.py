@@ -10,7 +10,7 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.around import around_template
-from wfexec.engine.artifacts_glue import ArtifactGlue
+from wfexec.engine.artifacts_glue import ArtifactGlue, node_input_artifacts
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.durations import parse_go_duration
 from wfexec.engine.guard import Guard, continues, maybe
@@ -85,8 +85,7 @@ class Walker:
         if params:
             node.setdefault("inputs", {})["parameters"] = params
         if arts:
-            node.setdefault("inputs", {})["artifacts"] = [
-                {"name": a["name"], **({"path": a["path"]} if a.get("path") else {})} for a in arts]
+            node.setdefault("inputs", {})["artifacts"] = node_input_artifacts(arts)
         scope = dict(scope)
         scope["node.name"] = name
         timeout = tmpl.get("timeout")

@@ -48,11 +48,21 @@ function params(list) {
     el("td", el("code", p.value === undefined ? "" : String(p.value)))))));
 }
 
+// The server serves an artifact from the location recorded on the node; an input fetched from elsewhere
+// (raw, git, http) has none, and a link to it could only fail.
+function stored(a) {
+  return ["local", "s3", "raw"].some((d) => a[d] && typeof a[d] === "object");
+}
+
 function artifacts(wf, node, list, kind) {
   if (!list || !list.length) return null;
   const ns = wf.metadata.namespace, name = wf.metadata.name;
   const base = kind === "inputs" ? "/input-artifacts" : "/artifacts";
   return el("ul.artifacts", list.map((a) => {
+    if (!stored(a)) {
+      return el("li", el("span.artifact-name", { "data-artifact": a.name }, a.name),
+        a.path ? el("span.dim", ` ${a.path}`) : null, el("span.dim", " (not stored: nothing to download)"));
+    }
     const href = `${base}/${enc(ns)}/${enc(name)}/${enc(node.id)}/${enc(a.name)}`;
     const fetchWithToken = (e) => {
       if (!hasToken()) return;
