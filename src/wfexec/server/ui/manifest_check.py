@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wfexec.errors import SpecError
+from wfexec.server.ui.pipelines import describe, ir_documents
 from wfexec.spec.lint import lint_documents
 from wfexec.spec.loader import load_text
 
@@ -27,13 +28,22 @@ class Issue:
 class CheckedManifest:
     documents: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    #: A KFP v2 pipeline IR instead of Argo documents: its name and parameters (see pipelines.describe).
+    pipeline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def check_manifest(text: str) -> CheckedManifest:
-    """The documents of `text` and what lint finds in them; a parse error is one issue at its line."""
+    """The documents of `text` and what lint finds in them; a parse error is one issue at its line.
+    A pipeline IR is described instead: the page has the server compile it at submit."""
+    ir = ir_documents(text)
+    if ir is not None:
+        try:
+            return CheckedManifest(pipeline=describe(ir))
+        except SpecError as exc:
+            return CheckedManifest(issues=[Issue(exc.line, exc.field or "", exc.detail)])
     try:
         docs = load_text(text, SOURCE)
     except SpecError as exc:

@@ -12,11 +12,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from wfexec.engine.store import RunRecord, Store
-from wfexec.errors import StoreError
+from wfexec.errors import StoreError, WfexecError
 from wfexec.server.auth import authorize
 from wfexec.server.http import (
     FAILED_PRECONDITION,
     ApiError,
+    bad_request,
     body_bool,
     body_str,
     json_response,
@@ -29,6 +30,7 @@ from wfexec.server.ui.graph import build_graph
 from wfexec.server.ui.graph_cache import ResponseCache
 from wfexec.server.ui.kfp_view import NotKfp, kfp_node_view
 from wfexec.server.ui.manifest_check import check_manifest
+from wfexec.server.ui.pipelines import compile_text
 from wfexec.server.ui.static_files import STATIC, ImmutableStatic, content_stamp
 
 STAMP = content_stamp()
@@ -144,8 +146,25 @@ async def post_manifest(request: Request) -> Response:
     return json_response((await run_in_threadpool(check_manifest, text)).to_dict())
 
 
+async def post_pipeline_compile(request: Request) -> Response:
+    """Body `{"namespace", "text": pipeline IR, "parameters": {name: text}}`: the Workflow it compiles to (as
+    `wfexec submit` compiles it), for the page to create through Argo's API; 400 naming what is wrong."""
+    body = await read_json(request, request.app.state.settings.max_body_bytes)
+    ns = body_str(body, "namespace") or "default"
+    authorize(request, ns, "edit")  # compiling prepares the components' environments on this machine
+    params = body.get("parameters") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise bad_request("body.parameters: expected an object of name: text")
+    try:
+        answer = await run_in_threadpool(compile_text, body_str(body, "text") or "", params, ns)
+    except WfexecError as exc:
+        raise bad_request(f"pipeline: {exc}") from None
+    return json_response(answer)
+
+
 routes: list[BaseRoute] = [
     Route("/api/v1/wfexec/manifests", post_manifest, methods=["POST"]),
+    Route("/api/v1/wfexec/pipelines/compile", post_pipeline_compile, methods=["POST"]),
     Route("/api/v1/wfexec/cron-workflows/{namespace}/{name}/schedule", get_cron_schedule, methods=["GET"]),
     Route("/api/v1/wfexec/workflows/{namespace}/{name}/graph", get_graph, methods=["GET"]),
     Route("/api/v1/wfexec/workflows/{namespace}/{name}/kfp/{node}", get_kfp_node, methods=["GET"]),

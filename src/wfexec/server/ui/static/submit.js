@@ -1,5 +1,6 @@
-// Submit: paste or upload a Workflow, or pick a stored WorkflowTemplate; a form for its parameters
-// (enum → select, default, description), the entrypoint and labels; lint issues beside their line.
+// Submit: paste or upload a Workflow or a KFP v2 pipeline IR, or pick a stored WorkflowTemplate; a form for
+// its parameters (enum → select, default, description), the entrypoint and labels; lint issues beside
+// their line. A pipeline is compiled by the server (as `wfexec submit` does) into the Workflow created.
 
 import { enc, get, post } from "./api.js";
 import { navigate } from "./app.js";
@@ -9,7 +10,7 @@ export async function render(view) {
   const ns = namespace();
   const qs = new URLSearchParams(location.search);
   const text = el("textarea#manifest", { spellcheck: "false", rows: 22, "aria-label": "Workflow YAML",
-    placeholder: "Paste a Workflow, WorkflowTemplate or CronWorkflow (YAML or JSON)" });
+    placeholder: "Paste a Workflow, WorkflowTemplate, CronWorkflow or KFP v2 pipeline (YAML or JSON)" });
   const gutter = el("div.gutter", { "aria-hidden": "true" });
   const issuesBox = el("ul#lint-issues.issues", { "aria-live": "polite" });
   const upload = el("input#upload", { type: "file", accept: ".yaml,.yml,.json", "aria-label": "Upload a file" });
@@ -19,7 +20,7 @@ export async function render(view) {
   const entry = el("select#entrypoint", { "aria-label": "Entrypoint" });
   const labels = el("input#labels", { placeholder: "key=value, key2=value2", size: 40, "aria-label": "Labels" });
   const submitBtn = el("button#submit-btn.primary", { type: "submit" }, "Submit");
-  const state = { doc: null, issues: [], template: null, formKey: "" };
+  const state = { doc: null, pipeline: null, issues: [], template: null, formKey: "" };
 
   view.append(el("h1", `Submit a workflow to ${ns}`),
     el("form.submit", { onsubmit: (e) => { e.preventDefault(); submit(); } },
@@ -58,7 +59,17 @@ export async function render(view) {
     drawGutter();
   }
 
+  // A pipeline's parameters in the form's terms: typed text (its type said beside it), booleans a choice.
+  function pipelineSpec(pipeline) {
+    return { arguments: { parameters: pipeline.parameters.map((p) => ({
+      name: p.name, value: p.default, default: p.default,
+      enum: p.type === "BOOLEAN" ? ["true", "false"] : undefined,
+      description: [p.type + (p.optional ? ", optional" : ""), p.description].filter(Boolean).join(" — "),
+    })) } };
+  }
+
   function specOf(doc) {
+    if (state.pipeline) return pipelineSpec(state.pipeline);
     if (!doc) return {};
     return doc.kind === "CronWorkflow" ? ((doc.spec || {}).workflowSpec || {}) : (doc.spec || {});
   }
@@ -89,13 +100,14 @@ export async function render(view) {
 
   let timer = null;
   async function check() {
-    if (!text.value.trim()) { state.doc = null; state.issues = []; drawIssues(); return; }
+    if (!text.value.trim()) { state.doc = state.pipeline = null; state.issues = []; drawIssues(); return; }
     try {
       const res = await post("/api/v1/wfexec/manifests", { text: text.value });
       state.issues = res.issues || [];
       state.doc = (res.documents || [])[0] || null;
+      state.pipeline = res.pipeline || null;
       drawIssues();
-      if (state.doc && !state.template) {
+      if ((state.doc || state.pipeline) && !state.template) {
         // Redraw the form only when the declared parameters or templates changed; keep what was typed.
         const spec = specOf(state.doc);
         const key = JSON.stringify([(spec.arguments || {}).parameters, (spec.templates || []).map((t) => t.name), spec.entrypoint]);
@@ -119,7 +131,7 @@ export async function render(view) {
 
   async function pickTemplate(tname) {
     state.template = null;
-    if (!tname) { drawForm(specOf(state.doc)); return; }
+    if (!tname) { state.formKey = ""; drawForm(specOf(state.doc)); return; }
     try {
       state.template = await get(`/api/v1/workflow-templates/${enc(ns)}/${enc(tname)}`);
       state.formKey = "";
@@ -146,12 +158,24 @@ export async function render(view) {
         });
       } else {
         await check();
+        if (state.issues.length) { banner(fixFirst(state.issues)); return; }  // a syntax error leaves no document
+        if (state.pipeline) return await submitPipeline(labelMap);
         if (!state.doc) { banner("Nothing to submit: paste or upload a workflow, or pick a template."); return; }
-        if (state.issues.length) { banner(`Fix the ${state.issues.length} lint issue(s) first.`); return; }
         wf = await post(`/api/v1/workflows/${enc(ns)}`, { namespace: ns, workflow: asWorkflow(state.doc, paramValues(), entry.value, labelMap) });
       }
       navigate(`/workflows/${enc(wf.metadata.namespace || ns)}/${enc(wf.metadata.name)}`);
     } catch (e) { banner(`Submit: ${e.message}`); }
+  }
+
+  // The server compiles the pipeline with the typed values (a blank one without a default is left out:
+  // optional, or named as missing in the answer); the Workflow goes through Argo's create as any other.
+  async function submitPipeline(labelMap) {
+    const defaults = new Set(state.pipeline.parameters.filter((p) => p.default !== undefined).map((p) => p.name));
+    const parameters = Object.fromEntries(paramValues().filter(([k, v]) => v !== "" || defaults.has(k)));
+    const compiled = await post("/api/v1/wfexec/pipelines/compile", { namespace: ns, text: text.value, parameters });
+    const wf = await post(`/api/v1/workflows/${enc(ns)}`, { namespace: ns, workflow: asWorkflow(compiled.workflow, [], "", labelMap) });
+    navigate(`/workflows/${enc(wf.metadata.namespace || ns)}/${enc(wf.metadata.name)}`);
+    if ((compiled.warnings || []).length) banner(`Compiled with warnings: ${compiled.warnings.join("; ")}`, "info");
   }
 
   try {
@@ -162,6 +186,12 @@ export async function render(view) {
   drawForm({});
   if (qs.get("template")) { templatePick.value = qs.get("template"); await pickTemplate(qs.get("template")); }
   view.dataset.ready = "1";
+}
+
+function fixFirst(issues) {
+  const i = issues[0];
+  const where = i.line ? `line ${i.line}: ` : i.path ? `${i.path}: ` : "";
+  return `Fix the ${issues.length} issue(s) marked in the text first (${where}${i.message}).`;
 }
 
 function asWorkflow(doc, params, entrypoint, labels) {
