@@ -37,8 +37,9 @@ def test_lifecycle_hook_runs_only_when_its_expression_holds(run) -> None:
     hooks = {"failed": {"expression": "steps.a.status == 'Failed'", "template": "say", "arguments": _say("f")},
              "ok": {"expression": "steps.a.status == 'Succeeded'", "template": "say", "arguments": _say("s")}}
     r = run(wf([steps("main", [{"name": "a", "template": "bad", "hooks": hooks}]), BAD, SAY]))
-    assert r.node("a.failed")["outputs"]["result"] == "f"
-    assert not r.has("a.ok")
+    hook = r.node("a.hooks.failed")  # Argo's name for a lifecycle hook's node
+    assert hook["outputs"]["result"] == "f" and hook["nodeFlag"] == {"hooked": True}
+    assert not r.has("a.hooks.ok")
 
 
 def test_dag_task_hooks_see_the_task(run) -> None:
@@ -100,3 +101,50 @@ def test_workflow_failures_without_failures_is_quoted_null(run) -> None:
     report = steps("report", [{"name": "say", "template": "say", "arguments": _say("{{workflow.failures}}")}])
     r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, SAY, report], onExit="report"))
     assert r.node("say")["inputs"]["parameters"][0]["value"] == '"null"'  # Go marshals a nil slice as null
+
+
+def test_the_exit_handler_gets_the_workflows_arguments_and_a_hook_its_own(run) -> None:
+    """Argo's GetExitHook: `onExit` takes spec.arguments (the -p values too); `hooks.exit` its own arguments,
+    else the workflow's. Without them, a handler with inputs ended the run in Error."""
+    say_who = pod("bye", "echo bye {{inputs.parameters.who}}", inputs={"parameters": [{"name": "who"}]})
+    args = {"parameters": [{"name": "who", "value": "world"}]}
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, say_who], onExit="bye", arguments=args),
+            parameters={"who": "given"})
+    assert r.phase == "Succeeded" and r.node(f"{r.root()['name']}.onExit")["outputs"]["result"] == "bye given"
+    own = {"exit": {"template": "bye", "arguments": {"parameters": [{"name": "who", "value": "{{workflow.status}}"}]}}}
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, say_who], hooks=own, arguments=args))
+    assert r.node(f"{r.root()['name']}.onExit")["outputs"]["result"] == "bye Succeeded"
+    r = run(wf([steps("main", [{"name": "a", "template": "ok"}]), OK, say_who], hooks={"exit": {"template": "bye"}},
+               arguments=args))
+    assert r.node(f"{r.root()['name']}.onExit")["outputs"]["result"] == "bye world"
+
+
+def test_running_hooks_fire_while_the_workflow_and_the_step_run(run) -> None:
+    """Argo judges lifecycle hooks on every pass: `workflow.status == "Running"` (its own example,
+    life-cycle-hooks-wf-level.yaml) and a step's `steps.x.status == "Running"` fire while they run."""
+    slow = pod("slow", "sleep 0.6")
+    step = {"name": "x", "template": "slow",
+            "hooks": {"running": {"expression": 'steps.x.status == "Running"', "template": "status"},
+                      "done": {"expression": 'steps.x.status == "Succeeded"', "template": "status"}}}
+    hooks = {"running": {"expression": 'workflow.status == "Running"', "template": "status"}}
+    r = run(wf([steps("main", [step]), slow, STATUS], hooks=hooks))
+    name = r.root()["name"]
+    assert r.phase == "Succeeded"
+    wf_hook, step_running, step_done = (r.node(f"{name}.hooks.running"), r.node("x.hooks.running"),
+                                        r.node("x.hooks.done"))
+    assert wf_hook["outputs"]["result"] == "Running"  # {{workflow.status}} as it was when it fired
+    assert step_running["startedAt"] <= r.node("x")["finishedAt"]
+    assert all(n["nodeFlag"] == {"hooked": True} for n in (wf_hook, step_running, step_done))
+
+
+def test_a_global_output_is_read_by_a_later_step_of_the_same_template(run) -> None:
+    """`globalName` sets {{workflow.outputs.parameters.g}} as soon as its step ends; a step after it reads it
+    (Argo merges the global parameters into every step's scope); it failed to resolve."""
+    gen = pod("gen", "write /tmp/p hello", outputs={"parameters": [
+        {"name": "p", "valueFrom": {"path": "/tmp/p"}, "globalName": "g"}]})
+    use = {"name": "use", "template": "say", "arguments": _say("{{workflow.outputs.parameters.g}}")}
+    r = run(wf([steps("main", [{"name": "gen", "template": "gen"}], [use]), gen, SAY]))
+    assert r.phase == "Succeeded" and r.node("use")["outputs"]["result"] == "hello"
+    task = {"name": "use", "template": "say", "depends": "gen", "arguments": _say("{{workflow.outputs.parameters.g}}")}
+    r = run(wf([{"name": "main", "dag": {"tasks": [{"name": "gen", "template": "gen"}, task]}}, gen, SAY]))
+    assert r.phase == "Succeeded" and r.node("use")["outputs"]["result"] == "hello"

@@ -64,6 +64,25 @@ class RunContext:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.ending.wait(), timeout=min(seconds, LONGEST_PAUSE))
 
+    def workflow_arguments(self) -> dict[str, Any]:
+        """spec.arguments with the values given at submit (`-p name=value`): the entrypoint's and the
+        exit handler's arguments."""
+        args = self.spec.get("arguments") or {}
+        given = self.options.parameters
+        params = [{**p, "value": given.get(p["name"], p.get("value"))} for p in args.get("parameters") or []]
+        return {"parameters": params, "artifacts": args.get("artifacts") or []}
+
+    def with_global_outputs(self, scope: Scope) -> Scope:
+        """`scope` with the run's global outputs as they are now: a template's scope is made when it
+        starts, and a step after the one that set `globalName` reads the value (Argo merges its global
+        parameters into every step's and task's scope)."""
+        if not (self.global_outputs or self.global_artifacts):
+            return scope
+        now = dict(scope)
+        now.update((f"workflow.outputs.parameters.{k}", v) for k, v in self.global_outputs.items())
+        now.update((f"workflow.outputs.artifacts.{k}", v) for k, v in self.global_artifacts.items())
+        return now
+
     def set_global_output(self, name: str, value: str) -> None:
         self.global_outputs[name] = value
         self.gscope[f"workflow.outputs.parameters.{name}"] = value

@@ -14,7 +14,7 @@ from wfexec.engine.artifacts_glue import ArtifactGlue, node_input_artifacts
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.durations import parse_go_duration
 from wfexec.engine.guard import Guard, continues, maybe
-from wfexec.engine.hooks import run_step_hooks
+from wfexec.engine.hooks import run_step_hooks, step_hooks
 from wfexec.engine.local_resources import is_local_resource, run_local_resource
 from wfexec.engine.nodes import Node
 from wfexec.engine.outputs import composite_outputs
@@ -154,6 +154,7 @@ class Walker:
         if N.is_fulfilled(book.get(nid)):
             return await self.execute(name=name, display=display, ref=step, args={}, scope=scope, parent=parent,
                                       boundary=boundary)
+        scope = self.ctx.with_global_outputs(scope)
         try:
             if step.get("when") not in (None, ""):
                 from wfexec.expr.govaluate import evaluate_when  # loaded by the first `when` a run meets
@@ -177,11 +178,18 @@ class Walker:
         async with maybe(slots.sem):
             if slots.fail_fast and slots.failed and not N.is_fulfilled(book.get(nid)):
                 return {"id": "", "name": name, "displayName": display, "phase": N.OMITTED, "notRun": True}
-            child = await self.execute(name=name, display=display, ref=ref, args=args, scope=scope, parent=parent,
-                                       boundary=boundary)
+            watching = step_hooks(self.ctx, self.execute, step, name, display, scope, parent, boundary, where)
+            try:
+                child = await self.execute(name=name, display=display, ref=ref, args=args, scope=scope,
+                                           parent=parent, boundary=boundary)
+            except BaseException:
+                if watching is not None:
+                    watching[1].cancel()
+                raise
         if child["phase"] in (N.FAILED, N.ERROR) and not continues(step, child):
             slots.failed = True
-        await run_step_hooks(self.ctx, self.execute, step, child, name, display, scope, parent, boundary, where)
+        await run_step_hooks(self.ctx, self.execute, step, child, name, display, scope, parent, boundary, where,
+                             watching)
         return child
 
     async def stop_daemons(self, boundary_id: str) -> None:

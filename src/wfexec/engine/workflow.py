@@ -88,7 +88,7 @@ class WorkflowRun:
         self.pods.start(self.backend)
         started = self.rec.started_at or N.now()
         self.store.update_run(ctx.name, phase=N.RUNNING, started_at=started)
-        params = {p["name"]: as_text(p.get("value")) for p in self._workflow_args(spec.get("arguments") or {})
+        params = {p["name"]: as_text(p.get("value")) for p in ctx.workflow_arguments()
                   ["parameters"] if p.get("value") is not None}
         ctx.gscope = workflow_scope(ctx.manifest, params)
         for name, value in list(params.items()):
@@ -134,8 +134,8 @@ class WorkflowRun:
                 raise SpecError("workflowTemplateRef must be resolved at submit", field="spec.workflowTemplateRef")
             if not entry:
                 raise SpecError("spec.entrypoint is missing", field="spec.entrypoint")
-            args = spec.get("arguments") or {}
-            root = await self.walker.execute(name=ctx.name, display=ctx.name, ref=ref, args=self._workflow_args(args),
+            self.hooks.start()
+            root = await self.walker.execute(name=ctx.name, display=ctx.name, ref=ref, args=ctx.workflow_arguments(),
                                              scope=ctx.gscope, parent=None, boundary=None)
             phase, message = root["phase"], root.get("message", "")
             if phase in (N.SKIPPED, N.OMITTED):
@@ -154,6 +154,7 @@ class WorkflowRun:
             phase, message = N.ERROR, await self._fault(exc)
         finally:
             watcher.cancel()
+            self.hooks.stop()
             flusher.cancel()
             if sweeper is not None:
                 sweeper.cancel()
@@ -234,15 +235,6 @@ class WorkflowRun:
         while True:
             await asyncio.to_thread(self._workflow_metrics, N.RUNNING, started, True)
             await asyncio.sleep(1.0)
-
-    def _workflow_args(self, args: dict[str, Any]) -> dict[str, Any]:
-        """spec.arguments with the values given at submit (`-p name=value`)."""
-        params = []
-        given = self.ctx.options.parameters
-        for p in args.get("parameters") or []:
-            value = given.get(p["name"], p.get("value"))
-            params.append({**p, "value": value})
-        return {"parameters": params, "artifacts": args.get("artifacts") or []}
 
     def _finish(self, phase: str, message: str) -> None:
         ctx = self.ctx
