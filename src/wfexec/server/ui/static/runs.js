@@ -58,12 +58,19 @@ export async function render(view, params) {
     return parts.join(",");
   }
 
+  // The name is searched by the server too (Argo's `nameFilter=Contains` with a `metadata.name=` term), so
+  // a run on any page is found and pages are cut from the runs that match.
+  const nameText = () => f.name.value.trim();
+  function fieldSelector() {
+    return [nameText() && `metadata.name=${nameText()}`, timeSelector()].filter(Boolean).join(",");
+  }
+
   // The same filters, for runs that arrive on the event stream.
   function visible(wf) {
     const st = wf.status || {};
     const started = st.startedAt;
     if (f.phase.value && (st.phase || "Pending") !== f.phase.value) return false;
-    if (f.name.value && !wf.metadata.name.includes(f.name.value.trim())) return false;
+    if (nameText() && !wf.metadata.name.includes(nameText())) return false;
     if ((f.from.value || f.to.value) && !started) return false;
     if (f.from.value && new Date(started) < new Date(utc(f.from.value))) return false;
     if (f.to.value && new Date(started) > new Date(utc(f.to.value))) return false;
@@ -99,13 +106,22 @@ export async function render(view, params) {
       state.rows.set(wf.metadata.name, tr);
       tbody.append(tr);
     }
-    if (!tbody.children.length) tbody.append(el("tr", el("td", { colspan: 6 }, "No workflows.")));
+    counted();
+  }
+
+  // "N shown" counts the rows the table holds, as live events add and remove them.
+  function counted() {
+    if (!state.rows.size && !tbody.querySelector("td[colspan]")) {
+      tbody.replaceChildren(el("tr", el("td", { colspan: 6 }, "No workflows.")));
+    }
+    count.textContent = `page ${state.page + 1}, ${state.rows.size} shown`;
   }
 
   async function load() {
     const path = `/api/v1/workflows/${enc(ns)}` + q({
       "listOptions.limit": PAGE, "listOptions.continue": state.pages[state.page],
-      "listOptions.labelSelector": selector(), "listOptions.fieldSelector": timeSelector(), fields: FIELDS,
+      "listOptions.labelSelector": selector(), "listOptions.fieldSelector": fieldSelector(),
+      nameFilter: nameText() ? "Contains" : "", fields: FIELDS,
     });
     try {
       const t0 = performance.now();
@@ -117,7 +133,6 @@ export async function render(view, params) {
       prev.disabled = state.page === 0;
       next.disabled = !cont;
       draw(items);
-      count.textContent = `page ${state.page + 1}, ${items.length} shown`;
       view.dataset.loadedMs = String(Math.round(performance.now() - t0));
       view.dataset.ready = "1";
       if (!performance.getEntriesByName("wfexec:interactive").length) performance.mark("wfexec:interactive");
@@ -148,7 +163,12 @@ export async function render(view, params) {
     const wf = res.object;
     if (!wf || !wf.metadata) return;
     const old = state.rows.get(wf.metadata.name);
-    if (res.type === "DELETED") { if (old) old.remove(); state.rows.delete(wf.metadata.name); return; }
+    if (res.type === "DELETED") {
+      if (old) old.remove();
+      state.rows.delete(wf.metadata.name);
+      counted();
+      return;
+    }
     if (!visible(wf)) return;
     const tr = row(wf);
     if (old) old.replaceWith(tr);
@@ -158,6 +178,7 @@ export async function render(view, params) {
       tbody.prepend(tr);
     } else return;
     state.rows.set(wf.metadata.name, tr);
+    counted();
   });
 
   return () => watch.abort();
