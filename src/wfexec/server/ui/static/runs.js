@@ -15,7 +15,7 @@ const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.obje
 export async function render(view, params) {
   const ns = params.namespace || namespace();
   const qs = new URLSearchParams(location.search);
-  const state = { pages: [""], page: 0, rows: new Map() };
+  const state = { pages: [""], page: 0, rows: new Map(), newest: "" };
   const f = {
     phase: el("select#f-phase", { "aria-label": "Phase" }, el("option", { value: "" }, "any phase"),
       Object.keys(PHASES).map((p) => el("option", { value: p }, p))),
@@ -99,6 +99,7 @@ export async function render(view, params) {
 
   function draw(items) {
     state.rows = new Map();
+    state.newest = items.length ? items[0].metadata.creationTimestamp || "" : "";
     tbody.replaceChildren();
     for (const wf of items) {
       if (!visible(wf)) continue;
@@ -154,32 +155,44 @@ export async function render(view, params) {
     load();
   }
 
+  // The list is newest first: a run it does not hold goes on top of the first page only when it is as new
+  // as the page's newest (started elsewhere since); an older one that changes belongs to the page the list
+  // puts it on, not on top of this one.
+  function onTop(wf) {
+    return state.page === 0 && (wf.metadata.creationTimestamp || "") >= state.newest;
+  }
+
+  // A change: a known row is redrawn (its real phase), or leaves when the run no longer matches the
+  // filters (deleted, or changed so that it is outside them: a Running filter and a run that failed).
+  function onEvent(res) {
+    const wf = res.object;
+    if (!wf || !wf.metadata) return;
+    const name = wf.metadata.name;
+    const old = state.rows.get(name);
+    if (res.type === "DELETED" || !visible(wf)) {
+      if (!old) return;
+      old.remove();
+      state.rows.delete(name);
+      counted();
+      return;
+    }
+    const tr = row(wf);
+    if (old) old.replaceWith(tr);
+    else if (onTop(wf)) {
+      const empty = tbody.querySelector("td[colspan]");
+      if (empty) empty.parentElement.remove();
+      tbody.prepend(tr);
+    } else return;
+    state.rows.set(name, tr);
+    counted();
+  }
+
   await load();
   // Live: runs started elsewhere (CLI, API) appear on the first page; known rows update in place. The
   // watch starts from the list's version: without it, the server first sends every run there is as
   // ADDED, and the first page would take in all of them, paging and filters aside.
   const watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS,
-    "listOptions.resourceVersion": state.version || "0" }), (res) => {
-    const wf = res.object;
-    if (!wf || !wf.metadata) return;
-    const old = state.rows.get(wf.metadata.name);
-    if (res.type === "DELETED") {
-      if (old) old.remove();
-      state.rows.delete(wf.metadata.name);
-      counted();
-      return;
-    }
-    if (!visible(wf)) return;
-    const tr = row(wf);
-    if (old) old.replaceWith(tr);
-    else if (state.page === 0) {
-      const empty = tbody.querySelector("td[colspan]");
-      if (empty) empty.parentElement.remove();
-      tbody.prepend(tr);
-    } else return;
-    state.rows.set(wf.metadata.name, tr);
-    counted();
-  });
+    "listOptions.resourceVersion": state.version || "0" }), onEvent);
 
   return () => watch.abort();
 }
