@@ -15,7 +15,7 @@ const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.obje
 export async function render(view, params) {
   const ns = params.namespace || namespace();
   const qs = new URLSearchParams(location.search);
-  const state = { pages: [""], page: 0, rows: new Map(), newest: "" };
+  const state = { pages: [""], page: 0, rows: new Map(), newest: "", watch: null };
   const f = {
     phase: el("select#f-phase", { "aria-label": "Phase" }, el("option", { value: "" }, "any phase"),
       Object.keys(PHASES).map((p) => el("option", { value: p }, p))),
@@ -41,6 +41,8 @@ export async function render(view, params) {
       .map((h) => el("th", { scope: "col" }, h)))), tbody),
     el("div.pager", prev, " ", next, " ", count));
 
+  // Labels and phase (Argo's phase label) go to the server as one label selector, kubectl's grammar, for
+  // the list and for the watch alike: the page never re-checks them.
   function selector() {
     const parts = [];
     if (f.label.value.trim()) parts.push(f.label.value.trim());
@@ -65,22 +67,14 @@ export async function render(view, params) {
     return [nameText() && `metadata.name=${nameText()}`, timeSelector()].filter(Boolean).join(",");
   }
 
-  // The same filters, for runs that arrive on the event stream.
+  // What the watch does not select itself, for runs that arrive on it: its `metadata.name` term is exact,
+  // and it has no time terms. (A run that stops matching the label selector comes as DELETED.)
   function visible(wf) {
-    const st = wf.status || {};
-    const started = st.startedAt;
-    if (f.phase.value && (st.phase || "Pending") !== f.phase.value) return false;
+    const started = (wf.status || {}).startedAt;
     if (nameText() && !wf.metadata.name.includes(nameText())) return false;
     if ((f.from.value || f.to.value) && !started) return false;
     if (f.from.value && new Date(started) < new Date(utc(f.from.value))) return false;
     if (f.to.value && new Date(started) > new Date(utc(f.to.value))) return false;
-    if (f.label.value.trim()) {
-      const labels = wf.metadata.labels || {};
-      for (const term of f.label.value.split(",")) {
-        const [k, v] = term.split("=").map((s) => s.trim());
-        if (k && (v === undefined ? !(k in labels) : labels[k] !== v)) return false;
-      }
-    }
     return true;
   }
 
@@ -129,7 +123,7 @@ export async function render(view, params) {
       const data = await get(path);
       const items = data.items || [];
       const cont = (data.metadata || {}).continue || "";
-      if (!state.version) state.version = (data.metadata || {}).resourceVersion || "";
+      state.version = (data.metadata || {}).resourceVersion || "";
       state.pages[state.page + 1] = cont;
       prev.disabled = state.page === 0;
       next.disabled = !cont;
@@ -148,11 +142,12 @@ export async function render(view, params) {
     load();
   }
 
-  function apply() {
+  async function apply() {
     setQuery({ phase: f.phase.value, label: f.label.value, name: f.name.value, from: f.from.value, to: f.to.value });
     state.pages = [""];
     state.page = 0;
-    load();
+    await load();
+    watch();
   }
 
   // The list is newest first: a run it does not hold goes on top of the first page only when it is as new
@@ -187,12 +182,17 @@ export async function render(view, params) {
     counted();
   }
 
-  await load();
   // Live: runs started elsewhere (CLI, API) appear on the first page; known rows update in place. The
   // watch starts from the list's version: without it, the server first sends every run there is as
-  // ADDED, and the first page would take in all of them, paging and filters aside.
-  const watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS,
-    "listOptions.resourceVersion": state.version || "0" }), onEvent);
+  // ADDED, and the first page would take in all of them, paging and filters aside. It carries the list's
+  // label selector, so it is opened again when the filters change.
+  function watch() {
+    if (state.watch) state.watch.abort();
+    state.watch = stream(`/api/v1/workflow-events/${enc(ns)}` + q({ fields: EVENT_FIELDS,
+      "listOptions.labelSelector": selector(), "listOptions.resourceVersion": state.version || "0" }), onEvent);
+  }
 
-  return () => watch.abort();
+  await load();
+  watch();
+  return () => state.watch.abort();
 }
