@@ -11,7 +11,7 @@ from pathlib import Path
 from wfexec.engine.store import RunRecord, Store
 from wfexec.server.ui.graph_cache import ResponseCache
 from wfexec.server.ui.graph_warm import GraphWarmer
-from wfexec.server.ui.routes import GRAPHS, _graph, warm_graph
+from wfexec.server.ui.routes import GRAPHS, _graph, graph_key, warm_graph
 from wfexec.server.watch import StoreWatcher
 
 T0 = "2026-01-01T00:00:00Z"
@@ -33,9 +33,7 @@ def _run(store: Store, name: str, tasks: int, phase: str = "Succeeded") -> None:
 
 
 def _cached(store: Store, name: str) -> bool:
-    rec = store.get_run(name)
-    key = (str(store.path), rec.uid, rec.phase, rec.finished_at, store.nodes_version(name), ())
-    return key in GRAPHS._items
+    return graph_key(store, store.get_run(name), set()) in GRAPHS._items
 
 
 def test_big_runs_are_laid_out_ahead_and_small_ones_are_not(tmp_path: Path) -> None:
@@ -66,8 +64,7 @@ def test_big_runs_are_laid_out_ahead_and_small_ones_are_not(tmp_path: Path) -> N
     warmer = asyncio.run(main())
     assert warmer.warmed >= 2
     # what the warmer cached is the answer a view gets
-    assert _graph(store, "default", "grows", set()) == GRAPHS._items[
-        (str(store.path), store.get_run("grows").uid, "Running", None, store.nodes_version("grows"), ())]
+    assert _graph(store, "default", "grows", set()) == GRAPHS._items[graph_key(store, store.get_run("grows"), set())]
 
 
 def test_a_view_asking_during_a_build_waits_for_it_instead_of_building_again() -> None:

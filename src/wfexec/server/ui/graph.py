@@ -68,6 +68,7 @@ class RunGraph:
     progress: str = ""  # Argo's n/m (engine.status.progress)
     started_at: str | None = None
     finished_at: str | None = None
+    suspended: bool = False  # Running but held: `suspend`, or a suspend step waiting (`Running (Suspended)`)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON; by hand, as `dataclasses.asdict` deep-copies (half a second at 5,000 nodes)."""
@@ -112,8 +113,9 @@ def _label(node: Node, root: str | None) -> str:
 
 def build_graph(name: str, namespace: str, phase: str, nodes: dict[str, Node],
                 unfold: set[str] | frozenset[str] = frozenset(), *, started_at: str | None = None,
-                finished_at: str | None = None) -> RunGraph:
-    """The drawable graph of a run's status nodes, with wide groups folded unless in `unfold`."""
+                finished_at: str | None = None, held: bool = False) -> RunGraph:
+    """The drawable graph of a run's status nodes, with wide groups folded unless in `unfold`; `held`:
+    the run's `spec.suspend`."""
     root = name if name in nodes else next((i for i, n in nodes.items() if not n.get("boundaryID")), None)
     edges = EdgeBuilder(nodes).edges(root)
     folds = fold_groups(nodes)
@@ -131,7 +133,9 @@ def build_graph(name: str, namespace: str, phase: str, nodes: dict[str, Node],
     boxes, paths, width, height = _cached_layout(drawn, sizes, folded_edges)
     graph = RunGraph(name=name, namespace=namespace, phase=phase, width=width, height=height,
                      folds=sorted(folds), unfolded=sorted(set(unfold) & set(folds)), total_nodes=len(nodes),
-                     progress=_progress(nodes), started_at=started_at, finished_at=finished_at)
+                     progress=_progress(nodes), started_at=started_at, finished_at=finished_at,
+                     suspended=phase == "Running" and (held or any(
+                         n.get("type") == "Suspend" and n.get("phase") == "Running" for n in nodes.values())))
     for d in drawn:
         box = boxes.get(d) or Box(0, 0, NODE_W, NODE_H)
         if d in folds:

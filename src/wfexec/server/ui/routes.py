@@ -67,12 +67,21 @@ def _run_or_404(store: Store, namespace: str, name: str) -> RunRecord:
     return rec
 
 
+def _held(rec: RunRecord) -> bool:
+    return (rec.manifest.get("spec") or {}).get("suspend") is True  # `argo suspend` sets it
+
+
+def graph_key(store: Store, rec: RunRecord, unfold: set[str]) -> tuple[object, ...]:
+    """What a cached graph answer depends on: the run's phase, nodes and `spec.suspend`, and the unfolding."""
+    return (str(store.path), rec.uid, rec.phase, rec.finished_at, _held(rec), store.nodes_version(rec.name),
+            tuple(sorted(unfold)))
+
+
 def _graph(store: Store, namespace: str, name: str, unfold: set[str]) -> bytes:
     rec = _run_or_404(store, namespace, name)
-    key = (str(store.path), rec.uid, rec.phase, rec.finished_at, store.nodes_version(name), tuple(sorted(unfold)))
-    return GRAPHS.get(key, lambda: json.dumps(build_graph(
+    return GRAPHS.get(graph_key(store, rec, unfold), lambda: json.dumps(build_graph(
         rec.name, rec.namespace, rec.phase, store.get_nodes(rec.name), unfold, started_at=rec.started_at,
-        finished_at=rec.finished_at).to_dict(), separators=(",", ":")).encode())
+        finished_at=rec.finished_at, held=_held(rec)).to_dict(), separators=(",", ":")).encode())
 
 
 def warm_graph(store: Store, namespace: str, name: str) -> None:

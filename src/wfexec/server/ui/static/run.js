@@ -66,7 +66,7 @@ export async function render(view, { namespace: ns, name }) {
   }
 
   function drawHead(g) {
-    head.replaceChildren(el("h1", name), phaseBadge(g.phase),
+    head.replaceChildren(el("h1", name), phaseBadge(g.phase, g.suspended),
       el("span.dim", g.started_at ? ` started ${fmtTime(g.started_at)} · ${duration(g.started_at, g.finished_at)} · ${g.progress}` : ""));
     view.dataset.phase = g.phase || "";
   }

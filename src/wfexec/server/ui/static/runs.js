@@ -7,10 +7,11 @@ import { banner, duration, el, fmtTime, labelsText, namespace, phaseBadge, PHASE
 const PAGE = 50;
 const FIELDS = ["metadata.continue", "metadata.resourceVersion", "items.metadata.name", "items.metadata.namespace",
   "items.metadata.uid", "items.metadata.creationTimestamp", "items.metadata.labels", "items.status.phase", "items.status.message",
-  "items.status.startedAt", "items.status.finishedAt", "items.status.progress"].join(",");
+  "items.status.startedAt", "items.status.finishedAt", "items.status.progress", "items.spec.suspend"].join(",");
 const EVENT_FIELDS = ["result.type", "result.object.metadata.name", "result.object.metadata.namespace",
   "result.object.metadata.creationTimestamp", "result.object.metadata.labels", "result.object.status.phase",
-  "result.object.status.startedAt", "result.object.status.finishedAt", "result.object.status.progress"].join(",");
+  "result.object.status.startedAt", "result.object.status.finishedAt", "result.object.status.progress",
+  "result.object.spec.suspend"].join(",");
 
 export async function render(view, params) {
   const ns = params.namespace || namespace();
@@ -84,7 +85,7 @@ export async function render(view, params) {
     const href = `/workflows/${enc(wf.metadata.namespace || ns)}/${enc(name)}`;
     return el("tr", { "data-name": name },
       el("td", el("a", { href, "data-link": true }, name)),
-      el("td", phaseBadge(st.phase)),
+      el("td", phaseBadge(st.phase, (wf.spec || {}).suspend === true)),
       el("td", fmtTime(st.startedAt || wf.metadata.creationTimestamp)),
       el("td", duration(st.startedAt, st.finishedAt)),
       el("td", st.progress || ""),

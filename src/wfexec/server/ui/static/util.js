@@ -43,10 +43,14 @@ function append(node, children) {
   }
 }
 
-export function phaseBadge(phase) {
+// A held run (`suspend`, or waiting at a suspend step) is still Running to Argo; its CLI and UI say so:
+// "Running (Suspended)".
+export function phaseBadge(phase, suspended = false) {
   const p = phaseInfo(phase || "Pending");
-  return el(`span.phase.${p.cls}`, { title: phase || "Pending" },
-    el("span.icon", { "aria-hidden": "true" }, p.icon), " ", phase || "Pending");
+  const held = suspended && phase === "Running";
+  const text = held ? "Running (Suspended)" : phase || "Pending";
+  return el(`span.phase.${p.cls}${held ? ".suspended" : ""}`, { title: text },
+    el("span.icon", { "aria-hidden": "true" }, held ? "⏸" : p.icon), " ", text);
 }
 
 export function fmtTime(ts) {
