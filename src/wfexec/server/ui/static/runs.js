@@ -113,6 +113,18 @@ export async function render(view, params) {
     count.textContent = `page ${state.page + 1}, ${state.rows.size} shown`;
   }
 
+  // A list that failed (a bad label selector) leaves no rows: they answered other filters.
+  function failed(message) {
+    banner(`Listing workflows: ${message}`);
+    state.rows = new Map();
+    tbody.replaceChildren(el("tr", el("td", { colspan: 6 }, "Not listed: see the message above.")));
+    count.textContent = "";
+    prev.disabled = next.disabled = true;
+    state.failed = true;
+    view.dataset.ready = "1";
+  }
+
+  // True when listed.
   async function load() {
     const path = `/api/v1/workflows/${enc(ns)}` + q({
       "listOptions.limit": PAGE, "listOptions.continue": state.pages[state.page],
@@ -129,11 +141,15 @@ export async function render(view, params) {
       prev.disabled = state.page === 0;
       next.disabled = !cont;
       draw(items);
+      if (state.failed) banner(null);  // the error it showed is mended
+      state.failed = false;
       view.dataset.loadedMs = String(Math.round(performance.now() - t0));
       view.dataset.ready = "1";
       if (!performance.getEntriesByName("wfexec:interactive").length) performance.mark("wfexec:interactive");
+      return true;
     } catch (e) {
-      banner(`Listing workflows: ${e.message}`);
+      failed(e.message);
+      return false;
     }
   }
 
@@ -147,8 +163,8 @@ export async function render(view, params) {
     setQuery({ phase: f.phase.value, label: f.label.value, name: f.name.value, from: f.from.value, to: f.to.value });
     state.pages = [""];
     state.page = 0;
-    await load();
-    watch();
+    if (await load()) watch();
+    else if (state.watch) state.watch.abort();  // its selector is not the one asked for now
   }
 
   // The list is newest first: a run it does not hold goes on top of the first page only when it is as new
@@ -193,7 +209,6 @@ export async function render(view, params) {
       "listOptions.labelSelector": selector(), "listOptions.resourceVersion": state.version || "0" }), onEvent);
   }
 
-  await load();
-  watch();
-  return () => state.watch.abort();
+  if (await load()) watch();
+  return () => { if (state.watch) state.watch.abort(); };
 }
