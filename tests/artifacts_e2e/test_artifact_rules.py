@@ -238,6 +238,57 @@ spec:
     assert "not optional" in nothing["message"]
 
 
+def test_from_expression_in_step_and_task_arguments(runtime: str, executor: str, tmp_path: Path) -> None:
+    """`fromExpression` in arguments picks an artifact by expr-lang, as steps.go and dag.go resolve it; one
+    that names nothing fails its step (Argo's conditional-artifacts, passed on)."""
+    wf = _wf(tmp_path, """\
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: flip, template: say, arguments: {parameters: [{name: w, value: heads}]}}
+    - - {name: heads, template: make, arguments: {parameters: [{name: w, value: H}]}}
+      - {name: tails, template: make, arguments: {parameters: [{name: w, value: T}]}}
+    - - name: pick
+        template: show
+        arguments:
+          artifacts:
+          - name: in
+            fromExpression: "steps.flip.outputs.result == 'heads' ? steps.heads.outputs.artifacts.out : steps.tails.outputs.artifacts.out"
+      - {name: graph, template: graph}
+      - name: none
+        template: show
+        arguments:
+          artifacts: [{name: in, fromExpression: "steps.nowhere.outputs.artifacts.out"}]
+  - name: graph
+    dag:
+      tasks:
+      - {name: cs, template: make, arguments: {parameters: [{name: w, value: D}]}}
+      - name: art
+        depends: cs
+        template: show
+        arguments:
+          artifacts: [{name: in, fromExpression: "tasks.cs.outputs.artifacts.out"}]
+  - name: say
+    inputs: {parameters: [{name: w}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.w}}"]}
+  - name: make
+    inputs: {parameters: [{name: w}]}
+    container: {image: busybox, command: [sh, -c, "echo {{inputs.parameters.w}} > /tmp/f"]}
+    outputs: {artifacts: [{name: out, path: /tmp/f}]}
+  - name: show
+    inputs: {artifacts: [{name: in, path: /tmp/in}]}
+    container: {image: busybox, command: [cat, /tmp/in]}
+""")
+    run = run_file(wf, runtime=runtime, executor=executor)
+    assert run.log(run.by_display("pick")) == "H\n"
+    assert run.log(run.by_display("art")) == "D\n"
+    none = run.by_display("none")
+    assert none["phase"] == "Error" and run.phase == "Failed"
+    assert "artifact 'in'" in none["message"] and "field 'artifacts[0].fromExpression'" in none["message"]
+
+
 def test_cli_get_and_cp(runtime: str, executor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tests.conftest import CORPUS
 

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from wfexec.engine import kept_logs
 from wfexec.engine import nodes as N
 from wfexec.engine.artifact_repos import choose_repository
 from wfexec.engine.nodes import Node
+from wfexec.engine.values import expr_env
 from wfexec.errors import ArtifactError, WfexecError
 from wfexec.pod import InputFile, PodResult
 
@@ -94,6 +95,53 @@ def node_input_artifacts(arts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry["archive"] = a["archive"]
         out.append(entry)
     return out
+
+
+def artifact_source(art: dict[str, Any], scope: Mapping[str, Any], where: str) -> Any:
+    """What an argument's or a steps/DAG output's `from` or `fromExpression` names in scope (Argo's
+    scope.resolveArtifact): `from`'s JSON text, or the artifact an expr-lang expression chose."""
+    from wfexec.expr.exprlang import evaluate_expr  # expr-lang: only for a run that has a fromExpression
+    from wfexec.expr.template import substitute
+
+    if art.get("from"):
+        return substitute(str(art["from"]), scope, where=where)
+    if art.get("fromExpression"):
+        text = str(art["fromExpression"])
+        return parse_artifact_ref(evaluate_expr(text, expr_env(text, scope)), str(art.get("name")))
+    raise ArtifactError("give from or fromExpression")
+
+
+def substitute_arguments(arguments: dict[str, Any], scope: Mapping[str, Any], *, where: str,
+                         strict: bool = True) -> dict[str, Any]:
+    """A step's or task's arguments in its caller's scope, as steps.go and dag.go resolve them:
+    everything substituted, then each artifact's `from`/`fromExpression` resolved."""
+    from wfexec.expr.template import substitute_obj
+
+    arts = arguments.get("artifacts") if isinstance(arguments, dict) else None
+    if not isinstance(arts, list) or not any(_has_source(a) for a in arts):
+        return substitute_obj(arguments, scope, where=where, strict=strict)
+    bare = [{k: v for k, v in a.items() if k not in ("from", "fromExpression")} if _has_source(a) else a
+            for a in arts]
+    out = dict(substitute_obj({**arguments, "artifacts": bare}, scope, where=where, strict=strict))
+    kept = []
+    for i, (art, resolved) in enumerate(zip(arts, out["artifacts"], strict=True)):
+        if _has_source(art):
+            key = "from" if art.get("from") else "fromExpression"
+            try:
+                source = artifact_source(art, scope, f"{where}, field 'artifacts[{i}].{key}'")
+            except WfexecError as exc:
+                if key == "from":
+                    raise
+                raise ArtifactError(f"{_named(exc, str(art.get('name')))} ({where}, field "
+                                    f"'artifacts[{i}].fromExpression')") from None
+            resolved["from"] = source if isinstance(source, str) else json.dumps(source)
+        kept.append(resolved)
+    out["artifacts"] = kept
+    return out
+
+
+def _has_source(art: Any) -> bool:
+    return isinstance(art, dict) and bool(art.get("from") or art.get("fromExpression"))
 
 
 class ArtifactGlue:
@@ -321,22 +369,12 @@ class ArtifactGlue:
     def composite_outputs(self, node: Node, outputs: dict[str, Any], scope: dict[str, Any],
                           where: str) -> list[dict[str, Any]]:
         """outputs.artifacts of a steps/DAG template: `from` a child's artifact, or `fromExpression`."""
-        from wfexec.expr.exprenv import build_env
-        from wfexec.expr.exprlang import evaluate_expr
-        from wfexec.expr.template import substitute
-
         arts = []
         for a in outputs.get("artifacts") or []:
             name = str(a.get("name"))
             what = f"output artifact {name!r} of {node.get('displayName')!r}"
             try:
-                if a.get("from"):
-                    value: Any = substitute(str(a["from"]), scope, where=f"{where}.artifacts.{name}.from")
-                elif a.get("fromExpression"):
-                    value = evaluate_expr(str(a["fromExpression"]), build_env(scope))
-                else:
-                    raise ArtifactError("give from or fromExpression")
-                value = parse_artifact_ref(value, name)
+                value = parse_artifact_ref(artifact_source(a, scope, f"{where}.artifacts.{name}.from"), name)
             except WfexecError as exc:
                 if a.get("optional"):
                     continue

@@ -10,7 +10,7 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.around import around_template
-from wfexec.engine.artifacts_glue import ArtifactGlue, node_input_artifacts
+from wfexec.engine.artifacts_glue import ArtifactGlue, node_input_artifacts, substitute_arguments
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.durations import parse_go_duration
 from wfexec.engine.guard import Guard, continues, maybe
@@ -25,7 +25,6 @@ from wfexec.engine.suspend import Suspensions
 from wfexec.engine.templates import ABSENT, TEMPLATE_KINDS, Templates, check_absent, resolve_text
 from wfexec.engine.values import as_text, ref_name
 from wfexec.errors import SpecError, WfexecError
-from wfexec.expr.template import substitute_obj
 
 CLUSTER_KINDS = ("resource", "data", "http", "plugin")
 #: A node left unfinished under a steps or DAG node whose `timeout` passed (its pod was killed).
@@ -165,8 +164,8 @@ class Walker:
                     node = book.child_node(name=name, display=display, node_type=N.SKIPPED_TYPE,
                                            template_name=ref_name(step), parent=parent, boundary=boundary)
                     return book.finish_node(node, N.SKIPPED, f"when '{cond}' evaluated false")
-            args = substitute_obj(step.get("arguments") or {}, {**scope, **deferred_retry_vars(scope)},
-                                  where=f"{where}.arguments", strict=True)
+            args = substitute_arguments(step.get("arguments") or {}, {**scope, **deferred_retry_vars(scope)},
+                                        where=f"{where}.arguments", strict=True)
             args = self._drop_absent(step, args, where)
         except WfexecError as exc:
             node = book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(step),
