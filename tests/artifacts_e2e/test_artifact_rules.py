@@ -240,7 +240,7 @@ spec:
 
 def test_from_expression_in_step_and_task_arguments(runtime: str, executor: str, tmp_path: Path) -> None:
     """`fromExpression` in arguments picks an artifact by expr-lang, as steps.go and dag.go resolve it; one
-    that names nothing fails its step (Argo's conditional-artifacts, passed on)."""
+    that names nothing fails its step, unless optional (Argo's conditional-artifacts, passed on)."""
     wf = _wf(tmp_path, """\
 spec:
   entrypoint: main
@@ -261,6 +261,10 @@ spec:
         template: show
         arguments:
           artifacts: [{name: in, fromExpression: "steps.nowhere.outputs.artifacts.out"}]
+      - name: lenient
+        template: maybe
+        arguments:
+          artifacts: [{name: in, fromExpression: "steps.nowhere.outputs.artifacts.out", optional: true}]
   - name: graph
     dag:
       tasks:
@@ -280,13 +284,61 @@ spec:
   - name: show
     inputs: {artifacts: [{name: in, path: /tmp/in}]}
     container: {image: busybox, command: [cat, /tmp/in]}
+  - name: maybe
+    inputs: {artifacts: [{name: in, path: /tmp/in, optional: true}]}
+    container: {image: busybox, command: [sh, -c, "test -e /tmp/in && cat /tmp/in || echo absent"]}
 """)
     run = run_file(wf, runtime=runtime, executor=executor)
     assert run.log(run.by_display("pick")) == "H\n"
     assert run.log(run.by_display("art")) == "D\n"
+    assert run.log(run.by_display("lenient")) == "absent\n"
     none = run.by_display("none")
     assert none["phase"] == "Error" and run.phase == "Failed"
     assert "artifact 'in'" in none["message"] and "field 'artifacts[0].fromExpression'" in none["message"]
+
+
+def test_optional_argument_that_names_no_artifact_is_left_out(runtime: str, executor: str, tmp_path: Path) -> None:
+    """An optional argument `from` a producer's optional output that was never made: the step runs without
+    it (steps.go, dag.go: `if art.Optional { continue }`); an input that is not optional still needs one."""
+    wf = _wf(tmp_path, """\
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: gen, template: gen}
+    - - name: use
+        template: use
+        arguments:
+          artifacts: [{name: opt, from: "{{steps.gen.outputs.artifacts.opt}}", optional: true}]
+      - {name: graph, template: graph}
+      - name: needs
+        template: needs
+        arguments:
+          artifacts: [{name: opt, from: "{{steps.gen.outputs.artifacts.opt}}", optional: true}]
+  - name: graph
+    dag:
+      tasks:
+      - {name: gen, template: gen}
+      - name: task-use
+        depends: gen
+        template: use
+        arguments:
+          artifacts: [{name: opt, from: "{{tasks.gen.outputs.artifacts.opt}}", optional: true}]
+  - name: gen
+    outputs: {artifacts: [{name: opt, path: /tmp/nothere, optional: true}]}
+    container: {image: busybox, command: [sh, -c, "true"]}
+  - name: use
+    inputs: {artifacts: [{name: opt, path: /tmp/opt, optional: true}]}
+    container: {image: busybox, command: [sh, -c, "test -e /tmp/opt || echo without"]}
+  - name: needs
+    inputs: {artifacts: [{name: opt, path: /tmp/opt}]}
+    container: {image: busybox, command: [sh, -c, "true"]}
+""")
+    run = run_file(wf, runtime=runtime, executor=executor)
+    assert run.log(run.by_display("use")) == run.log(run.by_display("task-use")) == "without\n"
+    needs = run.by_display("needs")
+    assert needs["phase"] == "Error" and "artifact 'opt'" in needs["message"]
 
 
 def test_cli_get_and_cp(runtime: str, executor: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

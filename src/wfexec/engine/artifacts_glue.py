@@ -114,7 +114,8 @@ def artifact_source(art: dict[str, Any], scope: Mapping[str, Any], where: str) -
 def substitute_arguments(arguments: dict[str, Any], scope: Mapping[str, Any], *, where: str,
                          strict: bool = True) -> dict[str, Any]:
     """A step's or task's arguments in its caller's scope, as steps.go and dag.go resolve them:
-    everything substituted, then each artifact's `from`/`fromExpression` resolved."""
+    everything substituted, then each artifact's `from`/`fromExpression` resolved; an optional
+    artifact that names nothing stored (a producer's optional output never made) is left out."""
     from wfexec.expr.template import substitute_obj
 
     arts = arguments.get("artifacts") if isinstance(arguments, dict) else None
@@ -129,7 +130,11 @@ def substitute_arguments(arguments: dict[str, Any], scope: Mapping[str, Any], *,
             key = "from" if art.get("from") else "fromExpression"
             try:
                 source = artifact_source(art, scope, f"{where}, field 'artifacts[{i}].{key}'")
+                if art.get("optional"):
+                    parse_artifact_ref(source, str(art.get("name")))
             except WfexecError as exc:
+                if art.get("optional"):
+                    continue
                 if key == "from":
                     raise
                 raise ArtifactError(f"{_named(exc, str(art.get('name')))} ({where}, field "
