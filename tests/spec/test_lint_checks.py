@@ -335,6 +335,52 @@ def test_arguments_and_outputs_need_a_value_source() -> None:
     assert 'spec.templates[1].outputs.parameters[0]: an output parameter "o" needs "value" or "valueFrom"' in found[1]
 
 
+OUTPUT_SOURCE = """\
+  entrypoint: main
+  templates:
+    - name: main
+      steps: [[{name: a, template: pick}]]
+      outputs: {parameters: [{name: s, valueFrom: {parameter: "{{steps.a.outputs.parameters.e}}"}}]}
+    - name: pick
+      outputs: {parameters: [{name: e, valueFrom: {path: /tmp/e}}]}
+      container: {image: alpine, command: [sh, -c, "echo x > /tmp/e"]}
+    - name: obj
+      resource: {action: get, manifest: "kind: ConfigMap"}
+      outputs: {parameters: [{name: r, valueFrom: {jsonPath: "{.data}"}}]}
+    - name: wait
+      suspend: {}
+      outputs: {parameters: [{name: w, valueFrom: {supplied: {}, default: none}}]}
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "issue"), [
+    ("{path: /tmp/e}", '{expression: "\'x\'"}', 'spec.templates[1].outputs.parameters[0].valueFrom: output parameter '
+     '"e": valueFrom.path must be specified for container templates, not expression'),
+    ('container: {image: alpine, command: [sh, -c, "echo x > /tmp/e"]}',
+     'script: {image: alpine, command: [sh], source: "echo x > /tmp/e"}', None),
+    ('{jsonPath: "{.data}"}', "{path: /tmp/r}", 'spec.templates[2].outputs.parameters[0].valueFrom: output '
+     'parameter "r": valueFrom.jqFilter or jsonPath must be specified for resource templates, not path'),
+    ('{parameter: "{{steps.a.outputs.parameters.e}}"}', "{path: /tmp/s}", 'spec.templates[0].outputs.parameters[0]'
+     '.valueFrom: output parameter "s": valueFrom.parameter or expression must be specified for steps templates, '
+     "not path"),
+    ("{path: /tmp/e}", "{default: x}", 'spec.templates[1].outputs.parameters[0].valueFrom: output parameter "e": '
+     "valueFrom needs one of path, jqFilter, jsonPath, parameter, expression, supplied"),
+    ("{path: /tmp/e}", '{path: /tmp/e, expression: "\'x\'"}', 'spec.templates[1].outputs.parameters[0].valueFrom: '
+     'output parameter "e": valueFrom has several sources (path, expression): give one'),
+    ("{name: e, valueFrom", "{name: e, value: x, valueFrom", 'spec.templates[1].outputs.parameters[0]: output '
+     'parameter "e" has both "value" and "valueFrom": give one'),
+])
+def test_an_output_parameter_takes_the_source_its_template_type_gives(old: str, new: str, issue: str | None) -> None:
+    """Argo's validateOutputs: a source the template cannot give left the parameter without a value."""
+    assert lint(OUTPUT_SOURCE) == []
+    assert old in OUTPUT_SOURCE
+    found = lint(OUTPUT_SOURCE.replace(old, new))
+    if issue is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and found[0].split(": ", 1)[1] == issue, found
+
+
 def test_a_parallelism_below_one_is_an_error_at_its_field() -> None:
     """Nothing could start: Argo's controller would wait for ever; wfexec's engine failed on it."""
     found = lint(OK.replace("  entrypoint: main\n", "  entrypoint: main\n  parallelism: -5\n")

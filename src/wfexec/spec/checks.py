@@ -20,6 +20,11 @@ TEMPLATE_TYPES = ("container", "script", "steps", "dag", "resource", "suspend", 
                   "http", "plugin")
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
+#: Where an output parameter's value may come from (`valueFrom`), and which of them each template type reads.
+OUTPUT_SOURCES = ("path", "jqFilter", "jsonPath", "parameter", "expression", "supplied")
+OUTPUT_SOURCE_BY_TYPE = {"container": ("path",), "containerSet": ("path",), "script": ("path",),
+                         "resource": ("jqFilter", "jsonPath"), "steps": ("parameter", "expression"),
+                         "dag": ("parameter", "expression")}
 
 
 @dataclass
@@ -178,6 +183,8 @@ class SpecChecker:
                 self._unique_names(_list(section.get(kind)), (*path, where, kind), kind[:-1], PARAM_NAME)
         self._parameters_have_values(_list(outputs.get("parameters")), (*path, "outputs", "parameters"),
                                      "an output parameter")
+        self._output_sources(_list(outputs.get("parameters")), types[0] if len(types) == 1 else None,
+                             (*path, "outputs", "parameters"))
         steps = self._steps(tmpl.get("steps"), (*path, "steps"))
         tasks = self._dag(tmpl.get("dag"), (*path, "dag"))
         scope = Scope(template=name,
@@ -340,6 +347,32 @@ class SpecChecker:
                 name = param.get("name")
                 label = f' "{name}"' if isinstance(name, str) else ""
                 self.report((*path, i), f'{what}{label} needs "value" or "valueFrom"')
+
+    def _output_sources(self, params: list[Any], kind: str | None, path: FieldPath) -> None:
+        """An output parameter's one source, and the one its template type can give (Argo's
+        validateOutputs): a pod's from a file, a resource's from the object, steps' and DAG's
+        from a child or an expression. Any other the controller leaves without a value."""
+        for i, param in enumerate(params):
+            if not isinstance(param, dict) or param.get("valueFrom") is None:
+                continue
+            name = param.get("name")
+            label = f'output parameter "{name}"' if isinstance(name, str) else "output parameter"
+            if param.get("value") is not None:
+                self.report((*path, i), f'{label} has both "value" and "valueFrom": give one')
+                continue
+            value_from = _dict(param.get("valueFrom"))
+            if value_from is None:
+                continue  # the schema reports the wrong type
+            given = [k for k in OUTPUT_SOURCES if value_from.get(k) not in (None, "")]
+            if len(given) != 1:
+                problem = (f"has several sources ({', '.join(given)}): give one" if given
+                           else f"needs one of {', '.join(OUTPUT_SOURCES)}")
+                self.report((*path, i, "valueFrom"), f"{label}: valueFrom {problem}")
+                continue
+            needed = OUTPUT_SOURCE_BY_TYPE.get(kind or "")
+            if needed is not None and given[0] not in needed:
+                self.report((*path, i, "valueFrom"), f'{label}: valueFrom.{" or ".join(needed)} must be '
+                            f"specified for {kind} templates, not {given[0]}")
 
     # -- names ---------------------------------------------------------------------------------
 
