@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wfexec.engine import nodes as N
+from wfexec.engine.artifacts_glue import substitute_arguments
 from wfexec.engine.context import RunContext, Scope
 from wfexec.engine.nodes import Node
 from wfexec.engine.protocols import Execute
@@ -16,7 +17,6 @@ from wfexec.engine.scope import node_output_scope
 from wfexec.engine.templates import resolve_text
 from wfexec.engine.values import expr_env, ref_name
 from wfexec.errors import WfexecError
-from wfexec.expr.template import substitute_obj
 from wfexec.expr.values import go_json, go_quote
 
 #: How often a running node's (or workflow's) lifecycle hooks are judged again; Argo judges them on
@@ -77,7 +77,7 @@ async def run_hook(ctx: RunContext, execute: Execute, hook: dict[str, Any], name
                    parent: Node | None, boundary: str | None, where: str) -> Node:
     """One hook's template as node `name`, its arguments resolved in `scope`; flagged `hooked`, as Argo's."""
     try:
-        args = substitute_obj(hook.get("arguments") or {}, scope, where=where, strict=True)
+        args = substitute_arguments(hook.get("arguments") or {}, scope, where=where, strict=True)
     except WfexecError as exc:
         node = ctx.book.child_node(name=name, display=display, node_type=N.POD, template_name=ref_name(hook),
                                    parent=parent, boundary=boundary)
