@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,15 @@ def wait_phase(server: ServerProcess, name: str, phases: tuple[str, ...], timeou
 
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
+
+
+#: The time the seeded runs of the list tests count from.
+SEED_BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def at(minutes: float) -> str:
+    """A store time `minutes` after SEED_BASE."""
+    return (SEED_BASE + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def seed_run(home: Path, name: str, phase: str, nodes: list[dict[str, Any]], ns: str = "default", *,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,11 @@ import pytest
 import requests
 
 from tests.server.conftest import ServerProcess, make_server
-from tests.ui.conftest import api, create_workflow, wait_phase
+from tests.ui.conftest import api, at, create_workflow, wait_phase
 
 pytestmark = pytest.mark.timeout(240)
 RUNS = 60
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
 ROWS = "table.runs tr[data-name]"
-
-
-def at(minutes: float) -> str:
-    return (BASE + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def seed(home: Path, name: str, minute: float, labels: dict[str, str]) -> None:

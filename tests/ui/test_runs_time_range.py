@@ -5,23 +5,17 @@ list paths (the `fields=` fast path and the full objects), and in the browser ac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 from tests.server.conftest import ServerProcess, make_server
-from tests.ui.conftest import ARTIFACTS, create_workflow, seed_run
+from tests.ui.conftest import ARTIFACTS, at, create_workflow, seed_run
 
 pytestmark = pytest.mark.timeout(180)
 RUNS = 130
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
 NAME_FIELDS = "metadata.continue,metadata.remainingItemCount,items.metadata.name"
-
-
-def at(minutes: float) -> str:
-    return (BASE + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="module")
