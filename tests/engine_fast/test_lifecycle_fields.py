@@ -32,9 +32,10 @@ def test_semaphore_limit_from_the_config_admits_that_many(run, wfexec_home: Path
 
 
 def test_bad_memoize_key_names_the_field(run) -> None:
-    t = dict(OK, memoize={"key": "not a key!", "cache": {"configMap": {"name": "c"}}})
-    r = run(wf([dag("main", {"name": "a", "template": "ok"}), t]))
-    assert "templates[ok].memoize.key" in r.node("a")["message"] and not r.backend.pods
+    for key in ("not a key!", "data.csv", "k_1", "-lead"):  # Argo's cacheKeyRegex: letters, digits, '-'
+        t = dict(OK, memoize={"key": key, "cache": {"configMap": {"name": "c"}}})
+        r = run(wf([dag("main", {"name": "a", "template": "ok"}), t]))
+        assert "templates[ok].memoize.key" in r.node("a")["message"] and not r.backend.pods, key
     t = dict(OK, memoize={"key": "k"})
     r = run(wf([dag("main", {"name": "a", "template": "ok"}), t]))
     assert "memoize.cache.configMap.name" in r.node("a")["message"]

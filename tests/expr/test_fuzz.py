@@ -60,7 +60,7 @@ def test_evaluate_when_only_raises_expression_error(text: str) -> None:
     try:
         assert isinstance(evaluate_when(text), bool)
     except ExpressionError as err:
-        assert "when expression" in str(err)
+        assert "'when' expression" in str(err)
 
 
 @FUZZ

@@ -45,7 +45,7 @@ def test_when(text: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
-    ("a ==", "invalid when expression 'a ==': Unexpected end of expression"),
+    ("a ==", "Invalid 'when' expression 'a ==': Unexpected end of expression"),
     ("(a == a", "Unbalanced parenthesis"),
     ("a == a)", "Unbalanced parenthesis"),
     ("heads == two words", "Cannot transition token types from STRING [two] to STRING [words]"),

@@ -77,7 +77,7 @@ def test_workflow_mutex_two_runs_never_overlap(wfexec_home: Path, tmp_path: Path
     while not (store.get_run("sync-b").message or "").startswith("Waiting for") and time.monotonic() < deadline:
         time.sleep(0.05)
     rec = store.get_run("sync-b")
-    assert rec.phase == "Pending" and rec.message == "Waiting for default/Mutex/test lock. Limit reached: 1/1"
+    assert rec.phase == "Pending" and rec.message == "Waiting for default/Mutex/test lock. Lock status: 0/1"
     assert rec.status["synchronization"]["mutex"]["waiting"] == [{"mutex": "default/Mutex/test", "holder": "sync-b"}]
     store.set_control("sync-a", "stop")
     recs = _wait("sync-a", "sync-b")
@@ -151,7 +151,7 @@ def test_waiters_are_served_by_priority_then_arrival(wfexec_home: Path) -> None:
     ref = LockRef("argo/Mutex/m", 1, True)
     assert table.try_acquire(ref, "h0", "r0", 0).acquired
     low = table.try_acquire(ref, "low", "r1", 0)
-    assert not low.acquired and low.message == "Waiting for argo/Mutex/m lock. Limit reached: 1/1"
+    assert not low.acquired and low.message == "Waiting for argo/Mutex/m lock. Lock status: 0/1"
     assert not table.try_acquire(ref, "high", "r2", 5).acquired
     assert not table.try_acquire(ref, "high2", "r3", 5).acquired
     table.release(ref, "h0")

@@ -31,8 +31,9 @@ CREATE TABLE IF NOT EXISTS memo_cache (
     PRIMARY KEY (cache, key)
 );
 """
-#: A ConfigMap data key, as Kubernetes validates it (Argo refuses other memoization keys).
-KEY_PATTERN = re.compile(r"^[-._a-zA-Z0-9]+$")
+#: Argo's memoization key (cacheKeyRegex in its cache package): stricter than a ConfigMap key, so a key such
+#: as `data.csv` that a ConfigMap would take is refused here as on a cluster.
+KEY_PATTERN = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ def memoize_of(tmpl: dict[str, Any], scope: dict[str, Any]) -> Memoize | None:
         raise SpecError("expected a key", field=f"{where}.key")
     key = resolve_text(str(spec["key"]), scope, f"{where}.key")
     if not KEY_PATTERN.match(key):
-        raise SpecError(f"key {key!r} is not a valid ConfigMap key (letters, digits, '-', '_' or '.')",
-                        field=f"{where}.key")
+        raise SpecError(f"invalid cache key {key!r}: expected letters, digits and '-', starting with a letter or "
+                        "digit, as Argo's memoization cache requires", field=f"{where}.key")
     max_age = None
     if spec.get("maxAge") not in (None, ""):
         max_age = parse_go_duration(resolve_text(str(spec["maxAge"]), scope, f"{where}.maxAge"), f"{where}.maxAge")

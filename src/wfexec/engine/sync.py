@@ -165,7 +165,8 @@ class LockTable:
                 live.append((holder, self.pid, self.pid_start, "waiting", priority, now))
             holding = sum(1 for r in live if r[3] == "holding")
             if holding >= ref.limit:
-                return Attempt(False, f"Waiting for {ref.name} lock. Limit reached: {holding}/{ref.limit}")
+                # Argo's words: the first number is the free slots (semaphore.go)
+                return Attempt(False, f"Waiting for {ref.name} lock. Lock status: {ref.limit - holding}/{ref.limit}")
             queue = sorted((r for r in live if r[3] == "waiting"), key=lambda r: (-r[4], r[5], r[0]))
             rank = next(i for i, r in enumerate(queue) if r[0] == holder)
             if rank >= ref.limit - holding:

@@ -274,9 +274,9 @@ def _parse(text: str) -> tuple:
     try:
         return _Parser(_tokenize(text)).parse()
     except _Error as err:
-        raise ExpressionError(f"invalid when expression '{text}': {err}") from None
+        raise ExpressionError(f"Invalid 'when' expression '{text}': {err}") from None
     except RecursionError:
-        raise ExpressionError(f"invalid when expression '{text}': nested too deeply") from None
+        raise ExpressionError(f"Invalid 'when' expression '{text}': nested too deeply") from None
 
 
 def _type_error(value: Any, op: str, what: str) -> _Error:
@@ -412,9 +412,9 @@ def evaluate_govaluate(text: str) -> Any:
     try:
         return _eval(node)
     except _Error as err:
-        raise ExpressionError(f"cannot evaluate when expression '{text}': {err}") from None
+        raise ExpressionError(f"cannot evaluate 'when' expression '{text}': {err}") from None
     except RecursionError:
-        raise ExpressionError(f"cannot evaluate when expression '{text}': nested too deeply") \
+        raise ExpressionError(f"cannot evaluate 'when' expression '{text}': nested too deeply") \
             from None
 
 
@@ -425,5 +425,5 @@ def evaluate_when(text: str) -> bool:
     result = evaluate_govaluate(text)
     if not isinstance(result, bool):
         raise ExpressionError(
-            f"invalid when expression '{text}': expected a boolean result, got {go_str(result)}")
+            f"Invalid 'when' expression '{text}': expected a boolean result, got {go_str(result)}")
     return result
