@@ -175,7 +175,7 @@ def start_background(name: str, done_fd: int | None = None) -> int:
 
     from wfexec.engine.handoff import DONE_FD_ENV
 
-    log = wfexec_home() / "runs" / name / "engine.log"
+    log = run_dir(name) / "engine.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = os.environ.copy()
     if done_fd is not None:

@@ -72,14 +72,13 @@ class RunContext:
         params = [{**p, "value": given.get(p["name"], p.get("value"))} for p in args.get("parameters") or []]
         return {"parameters": params, "artifacts": args.get("artifacts") or []}
 
-    def with_global_outputs(self, scope: Scope) -> Scope:
-        """`scope` with the run's global outputs as they are now: a template's scope is made when it
-        starts, and a step after the one that set `globalName` reads the value (Argo merges its global
-        parameters into every step's and task's scope)."""
+    def global_outputs_now(self) -> Scope:
+        """The run's global outputs as they are now, to lay over a step's scope: a template's scope is
+        made when it starts, and a step after the one that set `globalName` reads the value (Argo merges
+        its global parameters into every step's and task's scope)."""
         if not (self.global_outputs or self.global_artifacts):
-            return scope
-        now = dict(scope)
-        now.update((f"workflow.outputs.parameters.{k}", v) for k, v in self.global_outputs.items())
+            return {}
+        now: Scope = {f"workflow.outputs.parameters.{k}": v for k, v in self.global_outputs.items()}
         now.update((f"workflow.outputs.artifacts.{k}", v) for k, v in self.global_artifacts.items())
         return now
 

@@ -194,9 +194,10 @@ def sweep_due(store: Store, now: float | None = None) -> int:
 
 def remove_pod(run: str, node_id: str) -> None:
     """What a pod is here: its directory (on the tmpfs, or in the run's directory)."""
+    from wfexec.engine.api import run_dir
     from wfexec.engine.pod_dirs import PodDirs
 
-    dirs = PodDirs.for_run(wfexec_home() / "runs" / run)
+    dirs = PodDirs.for_run(run_dir(run))
     dirs._disk_used = True  # look in both places: this process did not place it
     dirs.remove(node_id)
 
@@ -298,10 +299,10 @@ def end_and_delete(store: Store, name: str, wait: float = DELETE_WAIT_SECONDS) -
     """Delete a run as `argo delete` does, one still running too: it is terminated first, and its engine
     is given `wait` seconds to end it (its pods killed, its exit handler skipped)."""
     rec = store.get_run(name)
-    if rec.phase in (N.PENDING, N.RUNNING) and rec.engine_pid and pid_alive(rec.engine_pid):
+    if rec.phase in N.ACTIVE and rec.engine_pid and pid_alive(rec.engine_pid):
         store.set_control(rec.name, "terminate")
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and store.get_run(rec.name).phase in (N.PENDING, N.RUNNING):
+        while time.monotonic() < deadline and store.get_run(rec.name).phase in N.ACTIVE:
             time.sleep(0.1)
     delete_run(store, rec.name)
 

@@ -154,10 +154,6 @@ class WorkflowHooks:
             return None
         return {**hook, "arguments": hook.get("arguments") or wf_args}
 
-    def exit_template(self) -> Any:
-        hook = self.exit_hook()
-        return None if hook is None else hook.get("template") or hook.get("templateRef")
-
     def start(self) -> None:
         """Start judging the lifecycle hooks with `workflow.status` Running (Argo's first pass already does)."""
         ctx = self.ctx
@@ -176,23 +172,20 @@ class WorkflowHooks:
 
     async def run_expression_hooks(self, phase: str) -> None:
         """The last judgement of the lifecycle hooks, with the workflow's final status; waits for them."""
-        if self.watching is None:
-            return
-        watch, task = self.watching
-        self.watching = None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await watch.finish(dict(self.ctx.gscope, **{"workflow.status": phase}))
+        watch = self.watching[0] if self.watching is not None else None
+        self.stop()
+        if watch is not None:
+            await watch.finish(dict(self.ctx.gscope, **{"workflow.status": phase}))
 
     async def run_exit_handler(self, phase: str, message: str) -> tuple[str, str]:
-        """Run the exit handler; its failure fails a run that had succeeded."""
+        """Run the exit handler, if the workflow has one; its failure fails a run that had succeeded."""
         ctx = self.ctx
+        hook = self.exit_hook()
+        if hook is None:
+            return phase, message
         ctx.gscope["workflow.status"] = phase
         ctx.gscope["workflow.failures"] = failures_text(self.failures())
         ctx.shutdown_exempt = True
-        hook = self.exit_hook()
-        assert hook is not None  # the caller asked exit_template first
         handler = await run_hook(ctx, self.execute, hook, f"{ctx.name}.onExit", f"{ctx.name}.onExit", ctx.gscope,
                                  None, None, "spec.onExit")
         if handler["phase"] in (N.FAILED, N.ERROR) and phase == N.SUCCEEDED:

@@ -15,6 +15,8 @@ ERROR: Final = "Error"
 SKIPPED: Final = "Skipped"
 OMITTED: Final = "Omitted"
 FULFILLED = {SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED}
+#: The phases of a run that has not ended (Argo's completed label is "false").
+ACTIVE: Final = (PENDING, RUNNING)
 # Node types
 POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_TYPE, SUSPEND, CONTAINER = (
     "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend", "Container")

@@ -18,8 +18,6 @@ HIDDEN_NODE_KEYS = ("attached",)
 #: Labels Argo's controller keeps on every Workflow; `argo list -l`/`delete -l` and the UI filter on them.
 LABEL_PHASE = "workflows.argoproj.io/phase"
 LABEL_COMPLETED = "workflows.argoproj.io/completed"
-#: Phases of a run that has not completed (its completed label is "false").
-ACTIVE = (N.PENDING, N.RUNNING)
 
 
 def live_labels(own: Mapping[str, Any] | None, phase: str) -> dict[str, str]:
@@ -27,7 +25,7 @@ def live_labels(own: Mapping[str, Any] | None, phase: str) -> dict[str, str]:
     The one place both faces (CLI `-l`/`-o json`, the server) get them from; `own` as the manifest has them."""
     labels = {k: str(v) for k, v in (own or {}).items()}
     labels[LABEL_PHASE] = phase
-    labels[LABEL_COMPLETED] = "false" if phase in ACTIVE else "true"
+    labels[LABEL_COMPLETED] = "false" if phase in N.ACTIVE else "true"
     return labels
 
 

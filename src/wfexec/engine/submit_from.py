@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from wfexec.engine import nodes as N
 from wfexec.engine.objects import (
     API_VERSION,
     CLUSTER_WORKFLOW_TEMPLATE,
@@ -64,12 +65,6 @@ def workflow_from_object(obj: StoredObject) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": meta, "spec": {"workflowTemplateRef": ref}}
 
 
-def _now_rfc3339() -> str:
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def workflow_from_cron(obj: StoredObject, name: str | None = None, scheduled: str | None = None) -> dict[str, Any]:
     """A run of a CronWorkflow; a scheduled one gets Argo's name `<cron>-<unix time>` and annotation."""
     spec = obj.spec
@@ -83,7 +78,7 @@ def workflow_from_cron(obj: StoredObject, name: str | None = None, scheduled: st
         meta["generateName"] = f"{obj.name}-"
     # a run submitted by hand is stamped with the time it was made, as Argo's submit --from cronwf does:
     # the cron's templates may read {{workflow.scheduledTime}}
-    meta.setdefault("annotations", {})[SCHEDULED_TIME] = scheduled or _now_rfc3339()
+    meta.setdefault("annotations", {})[SCHEDULED_TIME] = scheduled or N.now()
     meta["ownerReferences"] = [{"apiVersion": API_VERSION, "kind": CRON_WORKFLOW, "name": obj.name,
                                 "uid": obj.uid, "controller": True, "blockOwnerDeletion": True}]
     if obj.namespace:

@@ -153,18 +153,18 @@ class Walker:
         if N.is_fulfilled(book.get(nid)):
             return await self.execute(name=name, display=display, ref=step, args={}, scope=scope, parent=parent,
                                       boundary=boundary)
-        scope = self.ctx.with_global_outputs(scope)
+        outputs = self.ctx.global_outputs_now()  # merged into the copies below, not into `scope` (a hot path)
         try:
             if step.get("when") not in (None, ""):
                 from wfexec.expr.govaluate import evaluate_when  # loaded by the first `when` a run meets
 
-                cond = resolve_text(str(step["when"]), scope, f"{where}.when")
+                cond = resolve_text(str(step["when"]), {**scope, **outputs} if outputs else scope, f"{where}.when")
                 check_absent(cond, f"{where}.when", str(step["when"]))
                 if not evaluate_when(cond):
                     node = book.child_node(name=name, display=display, node_type=N.SKIPPED_TYPE,
                                            template_name=ref_name(step), parent=parent, boundary=boundary)
                     return book.finish_node(node, N.SKIPPED, f"when '{cond}' evaluated false")
-            args = substitute_arguments(step.get("arguments") or {}, {**scope, **deferred_retry_vars(scope)},
+            args = substitute_arguments(step.get("arguments") or {}, {**scope, **outputs, **deferred_retry_vars(scope)},
                                         where=f"{where}.arguments", strict=True)
             args = self._drop_absent(step, args, where)
         except WfexecError as exc:

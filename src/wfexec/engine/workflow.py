@@ -146,7 +146,7 @@ class WorkflowRun:
             # Seconds since the run started, as Argo's "%f" writes them, for hooks and the exit handler.
             ctx.gscope["workflow.duration"] = f"{max(0.0, time.time() - parse_ts(started)):f}"
             await self.hooks.run_expression_hooks(phase)
-            if self.hooks.exit_template() and ctx.shutdown != "terminate":
+            if ctx.shutdown != "terminate":
                 phase, message = await self.hooks.run_exit_handler(phase, message)
         except WfexecError as exc:
             phase, message = N.FAILED if stopped_waiting else N.ERROR, str(exc)

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wfexec.engine.status import ACTIVE, LABEL_COMPLETED, LABEL_PHASE, live_labels
+from wfexec.engine.nodes import ACTIVE
+from wfexec.engine.status import LABEL_COMPLETED, LABEL_PHASE, live_labels
 from wfexec.engine.store import Store
 from wfexec.server.listing import Projection, Tree
 from wfexec.server.run_view import progress_sql

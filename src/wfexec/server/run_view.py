@@ -16,7 +16,8 @@ from typing import Any
 
 from wfexec.engine import nodes as N
 from wfexec.engine.accounting import EXECUTABLE
-from wfexec.engine.status import ACTIVE, live_labels, workflow_object  # noqa: F401 - ACTIVE: the API's V.ACTIVE
+from wfexec.engine.nodes import ACTIVE  # noqa: F401 - the API's V.ACTIVE
+from wfexec.engine.status import live_labels, workflow_object
 from wfexec.engine.store import RunRecord, Store
 
 _COLUMNS = ("name, uid, namespace, phase, message, created_at, started_at, finished_at, manifest, options,"

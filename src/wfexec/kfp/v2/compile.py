@@ -259,10 +259,7 @@ class Compiler:
         """ParallelFor over artifacts, as KFP's driver iterates them: one iteration per artifact of the
         list, each given that one artifact. The list may be a loop's collected output (a list of lists,
         nested as deep as the loops): flattened, each artifact becomes a list of one."""
-        if source.kind == "component_input":
-            ref = f"inputs.parameters['{a(source.name)}']"
-        else:
-            ref = f"tasks['{source.producer}'].outputs.parameters['{a(source.name)}']"
+        ref = _value_expr(source.kind, a(source.name), source.producer)
         return f"{{{{=toJson(map(flatten(jsonpath({ref}, '$')), {{[#]}}))}}}}"
 
     def limited_loop(self, task: dict[str, Any], comp: Component, arguments: dict[str, str], items: str,
@@ -305,11 +302,16 @@ class Compiler:
         return " && ".join(deps)
 
     def _cond_arg(self, args: TaskArgs, comp: Component, key: str, task: Task, where: str) -> tuple[str, str]:
+        """(the expression of the value the condition reads, as the text the task is given; its KFP type)."""
         ptype = comp.inputs.parameters[key].type if key in comp.inputs.parameters else "STRING"
-        if p(key) in args.params:
-            return args.params[p(key)], ptype
+        b = task.parameters.get(key)
+        if b is not None and p(key) in args.params:
+            if b.selector and comp.is_dag:  # the field passed down, rendered as `{{=…}}` renders it
+                field = _selected_expr(b, where)
+                return f'(type({field}) == "string" ? {field} : toJson({field}))', ptype
+            return _value_expr(b.kind, p(b.name), b.producer), ptype
         if key in args.constants:
-            return to_text(args.constants[key], ptype), ptype
+            return json.dumps(to_text(args.constants[key], ptype)), ptype
         raise SpecError(f"the condition reads {key!r}, which is not an input of task {task.name!r}",
                         file=self.pl.file, field=f"{where}.triggerPolicy.condition")
 
@@ -472,20 +474,29 @@ class TaskArgs:
     extra_deps: list[str] = field(default_factory=list)
 
 
+def _value_expr(kind: str, name: str, producer: str | None) -> str:
+    """The Argo expression that reads parameter `name` (`p-…` or `a-…`) as a binding of `kind` passes it:
+    an input of the DAG, or an output of the task `producer`."""
+    if kind == "component_input":
+        return f"inputs.parameters['{name}']"
+    return f"tasks['{producer}'].outputs.parameters['{name}']"
+
+
+def _selected_expr(b: ParamBinding, where: str) -> str:
+    """The field a parameterExpressionSelector picks of a JSON parameter, as an Argo expression."""
+    try:
+        path = "".join(f"[{json.dumps(k)}]" for k in selector_keys(b.selector or ""))
+    except LaunchError as exc:
+        raise SpecError(str(exc), field=f"{where}.inputs.parameters") from None
+    return f"jsonpath({_value_expr(b.kind, p(b.name), b.producer)}, '$'){path}"
+
+
 def _selected(b: ParamBinding, where: str) -> str:
     """A sub-DAG's input given one field of a JSON parameter (parameterExpressionSelector): a DAG has
     no launcher to apply the selector, so the field is taken as the value is passed down, by an Argo
     expression. It renders as the launcher's selection does (a string as is, else JSON), and the
     tasks inside type it as the sub-DAG's input declares."""
-    if b.kind == "component_input":
-        ref = f"inputs.parameters['{p(b.name)}']"
-    else:
-        ref = f"tasks['{b.producer}'].outputs.parameters['{p(b.name)}']"
-    try:
-        path = "".join(f"[{json.dumps(k)}]" for k in selector_keys(b.selector))
-    except LaunchError as exc:
-        raise SpecError(str(exc), field=f"{where}.inputs.parameters") from None
-    return f"{{{{=jsonpath({ref}, '$'){path}}}}}"
+    return f"{{{{={_selected_expr(b, where)}}}}}"
 
 
 def _retry(task: Task) -> dict[str, Any]:

@@ -27,13 +27,11 @@ _TOKEN = re.compile(r"""
 
 NUMBER_TYPES = ("NUMBER_INTEGER", "NUMBER_DOUBLE")
 _CASTS = {"int": "int(", "double": "float(", "string": "string(", "bool": "("}
-_REF = re.compile(r"\{\{(?:(inputs\.parameters)\.(?P<input>[^{}]+)|tasks\.(?P<task>[^.{}]+)\.outputs\.parameters\."
-                  r"(?P<output>[^{}]+))\}\}")
 _CEL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: str) -> str:
-    """`argument(key)` gives (the Argo text of the value: a reference or a constant, its KFP type)."""
+    """`argument(key)` gives (the expression that reads the value's text, its KFP type)."""
     out: list[str] = []
     casts: list[str | None] = []  # per open parenthesis: the cast it opened, if any
     pos = 0
@@ -47,8 +45,8 @@ def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: s
         if m.group("ws"):
             continue
         if m.group("ref"):
-            text, ptype = argument(m.group("key"))
-            out.append(_typed(_variable(text), ptype, casts[-1] if casts else None))
+            variable, ptype = argument(m.group("key"))
+            out.append(_typed(variable, ptype, casts[-1] if casts else None))
         elif m.group("cast"):
             casts.append(m.group("fn"))
             out.append(_CASTS[m.group("fn")])
@@ -64,19 +62,6 @@ def to_when(condition: str, argument: Callable[[str], tuple[str, str]], where: s
         else:
             out.append(m.group(0))
     return "{{=" + " ".join(out) + "}}"
-
-
-def _variable(text: str) -> str:
-    """The expression that reads the value the Argo `text` stands for: the reference, or the constant."""
-    if text.startswith("{{=") and text.endswith("}}"):  # a field of a JSON value, as passed down rendered
-        value = text[3:-2]
-        return f'(type({value}) == "string" ? {value} : toJson({value}))'
-    m = _REF.fullmatch(text)
-    if m is None:
-        return json.dumps(text)
-    if m.group("input") is not None:
-        return f"inputs.parameters[{json.dumps(m.group('input'))}]"
-    return f"tasks[{json.dumps(m.group('task'))}].outputs.parameters[{json.dumps(m.group('output'))}]"
 
 
 def _typed(var: str, ptype: str, cast: str | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from wfexec.home import wfexec_home
 from wfexec.kfp.v2 import lightweight, pyenv
 from wfexec.kfp.v2.compile import Runtime, check_arguments, compile_pipeline
-from wfexec.kfp.v2.ir import load_pipeline
+from wfexec.kfp.v2.ir import Pipeline, load_pipeline
 
 LAUNCHER_PYTHON = "/usr/bin/python3"
 
@@ -51,12 +51,13 @@ def s3_settings(repository: dict[str, Any] | None) -> dict[str, Any] | None:
             "prefix": "kfp"}
 
 
-def prepare_pipeline(path: str, arguments: dict[str, str], runtime_name: str = "host",
+def prepare_pipeline(source: str | Pipeline, arguments: dict[str, str], runtime_name: str = "host",
                      repository: dict[str, Any] | None = None) -> Prepared:
-    """Everything is checked before anything is built: a bad file or parameter starts nothing.
-    On the docker runtime the image runs the component's own command (its pip installs included),
-    with the image's python3 running the launcher, which is bound in."""
-    pipeline = load_pipeline(path)
+    """`source`: the IR file's path, or the pipeline read already. Everything is checked before anything
+    is built: a bad file or parameter starts nothing. On the docker runtime the image runs the
+    component's own command (its pip installs included), with the image's python3 running the
+    launcher, which is bound in."""
+    pipeline = load_pipeline(source) if isinstance(source, str) else source
     check_arguments(pipeline, arguments)
     python = LAUNCHER_PYTHON if os.path.exists(LAUNCHER_PYTHON) else (shutil.which("python3") or "python3")
     on_host = runtime_name == "host"

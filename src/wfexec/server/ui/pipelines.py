@@ -8,8 +8,6 @@ parameters typed per the IR, and hands the Workflow back for the page to create.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -58,17 +56,13 @@ def compile_text(text: str, parameters: dict[str, str], namespace: str) -> dict[
     """`{"workflow": Workflow, "warnings": [...]}`; a SpecError names what is wrong (no temporary path)."""
     from wfexec.config import load_config
     from wfexec.engine.artifact_repos import choose_repository
+    from wfexec.kfp.v2.ir import parse_pipeline
     from wfexec.kfp.v2.prepare import prepare_pipeline
 
-    if ir_documents(text) is None:
+    docs = ir_documents(text)
+    if docs is None:
         raise SpecError("not a KFP v2 pipeline IR (expected pipelineInfo, root, components, deploymentSpec)")
     runtime = getattr(load_config(None), "runtime", None) or "host"  # the runtime the server's runs use
     repository = choose_repository({}, namespace, None).config  # artifacts go where any run's would
-    with tempfile.TemporaryDirectory(prefix="wfexec-pipeline-") as tmp:
-        path = Path(tmp) / "pipeline.yaml"
-        path.write_text(text)
-        try:
-            prepared = prepare_pipeline(str(path), parameters, runtime, repository)
-        except SpecError as exc:
-            raise SpecError(exc.detail, field=exc.field, line=exc.line) from None
+    prepared = prepare_pipeline(parse_pipeline(docs, SOURCE), parameters, runtime, repository)
     return {"workflow": prepared.workflow, "warnings": prepared.warnings}
